@@ -1,0 +1,113 @@
+"""Load YAML data files safely and turn every problem into one clear message.
+
+Only ``yaml.SafeLoader`` is used; tags, anchors and aliases are refused so that
+nothing in a file is executed and no document can expand exponentially. A
+validation error names the file, the field path and, where possible, the line.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+MAX_FILE_BYTES = 2_000_000
+M = TypeVar("M", bound=BaseModel)
+
+
+class InputError(Exception):
+    """Bad user input: reported as one line, exit code 2, no traceback."""
+
+    def __init__(self, path: str | Path, field: str, message: str, line: int | None = None):
+        self.path, self.field, self.line, self.message = str(path), field, line, message
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
+
+
+def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
+    """Follow a pydantic error location through the composed YAML node tree."""
+    for key in loc:
+        if isinstance(node, yaml.MappingNode):
+            nxt = None
+            for k, v in node.value:
+                if k.value == str(key):
+                    nxt = v
+                    break
+            if nxt is None:
+                return node
+            node = nxt
+        elif isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+            node = node.value[key]
+        else:
+            return node
+    return node
+
+
+def _check_plain(path: Path, text: str) -> yaml.Node | None:
+    """Refuse anchors, aliases and explicit tags before anything is constructed."""
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise InputError(path, "", "YAML anchors and aliases are not allowed", event.start_mark.line + 1)
+            if getattr(event, "tag", None) is not None:
+                raise InputError(path, "", f"YAML tag {event.tag!r} is not allowed", event.start_mark.line + 1)
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise InputError(path, "", f"malformed YAML: {problem}", mark.line + 1 if mark else None) from None
+
+
+def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
+    """Read a YAML file with the safe loader; return the data and its node tree."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(path, "", "file not found") from None
+    except OSError as exc:
+        raise InputError(path, "", f"cannot read file: {exc.strerror}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError(path, "", f"file is larger than {MAX_FILE_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(path, "", "file is not UTF-8 text") from None
+    node = _check_plain(path, text)
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:  # pragma: no cover - compose already parsed it
+        raise InputError(path, "", f"malformed YAML: {exc}") from None
+    except RecursionError:
+        raise InputError(path, "", "document is nested too deeply") from None
+    return data, node
+
+
+def validate(model: type[M], data: Any, path: str | Path, node: yaml.Node | None = None) -> M:
+    """Validate data against a schema model; raise one InputError for the first problem."""
+    if not isinstance(data, dict):
+        raise InputError(path, "", f"expected a mapping at the top level, found {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+        field = ".".join(str(p) for p in loc) or "(document)"
+        target = _node_at(node, loc) if node is not None else None
+        line = target.start_mark.line + 1 if target is not None else None
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        elif err["type"] == "literal_error":
+            msg = f"{msg} (got {err.get('input')!r})"
+        raise InputError(path, field, msg, line) from None
+
+
+def load(model: type[M], path: str | Path) -> M:
+    """Read and validate one file."""
+    data, node = read_yaml(path)
+    return validate(model, data, path, node)

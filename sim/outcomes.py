@@ -1,0 +1,187 @@
+"""Per-run outcomes and the per-actor-turn event log, shared by both execution paths.
+
+The Mesa model and the ensemble kernel hand their finished runs and resolved turns
+to the same functions here, so a run's row in ``runs.parquet`` and its rows in
+``events.parquet`` cannot differ between the two paths.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .compile import Spec
+from .rules import END_REASONS, REASON_NAMES, Decision, Outcome, State
+
+OUTCOMES = (
+    "deescalated_agreement",
+    "frozen_stalemate",
+    "coercive_gain",
+    "contained_clash",
+    "major_war",
+    "nuclear_use",
+)
+ICB_OUTCOMES = ("victory", "compromise", "stalemate", "defeat")
+FORCE_OUTCOMES = ("contained_clash", "major_war", "nuclear_use")
+
+
+def classify(spec: Spec, st: State) -> dict[str, np.ndarray]:
+    """Outcome class, coercive winner and ICB-style outcome per actor for finished runs."""
+    cat = spec.catalogue
+    R, A = len(st.keys), spec.n_actors
+    out = np.full(R, OUTCOMES.index("frozen_stalemate"), np.int8)
+    adv = spec.adv
+    # an actor "won" if an adversary conceded and it did not
+    won = np.zeros((R, A), bool)
+    for a in range(A):
+        for b in np.flatnonzero(adv[a]):
+            won[:, a] |= st.conceded[:, b] & ~st.conceded[:, a]
+    lost = st.conceded & ~np.stack([np.any(st.conceded[:, adv[a]], axis=1) for a in range(A)], axis=1)
+    agreement = st.end == END_REASONS.index("agreement")
+    out[agreement] = OUTCOMES.index("deescalated_agreement")
+    out[won.any(axis=1)] = OUTCOMES.index("coercive_gain")  # settled on one side's terms
+    out[st.peak_mid >= 4] = OUTCOMES.index("contained_clash")
+    out[st.crisis >= cat.rung_index("major_war")] = OUTCOMES.index("major_war")
+    out[st.crisis >= cat.rung_index("nuclear_use")] = OUTCOMES.index("nuclear_use")
+    icb = np.full((R, A), ICB_OUTCOMES.index("stalemate"), np.int8)
+    icb[agreement[:, None] & np.ones((1, A), bool)] = ICB_OUTCOMES.index("compromise")
+    icb[won] = ICB_OUTCOMES.index("victory")
+    icb[lost] = ICB_OUTCOMES.index("defeat")
+    winner = np.where(won.any(axis=1), np.argmax(won, axis=1), -1)
+    return {"outcome": out, "icb": icb, "winner": winner}
+
+
+def escalation_path(spec: Spec, hist: np.ndarray, end_turn: np.ndarray, start: np.ndarray) -> list[str]:
+    """The sequence of new crisis peaks (record rungs), e.g. 'grey_zone>show_of_force>harass'."""
+    names = [r.id for r in spec.catalogue.rungs]
+    h = hist.astype(np.int16).copy()
+    h[:, 0] = start
+    cols = np.arange(h.shape[1])[None, :]
+    h = np.where(cols <= end_turn[:, None], h, -1)
+    peak = np.maximum.accumulate(h, axis=1)
+    new = np.zeros_like(peak, bool)
+    new[:, 0] = True
+    new[:, 1:] = peak[:, 1:] > peak[:, :-1]
+    cache: dict[tuple, str] = {}
+    out = []
+    for row, m in zip(peak, new, strict=True):
+        key = tuple(row[m].tolist())
+        s = cache.get(key)
+        if s is None:
+            s = cache[key] = ">".join(names[i] for i in key)
+        out.append(s)
+    return out
+
+
+def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
+    """Column arrays for the runs table, one row per finished run in ``st``."""
+    cls = classify(spec, st)
+    cat = spec.catalogue
+    rung_names = np.array([r.id for r in cat.rungs])
+    unit_names = np.array([u.id for u in cat.ladder.units])
+    cols: dict[str, np.ndarray | list] = {
+        "run": st.run.astype(np.int64),
+        "seed": np.full(len(st.run), seed, np.int64),
+        "outcome": pd.Categorical.from_codes(cls["outcome"], OUTCOMES),
+        "end_reason": pd.Categorical.from_codes(st.end.astype(int), END_REASONS),
+        "turns": st.end_turn.astype(np.int16),
+        "duration_hours": st.end_turn.astype(np.float64) * spec.hours,
+        "peak_rung": pd.Categorical(rung_names[st.crisis], categories=list(rung_names)),
+        "peak_rung_index": st.crisis.astype(np.int8),
+        "peak_unit": pd.Categorical(unit_names[spec.rung_unit[st.crisis]], categories=list(unit_names)),
+        "peak_mid_hostility": st.peak_mid.astype(np.int8),
+        "peak_icb_viol": st.peak_viol.astype(np.int8),
+        "use_of_force": st.peak_mid >= 4,
+        "first_force_turn": st.first_force.astype(np.int16),
+        "incidents": st.incidents.astype(np.int16),
+        "casualty_incidents": st.casualties.astype(np.int16),
+        "mediation_requested": st.mediation.copy(),
+        "coercive_winner": pd.Categorical.from_codes(
+            np.where(cls["winner"] >= 0, cls["winner"] + 1, 0), ("", *spec.actor_ids)),
+        "path": escalation_path(spec, st.hist, st.end_turn, spec.level0.max() * np.ones(len(st.run), int)),
+    }
+    for a, actor in enumerate(spec.actor_ids):
+        cols[f"icb_outcome_{actor}"] = pd.Categorical.from_codes(cls["icb"][:, a], ICB_OUTCOMES)
+        cols[f"conceded_{actor}"] = st.conceded[:, a].copy()
+    for c, cid in enumerate(spec.channel_ids):
+        cols[f"tried_{cid}"] = st.tried[:, c].astype(np.int16)
+        cols[f"answered_{cid}"] = st.answered[:, c].astype(np.int16)
+    return cols
+
+
+class EventLog:
+    """Accumulates the per-actor-turn record of every resolved turn."""
+
+    def __init__(self, spec: Spec, enabled: bool = True):
+        self.spec = spec
+        self.enabled = enabled
+        self.parts: list[dict[str, np.ndarray]] = []
+        self.injects: list[tuple[np.ndarray, int, int]] = []
+
+    def record(self, st: State, dec: Decision, out: Outcome) -> None:
+        if not self.enabled:
+            return
+        R, A = out.action.shape
+        self.parts.append({
+            "run": np.repeat(st.run, A),
+            "turn": np.full(R * A, st.turn, np.int16),
+            "actor": np.tile(np.arange(A, dtype=np.int8), R),
+            "action": out.action.ravel().astype(np.int16),
+            "target": out.target.ravel().astype(np.int8),
+            "rung_intended": out.intended.ravel().astype(np.int8),
+            "rung_realised": out.realised.ravel().astype(np.int8),
+            "rung_perceived": out.perceived.ravel().astype(np.int8),
+            "mid_hostility": out.mid.ravel().astype(np.int8),
+            "incident": out.incident.ravel(),
+            "channel_answered": out.answered.ravel(),
+            "scripted": dec.forced.ravel(),
+            "p_choice": dec.prob.ravel().astype(np.float32),
+            **{f"reason{i + 1}": dec.reasons[..., i].ravel().astype(np.int8) for i in range(3)},
+            **{f"weight{i + 1}": dec.contrib[..., i].ravel().astype(np.float32) for i in range(3)},
+        })
+
+    def record_injects(self, fired: list[tuple[np.ndarray, int]], turn: int) -> None:
+        for runs, i in fired:
+            self.injects.append((runs, i, turn))
+
+    def frame(self) -> pd.DataFrame:
+        """Events as a DataFrame with readable categorical labels, sorted by run, turn, actor."""
+        spec = self.spec
+        cat = spec.catalogue
+        if not self.parts:
+            return pd.DataFrame()
+        cols = {k: np.concatenate([p[k] for p in self.parts]) for k in self.parts[0]}
+        order = np.lexsort((cols["actor"], cols["turn"], cols["run"]))
+        cols = {k: v[order] for k, v in cols.items()}
+        actors = list(spec.actor_ids)
+        rungs = [r.id for r in cat.rungs]
+        df = pd.DataFrame({"run": cols["run"], "turn": cols["turn"]})
+        df["actor"] = pd.Categorical.from_codes(cols["actor"], actors)
+        df["action"] = pd.Categorical.from_codes(cols["action"], [a.id for a in cat.actions])
+        df["target"] = pd.Categorical.from_codes(cols["target"].astype(int) + 1, ["", *actors])
+        for k in ("rung_intended", "rung_realised"):
+            df[k] = pd.Categorical.from_codes(cols[k], rungs)
+        df["rung_perceived"] = pd.Categorical.from_codes(cols["rung_perceived"].astype(int) + 1, ["", *rungs])
+        df["mid_hostility"] = cols["mid_hostility"]
+        df["incident"] = cols["incident"]
+        df["channel_answered"] = pd.Categorical.from_codes(cols["channel_answered"].astype(int) + 1,
+                                                           ["", "no", "yes"])
+        df["scripted"] = cols["scripted"]
+        df["p_choice"] = cols["p_choice"]
+        names = list(REASON_NAMES)
+        for i, label in ((1, "driver1"), (2, "driver2"), (3, "restraint")):
+            df[label] = pd.Categorical.from_codes(cols[f"reason{i}"], names)
+            df[f"{label}_weight"] = cols[f"weight{i}"]
+        return df
+
+    def inject_frame(self) -> pd.DataFrame:
+        ids = [i.source.id for i in self.spec.injects]
+        if not self.injects:
+            return pd.DataFrame({"run": np.zeros(0, np.int64), "turn": np.zeros(0, np.int16),
+                                 "inject": pd.Categorical.from_codes(np.zeros(0, int), ids or [""])})
+        run = np.concatenate([r for r, _, _ in self.injects])
+        inj = np.concatenate([np.full(len(r), i) for r, i, _ in self.injects])
+        turn = np.concatenate([np.full(len(r), t, np.int16) for r, _, t in self.injects])
+        order = np.lexsort((inj, turn, run))
+        return pd.DataFrame({"run": run[order].astype(np.int64), "turn": turn[order],
+                             "inject": pd.Categorical.from_codes(inj[order], ids)})
