@@ -311,11 +311,9 @@ def compile_scenario(
                 if x == y:
                     continue
                 if c.kind == "multilateral":
-                    if forum[x, y] < 0:
-                        forum[x, y] = ci
-                elif chan[x, y] < 0 or c.kind == "hotline":
-                    if chan[x, y] < 0 or chans[chan[x, y]].kind != "hotline":
-                        chan[x, y] = ci
+                    forum[x, y] = ci if forum[x, y] < 0 else forum[x, y]
+                elif chan[x, y] < 0 or (c.kind == "hotline" and chans[chan[x, y]].kind != "hotline"):
+                    chan[x, y] = ci  # a hotline is preferred over consultative mechanisms
     susp = np.zeros((max(C, 1), N), bool)
     for ci, c in enumerate(chans):
         for k in c.suspend_on:
@@ -341,9 +339,9 @@ def compile_scenario(
                 continue
             if act.target == "ally" and not has_ally:
                 continue
-            if act.effects.channel == "multilateral":
-                if not any(forum[ai, b] >= 0 and ch_status[forum[ai, b]] >= 0 for b in np.flatnonzero(adv[ai])):
-                    continue
+            if act.effects.channel == "multilateral" and not any(
+                    forum[ai, b] >= 0 and ch_status[forum[ai, b]] >= 0 for b in np.flatnonzero(adv[ai])):
+                continue
             if rq.channel is not None and not any(chan[ai, b] >= 0 for b in np.flatnonzero(adv[ai])):
                 continue
             row.append(k)
@@ -435,7 +433,8 @@ def compile_scenario(
                 try:
                     k = cat.action_index(rl.action)
                 except KeyError:
-                    raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines", f"unknown action {rl.action!r}")
+                    raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines",
+                                     f"unknown action {rl.action!r}") from None
                 redline[idx[a], idx[rl.by], k] = max(redline[idx[a], idx[rl.by], k], rl.threat.value)
 
     # ---- initial world
@@ -556,7 +555,8 @@ def _compile_cond(c, idx, cat, flags, where, field) -> CondNode:
         try:
             k = cat.action_index(c.action_taken.action)
         except KeyError:
-            raise InputError(where, field + ".action_taken.action", f"unknown action {c.action_taken.action!r}")
+            raise InputError(where, field + ".action_taken.action",
+                             f"unknown action {c.action_taken.action!r}") from None
         return CondNode("action", (idx[c.action_taken.actor], k))
     if c.flag is not None:
         if c.flag not in flags:

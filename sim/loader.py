@@ -85,7 +85,7 @@ def read_yaml(path: str | Path) -> tuple[Any, yaml.Node | None]:
     return data, node
 
 
-def validate(model: type[M], data: Any, path: str | Path, node: yaml.Node | None = None) -> M:
+def validate[M: BaseModel](model: type[M], data: Any, path: str | Path, node: yaml.Node | None = None) -> M:
     """Validate data against a schema model; raise one InputError for the first problem."""
     if not isinstance(data, dict):
         raise InputError(path, "", f"expected a mapping at the top level, found {type(data).__name__}")
@@ -107,7 +107,7 @@ def validate(model: type[M], data: Any, path: str | Path, node: yaml.Node | None
         raise InputError(path, field, msg, line) from None
 
 
-def load(model: type[M], path: str | Path) -> M:
+def load[M: BaseModel](model: type[M], path: str | Path) -> M:
     """Read and validate one file."""
     data, node = read_yaml(path)
     return validate(model, data, path, node)

@@ -346,17 +346,30 @@ def _mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndar
     return valid & ok
 
 
-def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
-    """Score every admissible option for the actors in ``rows`` and draw one each.
+@dataclass
+class Scored:
+    """All options scored for a set of actors: the inputs to the draw and to the reasons."""
+
+    rows: np.ndarray
+    weights: np.ndarray  # (R, a, K) unnormalised choice weights exp((U - max U) / tau), 0 if inadmissible
+    t_adv: np.ndarray
+    t_ally: np.ndarray
+    state: dict
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return self.weights / self.weights.sum(axis=2, keepdims=True)
+
+
+def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
+    """Score every admissible option for the actors in ``rows``.
 
     Utility = sum of posture-weighted terms (``term_values``) + affinity; choice is a
-    logit (quantal response) draw at the actor's temperature. Options that share a
-    rung split that rung's prior mass, so adding synonyms to the catalogue does not
-    shift escalation odds. Scripted moves from injects replace the draw.
+    logit (quantal response) at the actor's temperature. Options that share a rung
+    split that rung's prior mass, so adding synonyms to the catalogue does not shift
+    escalation odds.
     """
-    if rows is None:
-        rows = np.arange(spec.n_actors)
-    rows = np.asarray(rows)
+    rows = np.arange(spec.n_actors) if rows is None else np.asarray(rows)
     t_adv, t_ally = _targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
     s3 = {k: v[..., None] for k, v in s.items()}
@@ -369,7 +382,14 @@ def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
     mask = _mask(spec, st, rows, t_adv)
     v = np.where(mask, util / tau, -np.inf)
     v = v - v.max(axis=2, keepdims=True)
-    e = np.ascontiguousarray(np.exp(v))
+    return Scored(rows=rows, weights=np.ascontiguousarray(np.exp(v)), t_adv=t_adv, t_ally=t_ally, state=s)
+
+
+def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
+    """Each actor in ``rows`` draws one scored option; scripted moves replace the draw."""
+    sc = score(spec, st, rows)
+    rows, e, t_adv, t_ally, s = sc.rows, sc.weights, sc.t_adv, sc.t_ally, sc.state
+    W = spec.W[rows]
     cum = np.cumsum(e, axis=2)
     u = rng.draw(st.keys, st.turn, rng.CHOICE, rows) * cum[..., -1]
     opt = np.argmax(cum > u[..., None], axis=2)

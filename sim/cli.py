@@ -1,0 +1,162 @@
+"""Command line: ``python run_sim.py [run] SCENARIO --runs N --seed S --out DIR``.
+
+Heavy modules (numpy, pandas, mesa) are imported inside the commands, so ``--help``
+answers at once. Exit codes: 0 success, 2 bad input (one line naming the file and
+field), 1 environment failure (e.g. disk full), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+COMMANDS = ("run", "validate", "list", "describe", "schema")
+DEFAULT_RUNS = 10_000
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's default exit code is 2 too; keep one line
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="run_sim.py",
+        description="Crisis-management simulation for Northeast-Asian flashpoints. "
+        "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).",
+        epilog="Commands: run (default), validate, list, describe, schema. "
+        "'run_sim.py COMMAND --help' for details.",
+    )
+    sub = p.add_subparsers(dest="command")
+    r = sub.add_parser("run", help="run an ensemble of seeded runs and write Parquet results")
+    r.add_argument("scenario", nargs="?", help="scenario YAML file (default: scenarios/taiwan_strait.yaml)")
+    r.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"number of runs (default {DEFAULT_RUNS:,})")
+    r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
+    r.add_argument("--out", type=Path, help="output directory (default results/<scenario>-seed<S>)")
+    r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a scenario value by dotted path, e.g. parameters.fog=0.3 (repeatable)")
+    r.add_argument("--no-events", action="store_true", help="skip the per-actor-turn event log")
+    r.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    v = sub.add_parser("validate", help="check scenario files against the schema")
+    v.add_argument("files", nargs="+", type=Path)
+    sub.add_parser("list", help="list the shipped scenarios")
+    d = sub.add_parser("describe", help="show a scenario's actors, channels, injects")
+    d.add_argument("file", type=Path)
+    s = sub.add_parser("schema", help="write JSON Schemas for every data file")
+    s.add_argument("--out", type=Path, default=Path("schemas"))
+    return p
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    from .compile import DEFAULT_SCENARIO, compile_scenario, parse_override
+
+    if a.runs < 1 or a.runs > 100_000_000:
+        from .loader import InputError
+        raise InputError("--runs", "", f"must be between 1 and 100,000,000 (got {a.runs})")
+    if a.batch_size < 1:
+        from .loader import InputError
+        raise InputError("--batch-size", "", "must be positive")
+    path = Path(a.scenario) if a.scenario else DEFAULT_SCENARIO
+    overrides = [parse_override(x) for x in a.overrides]
+    spec = compile_scenario(path, overrides or None)
+    from .ensemble import simulate
+    from .results import manifest, prepare_outdir, write_results
+
+    out = prepare_outdir(a.out or Path("results") / f"{spec.scenario.id}-seed{a.seed}")
+    bar = None
+    if not a.quiet:
+        from tqdm import tqdm
+        bar = tqdm(total=a.runs, unit="run", desc=spec.scenario.id, file=sys.stderr, leave=False,
+                   disable=None)
+    try:
+        res = simulate(spec, a.seed, a.runs, events=not a.no_events, batch_size=a.batch_size,
+                       progress=bar.update if bar else None)
+    finally:
+        if bar:
+            bar.close()
+    write_results(res, out, manifest(spec, a.seed, a.runs, overrides))
+    if not a.quiet:
+        from .analysis import format_summary
+        print(format_summary(res.runs, f"{spec.scenario.title}  (seed {a.seed})"))
+        print(f"\nwrote {out}/runs.parquet, events.parquet, manifest.json")
+    return 0
+
+
+def cmd_validate(a: argparse.Namespace) -> int:
+    from .compile import compile_scenario
+
+    for f in a.files:
+        spec = compile_scenario(f)
+        print(f"{f}: ok ({spec.scenario.id}, {len(spec.actor_ids)} actors, {len(spec.injects)} injects)")
+    return 0
+
+
+def cmd_list(a: argparse.Namespace) -> int:
+    from .compile import SCENARIOS_DIR
+    from .loader import read_yaml
+
+    for f in sorted(SCENARIOS_DIR.glob("*.yaml")):
+        data, _ = read_yaml(f)
+        title = data.get("title", "") if isinstance(data, dict) else ""
+        fp = data.get("flashpoint", "") if isinstance(data, dict) else ""
+        print(f"{f.relative_to(SCENARIOS_DIR.parent)!s:<40} {fp:<18} {title}")
+    return 0
+
+
+def cmd_describe(a: argparse.Namespace) -> int:
+    from .compile import compile_scenario
+
+    spec = compile_scenario(a.file)
+    s = spec.scenario
+    print(f"{s.title}  [{s.id}, flashpoint {s.flashpoint}]\n\n{s.summary.strip()}\n")
+    print(f"Turns: {s.turns.max} x {s.turns.hours:g} h")
+    print("Actors:")
+    for sa in s.actors:
+        p = spec.postures[sa.id]
+        adv = ", ".join(sa.adversaries) or "-"
+        var = f" (variant {sa.variant})" if sa.variant else ""
+        print(f"  {sa.id:<5} {p.name}{var}; adversaries: {adv}")
+    print("Channels: " + ", ".join(f"{c} ({['not operational', 'suspended', 'open'][st + 1]})"
+                                   for c, st in zip(spec.channel_ids, spec.ch_status0, strict=True)))
+    print("Injects:")
+    for inj in s.injects:
+        when = f"turn {inj.turn}" if inj.kind == "scheduled" else inj.kind
+        print(f"  {inj.id:<6} {when:<12} {inj.title}")
+    print("Parameters: " + ", ".join(f"{k}={v}" for k, v in s.parameters.model_dump().items()))
+    return 0
+
+
+def cmd_schema(a: argparse.Namespace) -> int:
+    from .schemas import write_schemas
+
+    for path in write_schemas(a.out):
+        print(path)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+        argv = ["run", *argv]
+    args = _parser().parse_args(argv)
+    from .loader import InputError
+
+    handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
+                "schema": cmd_schema}
+    try:
+        return handlers[args.command](args)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # disk full, permissions changed mid-run: not a bug, not bad input
+        print(f"error: {exc.filename or 'output'}: {exc.strerror}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

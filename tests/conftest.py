@@ -1,0 +1,21 @@
+"""Shared fixtures: compiled scenarios and small seeded ensembles (session-scoped: built once)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.compile import SCENARIOS_DIR, compile_scenario
+from sim.ensemble import simulate
+
+CORE = ("taiwan_strait", "senkaku", "korean_peninsula")
+
+
+@pytest.fixture(scope="session")
+def specs():
+    return {name: compile_scenario(SCENARIOS_DIR / f"{name}.yaml") for name in CORE}
+
+
+@pytest.fixture(scope="session")
+def ensembles(specs):
+    """2,000 seeded runs of each core scenario (seed 11)."""
+    return {name: simulate(spec, 11, 2000) for name, spec in specs.items()}

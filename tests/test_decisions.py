@@ -1,0 +1,201 @@
+"""Each decision term pushes in its documented direction (one input varied at a time).
+
+Probabilities come from ``rules.score`` — the same code the draw uses — on a controlled
+state, so these tests are exact, not statistical.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from sim import rules
+from sim.compile import TERMS
+from sim.rng import run_keys
+
+
+def state(spec, turn=3):
+    st = rules.State.initial(spec, run_keys(0, [0]), np.array([0]))
+    st.turn = turn
+    return st
+
+
+def probs(spec, st, actor):
+    a = spec.actor_index(actor)
+    return rules.score(spec, st, np.array([a])).probabilities[0, 0], a
+
+
+def expected_esc(spec, st, actor):
+    p, a = probs(spec, st, actor)
+    return float((p * spec.opt_esc[a]).sum())
+
+
+def mass(spec, st, actor, pred):
+    p, a = probs(spec, st, actor)
+    acts = spec.catalogue.actions
+    sel = np.array([spec.opt_valid[a, j] and pred(acts[spec.opt_action[a, j]]) for j in range(p.size)])
+    return float(p[sel].sum())
+
+
+def reweight(spec, actor, term, factor):
+    W = spec.W.copy()
+    W[spec.actor_index(actor), TERMS.index(term)] *= factor
+    return dataclasses.replace(spec, arrays={**spec.arrays, "W": W})
+
+
+def rung_at_least(spec, rung):
+    r = spec.catalogue.rung_index(rung)
+    return lambda act: spec.catalogue.rung_index(act.rung) >= r
+
+
+def test_more_perceived_threat_more_escalation(specs):
+    spec = specs["taiwan_strait"]
+    lo, hi = state(spec), state(spec)
+    p, t = spec.actor_index("PRC"), spec.actor_index("TWN")
+    lo.H[0, p, t], hi.H[0, p, t] = 0.1, 0.8
+    assert expected_esc(spec, hi, "PRC") > expected_esc(spec, lo, "PRC") + 0.02
+
+
+def test_higher_stakes_amplify_the_response_to_threat(specs):
+    spec = specs["taiwan_strait"]
+    lo, hi = state(spec), state(spec)
+    p, t = spec.actor_index("PRC"), spec.actor_index("TWN")
+    lo.H[0, p, t] = hi.H[0, p, t] = 0.5
+    hi.stakes_shift[0, p] = 0.5
+    assert expected_esc(spec, hi, "PRC") > expected_esc(spec, lo, "PRC")
+
+
+def test_reciprocity_matches_the_adversary(specs):
+    spec = specs["korean_peninsula"]
+    lo, hi = state(spec), state(spec)
+    u, d = spec.actor_index("US"), spec.actor_index("DPRK")
+    hi.perc[0, u, d] = spec.catalogue.rung_index("show_of_force")
+    f = rung_at_least(spec, "grey_zone")
+    assert mass(spec, hi, "US", f) > mass(spec, lo, "US", f)
+
+
+def test_inertia_makes_big_jumps_unlikely(specs):
+    spec = specs["korean_peninsula"]
+    lo, hi = state(spec), state(spec)
+    u = spec.actor_index("US")
+    hi.level[0, u] = spec.catalogue.rung_index("mobilise")
+    f = rung_at_least(spec, "mobilise")
+    assert mass(spec, hi, "US", f) > mass(spec, lo, "US", f)
+
+
+def test_cost_aversion_lowers_escalation(specs):
+    spec = specs["taiwan_strait"]
+    st = state(spec)
+    st.H[0, spec.actor_index("PRC"), spec.actor_index("TWN")] = 0.7
+    assert expected_esc(reweight(spec, "PRC", "cost", 2.0), st, "PRC") < expected_esc(spec, st, "PRC")
+
+
+def test_firebreak_once_crossed_no_longer_restrains(specs):
+    spec = specs["senkaku"]
+    lo, hi = state(spec), state(spec)
+    for st in (lo, hi):
+        st.H[0, spec.actor_index("PRC"), spec.actor_index("JPN")] = 0.6
+    hi.crisis[:] = spec.catalogue.rung_index("harass")
+    hi.crossed[:] = spec.rung_unit[hi.crisis]
+    f = rung_at_least(spec, "harass")
+    assert mass(spec, hi, "PRC", f) > 2 * mass(spec, lo, "PRC", f)
+
+
+def test_alliance_commitment_supports_an_ally_under_attack(specs):
+    spec = specs["senkaku"]
+    lo, hi = state(spec), state(spec)
+    j, p = spec.actor_index("JPN"), spec.actor_index("PRC")
+    hi.H[0, j, p] = 0.9
+    hi.attacked[0, j] = True
+    sup = lambda act: act.support  # noqa: E731
+    assert mass(spec, hi, "US", sup) > mass(spec, lo, "US", sup) + 0.05
+
+
+def test_entrapment_fear_restrains_when_the_ally_out_escalates(specs):
+    spec = specs["senkaku"]
+    lo, hi = state(spec), state(spec)
+    u, j, p = (spec.actor_index(x) for x in ("US", "JPN", "PRC"))
+    for st in (lo, hi):
+        st.H[0, u, p] = 0.5
+    hi.level[0, j] = spec.catalogue.rung_index("seize")
+    assert expected_esc(spec, hi, "US") < expected_esc(spec, lo, "US")
+
+
+def test_public_commitment_makes_backing_down_costly(specs):
+    spec = specs["taiwan_strait"]
+    lo, hi = state(spec), state(spec)
+    hi.committed[0, spec.actor_index("PRC")] = True
+    f = lambda act: spec.catalogue.rung_index(act.rung) <= spec.catalogue.rung_index("engage")  # noqa: E731
+    assert mass(spec, hi, "PRC", f) < mass(spec, lo, "PRC", f)
+
+
+def test_domestic_pressure_pushes_firmness(specs):
+    spec = specs["taiwan_strait"]
+    st = state(spec)
+    st.H[0, spec.actor_index("US"), spec.actor_index("PRC")] = 0.4
+    calm = dataclasses.replace(spec, arrays={**spec.arrays, "pressure": spec.pressure * 0})
+    assert expected_esc(spec, st, "US") > expected_esc(calm, st, "US")
+
+
+def test_interdependence_deters_economic_coercion(specs):
+    spec = specs["taiwan_strait"]
+    st = state(spec)
+    st.H[0, spec.actor_index("US"), spec.actor_index("PRC")] = 0.5
+    econ = lambda act: act.econ_disruption > 0  # noqa: E731
+    assert mass(spec, st, "US", econ) > mass(reweight(spec, "US", "interdependence", 4.0), st, "US", econ)
+
+
+def test_open_channel_invites_calls(specs):
+    spec = specs["taiwan_strait"]
+    open_, shut = state(spec), state(spec)
+    c = spec.channel_ids.index("us_prc_dtl")
+    shut.ch_status[0, c] = 0
+    call = lambda act: act.id == "hotline_call"  # noqa: E731
+    assert mass(spec, open_, "US", call) > 0.005
+    assert mass(spec, shut, "US", call) == 0.0  # precondition: the channel must be open
+
+
+def test_cooperative_climate_lowers_escalation(specs):
+    spec = specs["taiwan_strait"]
+    coop, rival = state(spec), state(spec)
+    u, p = spec.actor_index("US"), spec.actor_index("PRC")
+    for st, v in ((coop, 0.8), (rival, -0.8)):
+        st.rel[0, u, p] = st.rel[0, p, u] = v
+        st.H[0, u, p] = 0.4
+    assert expected_esc(spec, coop, "US") < expected_esc(spec, rival, "US")
+
+
+def test_unanswered_grievance_builds_pressure(specs):
+    spec = specs["korean_peninsula"]
+    lo, hi = state(spec), state(spec)
+    hi.frustration[0, spec.actor_index("DPRK")] = 1.0
+    assert expected_esc(spec, hi, "DPRK") > expected_esc(spec, lo, "DPRK")
+
+
+def test_affinity_reflects_posture_preferences(specs):
+    spec = specs["korean_peninsula"]
+    st = state(spec)
+    short = mass(spec, st, "DPRK", lambda a: a.id == "missile_test")
+    long_ = mass(spec, st, "DPRK", lambda a: a.id == "long_range_test")
+    assert short > 3 * long_
+
+
+@pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])
+def test_every_logged_choice_has_reasons(ensembles, name):
+    ev = ensembles[name].events
+    chosen = ev[~ev.scripted & (ev.action != "hold")]
+    assert chosen.driver1.notna().all() and chosen.restraint.notna().all()
+    assert (chosen.driver1_weight >= chosen.driver2_weight).all()
+    assert (chosen.restraint_weight <= chosen.driver2_weight).all()
+
+
+def test_threat_drives_force(ensembles):
+    """When an actor uses force, threat or its amplifiers are among the logged drivers."""
+    ev = ensembles["korean_peninsula"].events
+    force = ev[(ev.rung_intended.cat.codes >= 9) & ~ev.scripted]
+    assert len(force) > 20
+    drivers = set(force.driver1.astype(str)) | set(force.driver2.astype(str))
+    assert {"threat", "stakes"} & drivers
+    assert (force.restraint.astype(str).isin(["cost", "firebreak", "inertia"])).mean() > 0.8

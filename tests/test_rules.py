@@ -1,0 +1,87 @@
+"""Rule-level behaviour seen in real runs: preconditions hold, outcomes are coherent."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.catalogue import load_catalogue
+from sim.outcomes import FORCE_OUTCOMES
+
+CAT = load_catalogue()
+
+
+@pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])
+def test_static_preconditions_hold_in_events(specs, ensembles, name):
+    spec, ev = specs[name], ensembles[name].events
+    for action, group in ev.groupby("action", observed=True):
+        act = CAT.actions[CAT.action_index(action)]
+        rq = act.requires
+        actors = set(group.actor.astype(str))
+        if rq.actors is not None:
+            assert actors <= set(rq.actors), action
+        if rq.capability is not None:
+            for a in actors:
+                assert rq.capability in spec.postures[a].capabilities, (action, a)
+        if rq.flashpoints is not None:
+            assert spec.scenario.flashpoint in rq.flashpoints, action
+        if act.target == "adversary":
+            for a, t in zip(group.actor.astype(str), group.target.astype(str), strict=True):
+                assert spec.adv[spec.actor_index(a), spec.actor_index(t)], (action, a, t)
+
+
+@pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])
+def test_dynamic_preconditions_hold_in_events(ensembles, name):
+    ev = ensembles[name].events
+    # nuclear use only once the crisis has reached major war; signalling only after force
+    for action, floor in (("nuclear_use", "major_war"), ("nuclear_signalling", "harass")):
+        for run in ev[ev.action == action].run.unique():
+            e = ev[ev.run == run]
+            first = e[e.action == action].turn.min()
+            before = e[e.turn < first]
+            assert (before.rung_realised.cat.codes >= CAT.rung_index(floor)).any()
+
+
+def test_joint_statements_follow_talks(specs, ensembles):
+    ev = ensembles["taiwan_strait"].events
+    js = ev[ev.action == "joint_statement"]
+    talk_ids = ("propose_talks", "multilateral_talks", "request_mediation")
+    for _, row in js.head(200).iterrows():
+        e = ev[(ev.run == row.run) & (ev.turn < row.turn) & (ev.turn >= row.turn - 3)]
+        assert e.action.isin(talk_ids).any()
+
+
+@pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])
+def test_outcomes_are_coherent(ensembles, name):
+    r = ensembles[name].runs
+    assert (r.outcome.isin(FORCE_OUTCOMES) == (r.peak_mid_hostility >= 4)).all()
+    war = r.outcome == "major_war"
+    assert (r[war].peak_rung_index >= CAT.rung_index("major_war")).all()
+    assert (r.turns >= 1).all() and (r.turns <= 30).all()
+    assert r.first_force_turn[r.use_of_force].between(1, 30).all()
+    assert (r.first_force_turn[~r.use_of_force] == -1).all()
+    coerced = r.outcome == "coercive_gain"
+    assert (r[coerced].coercive_winner != "").all()
+    # paths start at the initial peak and end at the run's peak rung
+    assert all(p.split(">")[-1] == k for p, k in zip(r.path, r.peak_rung.astype(str), strict=True))
+
+
+def test_scripted_trigger_fires_first_turn(ensembles):
+    ev = ensembles["taiwan_strait"].events
+    t1 = ev[(ev.turn == 1) & (ev.actor == "TWN")]
+    assert (t1.action == "sovereignty_assertion").all() and t1.scripted.all()
+    assert (ensembles["taiwan_strait"].injects.query("inject == 'T1'").turn == 1).all()
+
+
+def test_channels_tried_and_answered_are_counted(ensembles):
+    r = ensembles["taiwan_strait"].runs
+    assert (r.answered_us_prc_dtl <= r.tried_us_prc_dtl).all()
+    assert r.tried_us_prc_dtl.sum() > 0
+
+
+def test_incidents_come_from_encounters(specs, ensembles):
+    r, ev = ensembles["senkaku"].runs, ensembles["senkaku"].events
+    assert r.incidents.sum() > 0
+    inc = ev[ev.incident]
+    assert (inc.rung_realised.cat.codes >= CAT.rung_index("harass")).all()
+    assert np.isin(inc.actor.astype(str), ["PRC", "JPN", "US"]).all()
