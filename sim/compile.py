@@ -400,6 +400,8 @@ def compile_scenario(
         "opt_req_own": np.where(valid, rq_rung["min_own_rung"][safe], -1),
         "opt_req_talks": valid & col(lambda a: a.requires.talks_with_target, bool)[safe],
         "opt_multi": valid & (garr["act_chan"][safe] == 4),
+        # firebreak penalty of each option given the unit the crisis has already reached
+        "opt_firebreak": fbt[:, np.where(valid, rung_unit[o_rung], 0)],
     }
     hold = cat.action_index("hold")
     hold_opt = np.array([int(np.flatnonzero(opt_action[ai] == hold)[0]) for ai in range(A)])

@@ -199,3 +199,30 @@ def test_threat_drives_force(ensembles):
     drivers = set(force.driver1.astype(str)) | set(force.driver2.astype(str))
     assert {"threat", "stakes"} & drivers
     assert (force.restraint.astype(str).isin(["cost", "firebreak", "inertia"])).mean() > 0.8
+
+
+@pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])
+def test_fast_utility_equals_sum_of_terms(specs, ensembles, name):
+    """rules.utility (regrouped for speed) is the weighted sum of rules.term_values."""
+    spec = specs[name]
+    st = state(spec)
+    rng = np.random.default_rng(0)
+    st = st.take(np.zeros(50, int))
+    st.H[:] = rng.uniform(0, 1, st.H.shape)
+    st.rel[:] = rng.uniform(-1, 1, st.rel.shape)
+    st.level[:] = rng.integers(0, 12, st.level.shape)
+    st.perc[:] = rng.integers(0, 12, st.perc.shape)
+    st.frustration[:] = rng.uniform(0, 1, st.frustration.shape)
+    st.committed[:] = rng.uniform(size=st.committed.shape) < 0.5
+    st.crossed[:] = rng.integers(0, 6, st.crossed.shape)
+    rows = np.arange(spec.n_actors)
+    t_adv, t_ally = rules._targets(spec, st, rows)
+    s = rules.state_terms(spec, st, rows, t_adv, t_ally)
+    f = rules._features(spec, st, rows)
+    total = f["affinity"] - spec.tau[None, :, None] * spec.opt_crowd[None]
+    for j, (term, val) in enumerate(rules.term_values({k: v[..., None] for k, v in s.items()}, f)):
+        assert term == TERMS[j]
+        total = total + spec.W[None, :, j, None] * val
+    fast = rules.utility(spec, st, rows, s)
+    valid = np.broadcast_to(spec.opt_valid[None], fast.shape)
+    np.testing.assert_allclose(fast[valid], total[valid], rtol=1e-12, atol=1e-12)
