@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("run", "validate", "list", "describe", "schema")
+COMMANDS = ("run", "validate", "list", "describe", "schema", "postures")
 DEFAULT_RUNS = 10_000
 
 
@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="run_sim.py",
         description="Crisis-management simulation for Northeast-Asian flashpoints. "
         "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).",
-        epilog="Commands: run (default), validate, list, describe, schema. "
+        epilog="Commands: run (default), validate, list, describe, schema, postures. "
         "'run_sim.py COMMAND --help' for details.",
     )
     sub = p.add_subparsers(dest="command")
@@ -46,6 +46,9 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("file", type=Path)
     s = sub.add_parser("schema", help="write JSON Schemas for every data file")
     s.add_argument("--out", type=Path, default=Path("schemas"))
+    po = sub.add_parser("postures", help="print every posture value with its source, and the sourced share")
+    po.add_argument("--markdown", nargs="?", const=Path("docs/postures.md"), type=Path, metavar="PATH",
+                    help="write Markdown instead (default docs/postures.md)")
     return p
 
 
@@ -136,6 +139,21 @@ def cmd_schema(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_postures(a: argparse.Namespace) -> int:
+    from .provenance import reference
+
+    if a.markdown:
+        from .results import atomic_write
+
+        a.markdown.parent.mkdir(parents=True, exist_ok=True)
+        text = reference(markdown=True)
+        atomic_write(a.markdown, lambda p: p.write_text(text))
+        print(a.markdown)
+    else:
+        print(reference(), end="")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
@@ -144,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     from .loader import InputError
 
     handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
-                "schema": cmd_schema}
+                "schema": cmd_schema, "postures": cmd_postures}
     try:
         return handlers[args.command](args)
     except InputError as exc:
