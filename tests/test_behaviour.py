@@ -157,6 +157,7 @@ ZHANG = "Zhang, How to Maintain North-East Asia's Stability in an Era of Major P
 BADER = "Bader, NCAFP Quadrilateral Videoconference"
 CHO = "Cho, Multilateral Cooperation in the Era of Major Power Competition"
 RUSSEL = "Russel, Priority Issues Between China, the Republic of Korea, Japan, and the US"
+DANIELS = "Daniels, Crisis Management in East Asia: Is Prosperity Without Stability Possible?"
 
 KOREA = Condition("korean_peninsula")
 TAIWAN = Condition("taiwan_strait")
@@ -203,6 +204,13 @@ CASES = [
          Condition("senkaku", ablate=ablate_affinity("JPN", "sovereignty_assertion")),
          share_of_moves("JPN", ("sovereignty_assertion",)),
          exceeds=(SENKAKU, share_of_moves("JPN", ("sovereignty_assertion",))), margin=0.01),
+    Case("jpn_middle_power_convenes", "JPN", DANIELS,
+         "Japan was the obvious choice in this four-country grouping to play a larger balancing role",
+         "A middle-power Japan convenes talks and seeks mediation more than a domestically constrained one.",
+         Condition("senkaku", (("actors.0.variant", "middle_power"),)),
+         share_of_moves("JPN", ("multilateral_talks", "request_mediation")),
+         exceeds=(Condition("senkaku", (("actors.0.variant", "constrained"),)),
+                  share_of_moves("JPN", ("multilateral_talks", "request_mediation"))), margin=0.01),
     Case("us_defends_japan", "US", BADER, "it is committed to the defense of Japan, including the islands",
          "When Japan is attacked, the US supports it far more than in other turns.",
          SENKAKU, support_after_attack("US", "JPN", "PRC"),
