@@ -34,8 +34,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"number of runs (default {DEFAULT_RUNS:,})")
     r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     r.add_argument("--out", type=Path, help="output directory (default results/<scenario>-seed<S>)")
+    r.add_argument("--lever", dest="levers", action="append", default=[], metavar="ID",
+                   help="switch on a policy lever defined in the scenario (repeatable; see 'describe')")
+    r.add_argument("--overlay", dest="overlays", action="append", default=[], metavar="ID",
+                   help="apply an overlay from scenarios/overlays (e.g. pandemic, election_season)")
     r.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a scenario value by dotted path, e.g. parameters.fog=0.3 (repeatable)")
+                   help="override a value by dotted path, e.g. parameters.fog=0.3 or "
+                        "postures.US.weights.cost.value=2 (repeatable)")
     r.add_argument("--no-events", action="store_true", help="skip the per-actor-turn event log")
     r.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -63,7 +68,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         raise InputError("--batch-size", "", "must be positive")
     path = Path(a.scenario) if a.scenario else DEFAULT_SCENARIO
     overrides = [parse_override(x) for x in a.overrides]
-    spec = compile_scenario(path, overrides or None)
+    spec = compile_scenario(path, overrides or None, levers=a.levers, overlays=a.overlays)
     from .ensemble import simulate
     from .results import manifest, prepare_outdir, write_results
 
@@ -79,7 +84,7 @@ def cmd_run(a: argparse.Namespace) -> int:
     finally:
         if bar:
             bar.close()
-    write_results(res, out, manifest(spec, a.seed, a.runs, overrides))
+    write_results(res, out, manifest(spec, a.seed, a.runs))
     if not a.quiet:
         from .analysis import format_summary
         print(format_summary(res.runs, f"{spec.scenario.title}  (seed {a.seed})"))

@@ -22,7 +22,7 @@ import numpy as np
 
 from .catalogue import Catalogue, load_catalogue
 from .loader import InputError, read_yaml, validate
-from .schema import TERM_NAMES, Baseline, Inject, Posture, ScenarioFile
+from .schema import ACTOR_IDS, TERM_NAMES, Baseline, Inject, Overlay, Posture, ScenarioFile
 
 ROOT = Path(__file__).resolve().parent.parent
 ACTORS_DIR = Path(os.environ.get("CRISIS_SIM_ACTORS", ROOT / "actors"))
@@ -63,6 +63,7 @@ class CInject:
     channels: tuple[tuple[int, int], ...]
     stress: float | None
     flags: tuple[int, ...]
+    affinity: tuple[tuple[int, int, float], ...]  # actor, option index, delta
     force: tuple[int, int, int] | None  # actor, option index, target (-1 = rule)
 
 
@@ -84,6 +85,7 @@ class Spec:
     channel_ids: tuple[str, ...]
     content_hash: str
     file_hashes: dict[str, str] = field(default_factory=dict)
+    applied: Applied = field(default_factory=lambda: Applied())
 
     def __getattr__(self, name: str) -> np.ndarray:
         try:
@@ -177,31 +179,114 @@ def _apply_variant(posture: Posture, name: str | None, where: str, field: str) -
 # --------------------------------------------------------------------------- compile
 
 
-def load_scenario(path: str | Path, overrides: list[tuple[str, Any]] | None = None) -> tuple[ScenarioFile, bytes]:
-    """Read, override and validate a scenario file."""
+OVERLAYS_DIR = SCENARIOS_DIR / "overlays"
+
+
+def load_overlay(name: str) -> Overlay:
+    path = OVERLAYS_DIR / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in OVERLAYS_DIR.glob("*.yaml"))) or "none"
+        raise InputError("--overlay", name, f"unknown overlay (known: {known})")
+    data, node = read_yaml(path)
+    return validate(Overlay, data, path, node)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What was changed from the files as written: overlays, levers, explicit overrides."""
+
+    overlays: tuple[str, ...] = ()
+    levers: tuple[str, ...] = ()
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+    def settings(self) -> list[tuple[str, Any]]:
+        return list(self.overrides)
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: list[tuple[str, Any]] | None = None,
+    levers: tuple[str, ...] | list[str] = (),
+    overlays: tuple[str, ...] | list[str] = (),
+) -> tuple[ScenarioFile, bytes, dict[str, list[tuple[str, Any]]], Applied]:
+    """Read a scenario, apply overlays, then levers, then explicit overrides, and validate.
+
+    Returns the scenario, its bytes (with the changes, for hashing), the changes aimed at
+    postures (``postures.<ACTOR>.<path>``) and the baseline (``baseline.<path>``), and a
+    record of what was applied.
+    """
     path = Path(path)
     data, node = read_yaml(path)
-    if overrides:
+    base = validate(ScenarioFile, data, path, node)
+    settings: list[tuple[str, Any]] = []
+    names_ov = list(dict.fromkeys([*base.overlays, *overlays]))
+    for name in names_ov:
+        settings += [(st.path, st.value) for st in load_overlay(name).set]
+    lever_map = {lv.id: lv for lv in base.levers}
+    for name in levers:
+        if name not in lever_map:
+            known = ", ".join(lever_map) or "none"
+            raise InputError(path, f"levers.{name}", f"unknown lever (known: {known})")
+        settings += [(st.path, st.value) for st in lever_map[name].set]
+    settings += list(overrides or [])
+    targets: dict[str, list[tuple[str, Any]]] = {}
+    scen_settings = []
+    for key, value in settings:
+        head, _, rest = key.partition(".")
+        if head == "postures":
+            actor, _, sub = rest.partition(".")
+            if actor not in ACTOR_IDS or not sub:
+                raise InputError(path, key, "expected postures.<ACTOR>.<path>")
+            targets.setdefault(actor, []).append((sub, value))
+        elif head == "baseline":
+            if not rest:
+                raise InputError(path, key, "expected baseline.<path>")
+            targets.setdefault("baseline", []).append((rest, value))
+        else:
+            scen_settings.append((key, value))
+    scen = base
+    if scen_settings:
+        data = copy.deepcopy(data)
+        for key, value in scen_settings:
+            set_path(data, key, value, str(path))
+        scen = validate(ScenarioFile, data, path, None)
+    applied = Applied(tuple(names_ov), tuple(levers), tuple(settings))
+    raw = path.read_bytes() + json.dumps(settings, sort_keys=True, default=str).encode()
+    return scen, raw, targets, applied
+
+
+def _read_with(path: Path, model, changes: list[tuple[str, Any]] | None):
+    data, node = read_yaml(path)
+    if changes:
         if not isinstance(data, dict):
             raise InputError(path, "", "expected a mapping at the top level")
         data = copy.deepcopy(data)
-        for key, value in overrides:
+        for key, value in changes:
+            if key.endswith(".value"):
+                # a changed value is no longer what its source said: it becomes an assumption
+                key, value = key[: -len(".value")], {"value": value,
+                                                     "assumption": f"experiment override: {key} = {value!r}"}
             set_path(data, key, value, str(path))
         node = None
-    scen = validate(ScenarioFile, data, path, node)
-    raw = path.read_bytes() + json.dumps(overrides or [], sort_keys=True, default=str).encode()
-    return scen, raw
+    return validate(model, data, path, node)
 
 
 def compile_scenario(
     path: str | Path = DEFAULT_SCENARIO,
     overrides: list[tuple[str, Any]] | None = None,
     catalogue: Catalogue | None = None,
+    levers: tuple[str, ...] | list[str] = (),
+    overlays: tuple[str, ...] | list[str] = (),
 ) -> Spec:
-    """Load a scenario and its postures and build the static arrays."""
+    """Load a scenario and its postures and build the static arrays.
+
+    ``levers`` (ids defined in the scenario) and ``overlays`` (files in
+    ``scenarios/overlays``) are named sets of overrides; ``overrides`` are applied last.
+    Keys ``postures.<ACTOR>.<path>`` and ``baseline.<path>`` change posture data.
+    """
     path = Path(path)
     cat = catalogue or load_catalogue()
-    scen, scen_bytes = load_scenario(path, overrides)
+    scen, scen_bytes, targets, applied = load_scenario(path, overrides, levers, overlays)
     where = str(path)
     actor_ids = tuple(a.id for a in scen.actors)
     A = len(actor_ids)
@@ -209,14 +294,15 @@ def compile_scenario(
     fp = scen.flashpoint
 
     base_path = ACTORS_DIR / "baseline.yaml"
-    data, node = read_yaml(base_path)
-    baseline = validate(Baseline, data, base_path, node)
+    baseline = _read_with(base_path, Baseline, targets.pop("baseline", None))
     hashes = {str(base_path.name): _hash_bytes(base_path.read_bytes())}
     postures: dict[str, Posture] = {}
+    for actor in targets:
+        if actor not in idx:
+            raise InputError(where, f"postures.{actor}", "actor is not in the scenario")
     for i, sa in enumerate(scen.actors):
         ppath = _posture_path(path, sa.posture if sa.posture else None, sa.id)
-        data, node = read_yaml(ppath)
-        p = validate(Posture, data, ppath, node)
+        p = _read_with(ppath, Posture, targets.pop(sa.id, None))
         if p.actor != sa.id:
             raise InputError(where, f"actors.{i}.posture", f"posture file is for {p.actor}, not {sa.id}")
         postures[sa.id] = _apply_variant(p, sa.variant, where, f"actors.{i}.variant")
@@ -260,6 +346,7 @@ def compile_scenario(
         "act_talks": col(lambda a: a.effects.talks, bool),
         "act_encounter": col(lambda a: ENCOUNTER_DOMAINS[a.effects.encounter], int),
         "act_casualties": col(lambda a: a.effects.casualties, bool),
+        "act_mediation": col(lambda a: a.effects.mediation, bool),
         "act_target_kind": col(lambda a: TARGET_KIND[a.target], int),
         "rung_esc": rung_esc,
         "rung_cost": np.array([r.cost for r in cat.rungs]),
@@ -389,7 +476,8 @@ def compile_scenario(
         "opt_cost": np.where(valid, garr["rung_cost"][o_rung], 0.0),
         "opt_unit": np.where(valid, rung_unit[o_rung], 0),
         "opt_deesc": valid & (o_rung <= engage),
-        "opt_chan": valid & (np.isin(garr["act_chan"][safe], [1, 4]) | garr["act_talks"][safe]),
+        "opt_chan": valid & (np.isin(garr["act_chan"][safe], [1, 4]) | garr["act_talks"][safe]
+                             | garr["act_mediation"][safe]),
         "opt_econ": np.where(valid, col(lambda a: a.econ_disruption)[safe], 0.0),
         "opt_support": valid & col(lambda a: a.support, bool)[safe],
         "opt_affinity": affinity,
@@ -477,8 +565,10 @@ def compile_scenario(
 
     # ---- injects
     flags: list[str] = []
-    injects = tuple(_compile_inject(i, inj, idx, cat, opt_action, chans, flags, where)
+    inject_ids = [inj.id for inj in scen.injects]
+    injects = tuple(_compile_inject(i, inj, idx, cat, opt_action, chans, flags, where, inject_ids)
                     for i, inj in enumerate(scen.injects))
+    _check_inject_cycles(injects, where)
 
     arrays = {
         **garr,
@@ -511,6 +601,7 @@ def compile_scenario(
         "rel0": rel0,
         "level0": level0,
         "grievance_rate": np.array([baseline.grievance_rate.value] * A),
+        "has_affinity_shift": np.array(any(inj.affinity for inj in injects)),
     }
     for v in arrays.values():
         v.setflags(write=False)
@@ -523,7 +614,7 @@ def compile_scenario(
         scenario=scen, path=str(path), catalogue=cat, postures=postures, baseline=baseline,
         actor_ids=actor_ids, turns=scen.turns.max, hours=scen.turns.hours, arrays=arrays,
         injects=injects, flags=tuple(flags), channel_ids=tuple(c.id for c in chans),
-        content_hash=content, file_hashes=hashes,
+        content_hash=content, file_hashes=hashes, applied=applied,
     )
 
 
@@ -543,7 +634,7 @@ def _need(idx: dict[str, int], actor: str, where: str, field: str) -> None:
         raise InputError(where, field, f"actor {actor} is not in the scenario")
 
 
-def _compile_cond(c, idx, cat, flags, where, field) -> CondNode:
+def _compile_cond(c, idx, cat, flags, where, field, inject_ids) -> CondNode:
     if c.turn_at_least is not None:
         return CondNode("turn", (c.turn_at_least,))
     if c.crisis_rung_at_least is not None:
@@ -564,9 +655,15 @@ def _compile_cond(c, idx, cat, flags, where, field) -> CondNode:
         if c.flag not in flags:
             flags.append(c.flag)
         return CondNode("flag", (flags.index(c.flag),))
+    if c.inject_fired is not None:
+        if c.inject_fired not in inject_ids:
+            raise InputError(where, field + ".inject_fired", f"unknown inject {c.inject_fired!r}")
+        return CondNode("inject", (inject_ids.index(c.inject_fired),))
+    if c.not_ is not None:
+        return CondNode("not", (), (_compile_cond(c.not_, idx, cat, flags, where, field + ".not", inject_ids),))
     kind = "all" if c.all is not None else "any"
     kids = c.all if c.all is not None else c.any
-    return CondNode(kind, (), tuple(_compile_cond(k, idx, cat, flags, where, f"{field}.{kind}.{i}")
+    return CondNode(kind, (), tuple(_compile_cond(k, idx, cat, flags, where, f"{field}.{kind}.{i}", inject_ids)
                                     for i, k in enumerate(kids or [])))
 
 
@@ -577,7 +674,7 @@ def _rung(cat: Catalogue, rung: str, where: str, field: str) -> int:
         raise InputError(where, field, f"unknown rung {rung!r}") from None
 
 
-def _compile_inject(i, inj: Inject, idx, cat, opt_action, chans, flags, where) -> CInject:
+def _compile_inject(i, inj: Inject, idx, cat, opt_action, chans, flags, where, inject_ids) -> CInject:
     f = f"injects.{i}"
     e = inj.effects
     for d in (*e.hostility, *e.relation):
@@ -610,12 +707,50 @@ def _compile_inject(i, inj: Inject, idx, cat, opt_action, chans, flags, where) -
             _need(idx, fa.target, where, f + ".effects.force_action.target")
             tgt = idx[fa.target]
         force = (idx[fa.actor], int(hits[0]), tgt)
-    cond = _compile_cond(inj.when, idx, cat, flags, where, f + ".when") if inj.when is not None else None
+    shifts = []
+    for j, sh in enumerate(e.affinity):
+        _need(idx, sh.actor, where, f"{f}.effects.affinity.{j}.actor")
+        try:
+            k = cat.action_index(sh.action)
+        except KeyError:
+            raise InputError(where, f"{f}.effects.affinity.{j}.action", f"unknown action {sh.action!r}") from None
+        hits = np.flatnonzero(opt_action[idx[sh.actor]] == k)
+        if hits.size == 0:
+            raise InputError(where, f"{f}.effects.affinity.{j}.action",
+                             f"{sh.actor} cannot take {sh.action!r} in this scenario (preconditions)")
+        shifts.append((idx[sh.actor], int(hits[0]), sh.delta))
+    cond = _compile_cond(inj.when, idx, cat, flags, where, f + ".when", inject_ids) \
+        if inj.when is not None else None
     return CInject(
         index=i, source=inj, kind=inj.kind, turn=inj.turn, cond=cond, probability=inj.probability,
         hostility=tuple((idx[d.a], idx[d.b], d.value) for d in e.hostility),
         relation=tuple((idx[d.a], idx[d.b], d.value) for d in e.relation),
         stakes=tuple((idx[a], v) for a, v in e.stakes.items()),
         channels=tuple(channels), stress=e.stress,
-        flags=tuple(flags.index(x) for x in e.flags), force=force,
+        flags=tuple(flags.index(x) for x in e.flags), affinity=tuple(shifts), force=force,
     )
+
+
+def _check_inject_cycles(injects: tuple[CInject, ...], where: str) -> None:
+    """Injects that wait on each other (inject_fired) in a cycle could never fire."""
+    def deps(node: CondNode | None) -> set[int]:
+        if node is None:
+            return set()
+        own = {node.args[0]} if node.kind == "inject" else set()
+        return own.union(*(deps(c) for c in node.children)) if node.children else own
+    graph = {inj.index: deps(inj.cond) for inj in injects}
+    state: dict[int, int] = {}
+
+    def visit(i: int, trail: list[int]) -> None:
+        state[i] = 1
+        for j in graph[i]:
+            if state.get(j) == 1:
+                cyc = " -> ".join(injects[k].source.id for k in [*trail[trail.index(j):], i, j]) \
+                    if j in trail else f"{injects[i].source.id} -> {injects[j].source.id}"
+                raise InputError(where, f"injects.{i}.when", f"injects wait on each other in a cycle: {cyc}")
+            if state.get(j) is None:
+                visit(j, [*trail, i])
+        state[i] = 2
+    for i in graph:
+        if state.get(i) is None:
+            visit(i, [])

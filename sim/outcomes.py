@@ -96,6 +96,7 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
         "incidents": st.incidents.astype(np.int16),
         "casualty_incidents": st.casualties.astype(np.int16),
         "mediation_requested": st.mediation.copy(),
+        "mediation_occurred": st.mediated.copy(),
         "coercive_winner": pd.Categorical.from_codes(
             np.where(cls["winner"] >= 0, cls["winner"] + 1, 0), ("", *spec.actor_ids)),
         "path": escalation_path(spec, st.hist, st.end_turn, spec.level0.max() * np.ones(len(st.run), int)),

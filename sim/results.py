@@ -68,7 +68,7 @@ def prepare_outdir(out: Path) -> Path:
     return out
 
 
-def manifest(spec: Spec, seed: int, runs: int, overrides: list, argv: list[str] | None = None) -> dict:
+def manifest(spec: Spec, seed: int, runs: int, argv: list[str] | None = None) -> dict:
     """What produced these results: inputs (with content hashes), seed, versions, command."""
     return {
         "scenario": spec.scenario.id,
@@ -77,7 +77,9 @@ def manifest(spec: Spec, seed: int, runs: int, overrides: list, argv: list[str] 
         "file_hashes": spec.file_hashes,
         "seed": seed,
         "runs": runs,
-        "overrides": [[k, v] for k, v in overrides],
+        "overlays": list(spec.applied.overlays),
+        "levers": list(spec.applied.levers),
+        "overrides": [[k, v] for k, v in spec.applied.overrides],
         "actors": list(spec.actor_ids),
         "variants": {a.id: a.variant for a in spec.scenario.actors if a.variant},
         "turns": spec.turns,

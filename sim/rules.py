@@ -73,6 +73,8 @@ class State:
     mediation: np.ndarray
     taken: np.ndarray
     hist: np.ndarray
+    mediated: np.ndarray
+    aff_shift: np.ndarray | None = None
 
     @classmethod
     def initial(cls, spec: Spec, keys: np.ndarray, runs: np.ndarray) -> State:
@@ -117,6 +119,8 @@ class State:
             mediation=np.zeros(R, bool),
             taken=np.zeros((R, A, N), bool),
             hist=np.zeros((R, spec.turns + 1), np.int8),
+            mediated=np.zeros(R, bool),
+            aff_shift=np.zeros((R, A, spec.opt_action.shape[1])) if spec.has_affinity_shift else None,
         )
 
     def take(self, idx: np.ndarray) -> State:
@@ -169,7 +173,11 @@ def _eval(node: CondNode, st: State) -> np.ndarray:
         return st.taken[:, node.args[0], node.args[1]].copy()
     if node.kind == "flag":
         return st.flags[:, node.args[0]].copy()
+    if node.kind == "inject":
+        return st.fired[:, node.args[0]].copy()
     parts = [_eval(c, st) for c in node.children]
+    if node.kind == "not":
+        return ~parts[0]
     if node.kind == "all":
         return np.logical_and.reduce(parts) if parts else np.ones(R, bool)
     return np.logical_or.reduce(parts) if parts else np.zeros(R, bool)
@@ -221,6 +229,8 @@ def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray) -> None:
         st.stress[mask] = inj.stress
     for f in inj.flags:
         st.flags[mask, f] = True
+    for a, opt, delta in inj.affinity:
+        st.aff_shift[:, a, opt] += delta * m
     if inj.force is not None:
         a, opt, tgt = inj.force
         st.forced[mask, a] = opt
@@ -322,8 +332,12 @@ def _features(spec: Spec, st: State, rows: np.ndarray, pick: np.ndarray | None =
         return arr[None].astype(float) if pick is None else arr[a, pick].astype(float)
     fb = spec.opt_firebreak[st.crossed][:, rows]
     fb = fb if pick is None else fb[np.arange(len(st.keys))[:, None], a, pick]
+    aff = g("opt_affinity")
+    if st.aff_shift is not None:
+        shift = st.aff_shift[:, rows]
+        aff = aff + (shift if pick is None else shift[np.arange(len(st.keys))[:, None], a, pick])
     return {"esc": g("opt_esc"), "cost": g("opt_cost"), "fb": fb, "support": g("opt_support"),
-            "deesc": g("opt_deesc"), "econ": g("opt_econ"), "chan": g("opt_chan"), "affinity": g("opt_affinity")}
+            "deesc": g("opt_deesc"), "econ": g("opt_econ"), "chan": g("opt_chan"), "affinity": aff}
 
 
 def _mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
@@ -377,7 +391,8 @@ def utility(spec: Spec, st: State, rows: np.ndarray, s: dict) -> np.ndarray:
               - W["reciprocity"][0][:, None] * spec.opt_esc[rows] ** 2 - W["cost"][0][:, None] * spec.opt_cost[rows])
     jump = np.maximum(esc - s["level"][..., None], 0.0)
     fb = spec.opt_firebreak[st.crossed][:, rows]
-    return (static[None] + lin[..., None] * esc
+    static = static[None] if st.aff_shift is None else static[None] + st.aff_shift[:, rows]
+    return (static + lin[..., None] * esc
             - W["inertia"][..., None] * (jump * jump) - W["firebreak"][..., None] * fb
             + (W["alliance"] * s["ally"])[..., None] * spec.opt_support[rows][None]
             - (W["audience"] * s["committed"])[..., None] * spec.opt_deesc[rows][None]
@@ -575,6 +590,7 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
 
     # concessions, grievances, talks, offers, commitments
     received = np.zeros((R, A), bool)
+    um = rng.draw(st.keys, t, rng.MEDIATE, A)
     st.talks = np.maximum(st.talks - 1, 0).astype(np.int8)
     st.offers = np.maximum(st.offers - 1, 0).astype(np.int8)
     for a in range(A):
@@ -588,7 +604,12 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
         offer = ok & spec.act_agreement[k]
         st.offers[rr[offer], a, b[offer]] = OFFER_WINDOW
         st.committed[:, a] |= spec.act_commit[k]
-        st.mediation |= k == spec.catalogue.action_index("request_mediation")
+        med = ok & spec.act_mediation[k]
+        st.mediation |= med
+        found = med & (um[:, a] < prm.mediation)
+        st.mediated |= found
+        st.talks[rr[found], a, b[found]] = TALK_WINDOW
+        st.talks[rr[found], b[found], a] = TALK_WINDOW
         st.taken[rr, a, k] = True
     has_adv = spec.adv.any(axis=1)[None, :]
     st.frustration = np.where(received, st.frustration * 0.5,

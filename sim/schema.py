@@ -160,6 +160,7 @@ class ActionEffects(Strict):
         None, description="Puts units in contact with the target's forces (raises encounter risk)."
     )
     casualties: bool = False
+    mediation: bool = Field(False, description="Seeks a third-party mediator (succeeds with parameters.mediation).")
 
 
 class Action(Strict):
@@ -347,8 +348,12 @@ class Condition(Strict):
     actor_rung_at_least: ActorRung | None = None
     action_taken: ActorAction | None = None
     flag: str | None = None
+    inject_fired: str | None = Field(None, description="Another inject (by id) has fired.")
     all: list[Condition] | None = None
     any: list[Condition] | None = None
+    not_: Condition | None = Field(None, alias="not")
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
     @model_validator(mode="after")
     def _one_test(self) -> Condition:
@@ -384,7 +389,16 @@ class InjectEffects(Strict):
     channels: dict[str, Literal["open", "suspended"]] = Field(default_factory=dict)
     stress: Unit | None = None
     flags: list[str] = Field(default_factory=list)
+    affinity: list[AffinityShift] = Field(
+        default_factory=list, description="Lasting change of an actor's preference for an action."
+    )
     force_action: ForcedAction | None = None
+
+
+class AffinityShift(Strict):
+    actor: ActorId
+    action: str
+    delta: float = Field(ge=-5.0, le=5.0)
 
 
 class ForcedAction(Strict):
@@ -396,6 +410,7 @@ class ForcedAction(Strict):
 
 
 InjectEffects.model_rebuild()
+
 
 
 class Inject(Strict):
@@ -410,6 +425,13 @@ class Inject(Strict):
     probability: Unit = 1.0
     to: list[ActorId | Literal["all"]] = Field(default_factory=lambda: ["all"])
     effects: InjectEffects = InjectEffects()
+    type: Literal["information", "event", "media", "social_media", "intelligence", "order", "phone",
+                  "email"] = "event"
+    delivery: Literal["handout", "verbal", "slide", "video", "phone", "email", "console"] = "console"
+    originator: str = Field("ExCon", description="Who the inject comes from (simulated or real).")
+    objective: str = Field("", description="Exercise objective or capability the inject addresses.")
+    controller: str = Field("", description="Responsible controller.")
+    location: str | None = Field(None, description="Id of a scenario location (situation board).")
     expected_action: str = ""
     controller_note: str = ""
 
@@ -458,6 +480,9 @@ class Parameters(Strict):
     elections: list[ActorId] = Field(default_factory=list, description="Actors in election season.")
     hostility_decay: Unit = 0.15
     agreement_turns: int = Field(2, ge=1, le=50)
+    mediation: Unit = Field(
+        0.3, description="Probability that a request for third-party (middle-power) mediation finds a mediator."
+    )
 
 
 class Turns(Strict):
@@ -468,6 +493,40 @@ class Turns(Strict):
 class Citation(Strict):
     paper: str
     locator: str
+
+
+class RoleSheet(Strict):
+    """What a country team is told: objectives, red lines, constraints, mechanisms."""
+
+    objectives: list[str] = Field(min_length=1)
+    red_lines: list[str] = Field(default_factory=list)
+    constraints: list[str] = Field(default_factory=list)
+    mechanisms: list[str] = Field(default_factory=list)
+
+
+class Location(Strict):
+    id: str
+    name: str
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class LeverSetting(Strict):
+    path: str = Field(description="Dotted path into the scenario, or postures.<ACTOR>.<path>.")
+    value: bool | int | float | str | list | None
+
+
+class Lever(Strict):
+    """A policy lever the papers recommend: a named set of changes with the effect they expect."""
+
+    id: str
+    label: str
+    source: Citation
+    set: list[LeverSetting] = Field(min_length=1)
+    expect: Literal["lower", "higher"] = Field(description="Expected direction of the measure.")
+    measure: Literal["use_of_force", "major_war", "escalation", "deescalated_agreement", "incidents"] = \
+        "use_of_force"
+    note: str = ""
 
 
 class ScenarioFile(Strict):
@@ -487,6 +546,11 @@ class ScenarioFile(Strict):
     channels: dict[str, Literal["open", "suspended", "not_operational"]] = Field(default_factory=dict)
     encounters: list[Encounter] = Field(default_factory=list)
     injects: list[Inject] = Field(default_factory=list, max_length=MAX_INJECTS)
+    trigger: str = Field("", description="The event that starts the crisis, in a sentence.")
+    roles: dict[ActorId, RoleSheet] = Field(default_factory=dict)
+    locations: list[Location] = Field(default_factory=list)
+    levers: list[Lever] = Field(default_factory=list)
+    overlays: list[str] = Field(default_factory=list, description="Overlays applied by default.")
 
     @model_validator(mode="after")
     def _references(self) -> ScenarioFile:
@@ -501,4 +565,24 @@ class ScenarioFile(Strict):
         inj = [i.id for i in self.injects]
         if len(set(inj)) != len(inj):
             raise ValueError("inject ids must be unique")
+        for a in self.roles:
+            if a not in known:
+                raise ValueError(f"role sheet for {a}, which is not in the scenario")
+        locs = {loc.id for loc in self.locations}
+        for i in self.injects:
+            if i.location is not None and i.location not in locs:
+                raise ValueError(f"inject {i.id} names unknown location {i.location!r}")
+        lev = [lv.id for lv in self.levers]
+        if len(set(lev)) != len(lev):
+            raise ValueError("lever ids must be unique")
         return self
+
+
+class Overlay(Strict):
+    """A switchable condition any scenario can take on (pandemic stress, election season)."""
+
+    id: str
+    label: str
+    description: str
+    source: Citation
+    set: list[LeverSetting] = Field(min_length=1)

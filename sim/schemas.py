@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .schema import ActionCatalogue, Baseline, ChannelTable, Ladder, Posture, ScenarioFile
+from .schema import ActionCatalogue, Baseline, ChannelTable, Ladder, Overlay, Posture, ScenarioFile
 
 SCHEMAS = {
     "scenario": ScenarioFile,
@@ -14,6 +14,7 @@ SCHEMAS = {
     "ladder": Ladder,
     "actions": ActionCatalogue,
     "channels": ChannelTable,
+    "overlay": Overlay,
 }
 
 
