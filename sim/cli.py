@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("run", "validate", "list", "describe", "schema", "postures")
+COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel")
 DEFAULT_RUNS = 10_000
 
 
@@ -25,7 +25,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="run_sim.py",
         description="Crisis-management simulation for Northeast-Asian flashpoints. "
         "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).",
-        epilog="Commands: run (default), validate, list, describe, schema, postures. "
+        epilog="Commands: run (default), validate, list, describe, schema, postures, msel. "
         "'run_sim.py COMMAND --help' for details.",
     )
     sub = p.add_subparsers(dest="command")
@@ -54,6 +54,15 @@ def _parser() -> argparse.ArgumentParser:
     po = sub.add_parser("postures", help="print every posture value with its source, and the sourced share")
     po.add_argument("--markdown", nargs="?", const=Path("docs/postures.md"), type=Path, metavar="PATH",
                     help="write Markdown instead (default docs/postures.md)")
+    ms = sub.add_parser("msel", help="export a scenario's injects (MSEL) to CSV, or import an edited CSV")
+    msub = ms.add_subparsers(dest="msel_command", required=True)
+    me = msub.add_parser("export", help="write the MSEL as CSV with HSEEP columns")
+    me.add_argument("scenario", type=Path)
+    me.add_argument("--csv", type=Path, required=True)
+    mi = msub.add_parser("import", help="replace a scenario's injects with those in a CSV; writes a new scenario file")
+    mi.add_argument("scenario", type=Path)
+    mi.add_argument("--csv", type=Path, required=True)
+    mi.add_argument("--out", type=Path, required=True, help="new scenario file (never overwrites the input)")
     return p
 
 
@@ -159,6 +168,18 @@ def cmd_postures(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_msel(a: argparse.Namespace) -> int:
+    from .msel import export_csv, import_csv
+
+    if a.msel_command == "export":
+        n = export_csv(a.scenario, a.csv)
+        print(f"wrote {n} injects to {a.csv}")
+    else:
+        n = import_csv(a.scenario, a.csv, a.out)
+        print(f"wrote {a.out} with {n} injects")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
@@ -167,7 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     from .loader import InputError
 
     handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
-                "schema": cmd_schema, "postures": cmd_postures}
+                "schema": cmd_schema, "postures": cmd_postures,
+                "msel": cmd_msel}
     try:
         return handlers[args.command](args)
     except InputError as exc:

@@ -491,8 +491,16 @@ class Turns(Strict):
 
 
 class Citation(Strict):
+    """A passage in the papers: author and title, and at most 15 words copied verbatim."""
+
     paper: str
     locator: str
+
+    @model_validator(mode="after")
+    def _short_locator(self) -> Citation:
+        if len(self.locator.split()) > 15:
+            raise ValueError("locator must be at most 15 words")
+        return self
 
 
 class RoleSheet(Strict):
