@@ -74,6 +74,7 @@ class State:
     taken: np.ndarray
     hist: np.ndarray
     mediated: np.ndarray
+    declined: np.ndarray
     aff_shift: np.ndarray | None = None
 
     @classmethod
@@ -120,6 +121,7 @@ class State:
             taken=np.zeros((R, A, N), bool),
             hist=np.zeros((R, spec.turns + 1), np.int8),
             mediated=np.zeros(R, bool),
+            declined=np.zeros((R, max(len(spec.injects), 1)), bool),
             aff_shift=np.zeros((R, A, spec.opt_action.shape[1])) if spec.has_affinity_shift else None,
         )
 
@@ -204,7 +206,9 @@ def begin_turn(spec: Spec, st: State, release: tuple[int, ...] = ()) -> list[tup
             due = np.full(len(st.keys), i in release)
         if inj.kind == "contingency" and inj.cond is not None:
             due &= _eval(inj.cond, st)
-        mask = due & ~st.fired[:, i] & (u[:, i] < inj.probability)
+        due &= ~st.fired[:, i] & ~st.declined[:, i]
+        mask = due & (u[:, i] < inj.probability)
+        st.declined[:, i] |= due & ~mask  # the chance is drawn once, when the inject first falls due
         if not mask.any():
             continue
         apply_inject(spec, st, inj.index, mask)

@@ -422,7 +422,9 @@ class Inject(Strict):
     kind: Literal["scheduled", "conditional", "contingency"]
     turn: int | None = Field(None, ge=0, le=MAX_TURNS)
     when: Condition | None = None
-    probability: Unit = 1.0
+    probability: Unit = Field(
+        1.0, description="Chance the inject fires when it first falls due (drawn once per run, not every turn)."
+    )
     to: list[ActorId | Literal["all"]] = Field(default_factory=lambda: ["all"])
     effects: InjectEffects = InjectEffects()
     type: Literal["information", "event", "media", "social_media", "intelligence", "order", "phone",
