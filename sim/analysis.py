@@ -54,6 +54,32 @@ def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, *rows])
 
 
+#: Headline measures a lever can target: each maps the runs table to a boolean per run.
+MEASURES = {
+    "use_of_force": lambda r: r["use_of_force"].to_numpy(bool),
+    "serious_clash": lambda r: (r["peak_icb_viol"] >= 3).to_numpy() | (r["outcome"].isin(["major_war", "nuclear_use"])
+                                                                      .to_numpy()),
+    "major_war": lambda r: r["outcome"].isin(["major_war", "nuclear_use"]).to_numpy(),
+    "escalation": lambda r: (r["peak_unit"].cat.codes >= 3).to_numpy(),  # reached military display or worse
+    "deescalated_agreement": lambda r: (r["outcome"] == "deescalated_agreement").to_numpy(),
+    "agreement": lambda r: (r["end_reason"] == "agreement").to_numpy(),
+    "incidents": lambda r: (r["incidents"] > 0).to_numpy(),
+}
+
+
+def compare(base: pd.DataFrame, alt: pd.DataFrame, measure: str) -> dict:
+    """P(measure) under two conditions, their difference and its Newcombe 95% interval."""
+    x, y = MEASURES[measure](base), MEASURES[measure](alt)
+    n0, n1, k0, k1 = len(x), len(y), int(x.sum()), int(y.sum())
+    p0, p1 = k0 / n0, k1 / n1
+    lo0, hi0 = wilson(k0, n0)
+    lo1, hi1 = wilson(k1, n1)
+    d = p1 - p0
+    return {"p_base": p0, "p_alt": p1, "diff": d,
+            "diff_low": d - float(np.sqrt((p1 - lo1) ** 2 + (hi0 - p0) ** 2)),
+            "diff_high": d + float(np.sqrt((hi1 - p1) ** 2 + (p0 - lo0) ** 2))}
+
+
 def peak_distribution(runs: pd.DataFrame) -> pd.DataFrame:
     """Distribution of the crisis peak rung (ordered as on the ladder)."""
     return proportions(runs["peak_rung"])

@@ -64,6 +64,7 @@ class CInject:
     stress: float | None
     flags: tuple[int, ...]
     affinity: tuple[tuple[int, int, float], ...]  # actor, option index, delta
+    talks: tuple[tuple[int, int], ...]
     force: tuple[int, int, int] | None  # actor, option index, target (-1 = rule)
 
 
@@ -681,6 +682,8 @@ def _compile_inject(i, inj: Inject, idx, cat, opt_action, chans, flags, where, i
         _need(idx, d.a, where, f + ".effects"), _need(idx, d.b, where, f + ".effects")
     for a in e.stakes:
         _need(idx, a, where, f + ".effects.stakes")
+    for pr in e.talks:
+        _need(idx, pr.a, where, f + ".effects.talks"), _need(idx, pr.b, where, f + ".effects.talks")
     ch_ids = [c.id for c in chans]
     channels = []
     for cid, st in e.channels.items():
@@ -728,6 +731,7 @@ def _compile_inject(i, inj: Inject, idx, cat, opt_action, chans, flags, where, i
         stakes=tuple((idx[a], v) for a, v in e.stakes.items()),
         channels=tuple(channels), stress=e.stress,
         flags=tuple(flags.index(x) for x in e.flags), affinity=tuple(shifts), force=force,
+        talks=tuple((idx[pr.a], idx[pr.b]) for pr in e.talks),
     )
 
 

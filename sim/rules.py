@@ -53,6 +53,7 @@ class State:
     clarity: np.ndarray
     crisis: np.ndarray
     crossed: np.ndarray
+    own_crossed: np.ndarray
     peak_mid: np.ndarray
     peak_viol: np.ndarray
     stakes_shift: np.ndarray
@@ -100,6 +101,7 @@ class State:
             clarity=np.zeros((R, A, A)),
             crisis=crisis,
             crossed=spec.rung_unit[crisis],
+            own_crossed=spec.rung_unit[lvl].copy(),
             peak_mid=np.ones(R, np.int8),
             peak_viol=np.ones(R, np.int8),
             stakes_shift=np.zeros((R, A)),
@@ -233,6 +235,9 @@ def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray) -> None:
         st.stress[mask] = inj.stress
     for f in inj.flags:
         st.flags[mask, f] = True
+    for a, b in inj.talks:
+        st.talks[mask, a, b] = TALK_WINDOW
+        st.talks[mask, b, a] = TALK_WINDOW
     for a, opt, delta in inj.affinity:
         st.aff_shift[:, a, opt] += delta * m
     if inj.force is not None:
@@ -327,6 +332,18 @@ def term_values(s: dict, f: dict):
     yield "grievance", s["griev"] * esc
 
 
+def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray) -> np.ndarray:
+    """Salience of the firebreaks each option would cross, (R, a, K).
+
+    A threshold nobody has crossed in this crisis counts in full; one that only others
+    have crossed counts half (it has lost some salience, but the actor has not yet made
+    the choice itself); one the actor has crossed no longer restrains it.
+    """
+    a = np.arange(len(rows))[None, :]
+    table = spec.opt_firebreak[:, rows]  # (units, a, K)
+    return 0.5 * table[st.own_crossed[:, rows], a] + 0.5 * table[st.crossed[:, None], a]
+
+
 def _features(spec: Spec, st: State, rows: np.ndarray, pick: np.ndarray | None = None) -> dict:
     """Option features for ``rows``; all options (R, a, K) or the picked one (R, a)."""
     a = np.arange(len(rows))[None, :]
@@ -334,7 +351,7 @@ def _features(spec: Spec, st: State, rows: np.ndarray, pick: np.ndarray | None =
     def g(name):
         arr = getattr(spec, name)[rows]
         return arr[None].astype(float) if pick is None else arr[a, pick].astype(float)
-    fb = spec.opt_firebreak[st.crossed][:, rows]
+    fb = firebreak_penalty(spec, st, rows)
     fb = fb if pick is None else fb[np.arange(len(st.keys))[:, None], a, pick]
     aff = g("opt_affinity")
     if st.aff_shift is not None:
@@ -394,7 +411,7 @@ def utility(spec: Spec, st: State, rows: np.ndarray, s: dict) -> np.ndarray:
     static = (spec.opt_affinity[rows] - spec.tau[rows][:, None] * spec.opt_crowd[rows]
               - W["reciprocity"][0][:, None] * spec.opt_esc[rows] ** 2 - W["cost"][0][:, None] * spec.opt_cost[rows])
     jump = np.maximum(esc - s["level"][..., None], 0.0)
-    fb = spec.opt_firebreak[st.crossed][:, rows]
+    fb = firebreak_penalty(spec, st, rows)
     static = static[None] if st.aff_shift is None else static[None] + st.aff_shift[:, rows]
     return (static + lin[..., None] * esc
             - W["inertia"][..., None] * (jump * jump) - W["firebreak"][..., None] * fb
@@ -541,9 +558,9 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
             clarity[rr, a, b] = np.maximum(clarity[rr, a, b], cl)
             clarity[rr, b, a] = np.maximum(clarity[rr, b, a], cl)
             st.H[rr, a, b] = np.where(ok & ~ans, np.minimum(st.H[rr, a, b] + REFUSAL_SIGNAL, 1.0), st.H[rr, a, b])
-            if kind == 4:
-                st.talks[rr[ans], a, b[ans]] = TALK_WINDOW
-                st.talks[rr[ans], b[ans], a] = TALK_WINDOW
+            # an answered call or forum is an off-ramp: it opens a window of talks
+            st.talks[rr[ans], a, b[ans]] = TALK_WINDOW
+            st.talks[rr[ans], b[ans], a] = TALK_WINDOW
         c = spec.chan[a, b]
         for kind, status in ((2, 0), (3, 1)):
             sel = (ce == kind) & has_t[:, a] & (c >= 0)
@@ -624,6 +641,7 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
     turn_max = realised.max(axis=1)
     st.crisis = np.maximum(st.crisis, turn_max)
     st.crossed = spec.rung_unit[st.crisis]
+    st.own_crossed = np.maximum(st.own_crossed, spec.rung_unit[realised])
     st.peak_mid = np.maximum(st.peak_mid, mid.max(axis=1)).astype(np.int8)
     st.peak_viol = np.maximum(st.peak_viol, viol.max(axis=1)).astype(np.int8)
     st.first_force = np.where((st.first_force < 0) & (turn_max >= harass), t, st.first_force).astype(np.int16)

@@ -392,7 +392,13 @@ class InjectEffects(Strict):
     affinity: list[AffinityShift] = Field(
         default_factory=list, description="Lasting change of an actor's preference for an action."
     )
+    talks: list[Pair] = Field(default_factory=list, description="Open a window of talks between a and b.")
     force_action: ForcedAction | None = None
+
+
+class Pair(Strict):
+    a: ActorId
+    b: ActorId
 
 
 class AffinityShift(Strict):
@@ -534,8 +540,8 @@ class Lever(Strict):
     source: Citation
     set: list[LeverSetting] = Field(min_length=1)
     expect: Literal["lower", "higher"] = Field(description="Expected direction of the measure.")
-    measure: Literal["use_of_force", "major_war", "escalation", "deescalated_agreement", "incidents"] = \
-        "use_of_force"
+    measure: Literal["use_of_force", "serious_clash", "major_war", "escalation", "deescalated_agreement",
+                     "agreement", "incidents"] = "use_of_force"
     note: str = ""
 
 

@@ -92,15 +92,19 @@ def test_cost_aversion_lowers_escalation(specs):
     assert expected_esc(reweight(spec, "PRC", "cost", 2.0), st, "PRC") < expected_esc(spec, st, "PRC")
 
 
-def test_firebreak_once_crossed_no_longer_restrains(specs):
+def test_firebreak_restrains_most_until_the_actor_itself_crosses(specs):
     spec = specs["senkaku"]
-    lo, hi = state(spec), state(spec)
-    for st in (lo, hi):
-        st.H[0, spec.actor_index("PRC"), spec.actor_index("JPN")] = 0.6
-    hi.crisis[:] = spec.catalogue.rung_index("harass")
-    hi.crossed[:] = spec.rung_unit[hi.crisis]
+    nobody, others, itself = state(spec), state(spec), state(spec)
+    p = spec.actor_index("PRC")
+    for st in (nobody, others, itself):
+        st.H[0, p, spec.actor_index("JPN")] = 0.6
+    for st in (others, itself):
+        st.crisis[:] = spec.catalogue.rung_index("harass")
+        st.crossed[:] = spec.rung_unit[st.crisis]
+    itself.own_crossed[0, p] = spec.rung_unit[spec.catalogue.rung_index("harass")]
     f = rung_at_least(spec, "harass")
-    assert mass(spec, hi, "PRC", f) > 2 * mass(spec, lo, "PRC", f)
+    m0, m1, m2 = (mass(spec, st, "PRC", f) for st in (nobody, others, itself))
+    assert m0 < m1 < m2 and m2 > 2 * m0
 
 
 def test_alliance_commitment_supports_an_ally_under_attack(specs):
@@ -215,6 +219,7 @@ def test_fast_utility_equals_sum_of_terms(specs, ensembles, name):
     st.frustration[:] = rng.uniform(0, 1, st.frustration.shape)
     st.committed[:] = rng.uniform(size=st.committed.shape) < 0.5
     st.crossed[:] = rng.integers(0, 6, st.crossed.shape)
+    st.own_crossed[:] = np.minimum(rng.integers(0, 6, st.own_crossed.shape), st.crossed[:, None])
     rows = np.arange(spec.n_actors)
     t_adv, t_ally = rules._targets(spec, st, rows)
     s = rules.state_terms(spec, st, rows, t_adv, t_ally)

@@ -1,0 +1,355 @@
+"""Chunked, crash-safe results: one Parquet part per chunk, resume, consolidation.
+
+While a job runs (and after it was interrupted) its output directory holds::
+
+    job.json                  the job: inputs, seed, runs, chunk size (written first; --resume checks it)
+    runs/part-000000.parquet  runs [0, C) of the job; part-000001 holds [C, 2C) ...
+    events/part-000000.parquet, injects/part-000000.parquet   the same chunk's other tables
+
+Sweeps name parts ``part-PPPPP-KKKKKK.parquet`` (design point, chunk within the point).
+Every part is written to a hidden temporary file, flushed to disk and renamed into
+place, so a part either exists whole or not at all. A chunk's ``runs`` part is written
+last and a chunk counts as done only when its ``runs`` part holds exactly the chunk's
+rows and its other parts exist: a kill between parts just means the chunk is redone.
+The part directories are Parquet datasets (``pd.read_parquet(OUT / "runs")``).
+
+When the job completes, each table is consolidated into one file (``runs.parquet``,
+...) by streaming the parts in chunk order into row groups of a fixed size, so the
+bytes do not depend on the chunk size, the number of workers or the order in which
+chunks finished; then ``manifest.json`` is written and the parts and ``job.json`` are
+removed. Memory stays bounded by one part plus one row group at any run count.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .loader import InputError
+
+TABLES = ("runs", "events", "injects")
+JOB_FILE = "job.json"
+MANIFEST_FILE = "manifest.json"
+ROW_GROUP = 131_072  # rows per row group of a consolidated file (fixed: keeps bytes chunking-independent)
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Runs ``[start, stop)`` of one design point (``point`` is None for a plain run job)."""
+
+    point: int | None
+    index: int
+    start: int
+    stop: int
+
+    @property
+    def n(self) -> int:
+        return self.stop - self.start
+
+    @property
+    def name(self) -> str:
+        if self.point is None:
+            return f"part-{self.index:06d}.parquet"
+        return f"part-{self.point:05d}-{self.index:06d}.parquet"
+
+
+def plan_chunks(runs: Sequence[int], chunk_size: int, points: bool) -> list[Chunk]:
+    """Chunk k of point p holds runs [k*C, min((k+1)*C, runs[p])): deterministic, so resume can skip."""
+    out = []
+    for p, n in enumerate(runs):
+        for k, start in enumerate(range(0, n, chunk_size)):
+            out.append(Chunk(p if points else None, k, start, min(start + chunk_size, n)))
+    return out
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    """Write and fsync, so a renamed part is on disk, not only in the page cache."""
+    with open(path, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as fh:
+        os.fsync(fh.fileno())
+
+
+def _with_path(exc: OSError, path: Path) -> OSError:
+    """Name the file we were writing: a bare ENOSPC from write() carries no filename."""
+    if exc.filename:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+
+
+def atomic_bytes(path: Path, data: bytes) -> None:
+    from .results import atomic_write
+
+    try:
+        atomic_write(path, lambda p: _write_bytes(p, data))
+    except OSError as exc:
+        raise _with_path(exc, path) from None
+
+
+def write_json_atomic(obj: Any, path: Path) -> None:
+    atomic_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def read_json(path: Path) -> dict | None:
+    """A job or manifest file, or None if absent. Unreadable JSON is bad input, not a crash."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        return None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(path, "", f"not valid JSON ({exc.msg}); remove it or choose another --out") from None
+    if not isinstance(data, dict):
+        raise InputError(path, "", "expected a JSON object")
+    return data
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """Deterministic Parquet bytes (same table, same bytes), as ``results.write_parquet`` writes."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(table, sink, compression="zstd")
+    return sink.getvalue().to_pybytes()
+
+
+class Store:
+    """The part files of one job under ``out``."""
+
+    def __init__(self, out: Path, tables: Iterable[str] = TABLES):
+        self.out = Path(out)
+        self.tables = tuple(tables)
+
+    # ---------------------------------------------------------------- layout
+    def dir(self, table: str) -> Path:
+        return self.out / table
+
+    def part(self, table: str, chunk: Chunk) -> Path:
+        return self.out / table / chunk.name
+
+    def prepare(self) -> None:
+        for t in self.tables:
+            d = self.dir(t)
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+            except (FileExistsError, NotADirectoryError):
+                raise InputError(d, "--out", "exists and is not a directory") from None
+            except OSError as exc:
+                raise InputError(d, "--out", f"cannot create directory: {exc.strerror}") from None
+
+    def part_files(self, table: str) -> list[Path]:
+        d = self.dir(table)
+        return sorted(d.glob("part-*.parquet")) if d.is_dir() else []
+
+    # ---------------------------------------------------------------- writing
+    def write_chunk(self, chunk: Chunk, parts: dict[str, bytes]) -> None:
+        """Write a chunk's parts, ``runs`` last: its presence marks the chunk complete."""
+        for t in sorted(self.tables, key=lambda t: t == "runs"):
+            atomic_bytes(self.part(t, chunk), parts[t])
+
+    def remove_chunk(self, chunk: Chunk) -> None:
+        for t in sorted(self.tables, key=lambda t: t != "runs"):  # runs first: no longer counts as done
+            self.part(t, chunk).unlink(missing_ok=True)
+
+    def clean_tmp(self) -> None:
+        """Remove temporary files left by a killed writer (they are never read)."""
+        dirs = [self.out, *(self.dir(t) for t in TABLES)]
+        for d in dirs:
+            if d.is_dir():
+                for f in d.glob(".*.tmp"):
+                    f.unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Forget every part (a fresh job in a directory that held another one)."""
+        for t in TABLES:
+            for f in self.part_files(t):
+                f.unlink()
+        self.clean_tmp()
+
+    def remove_parts(self) -> None:
+        self.clear()
+        for t in TABLES:
+            d = self.dir(t)
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+
+    def prune(self, keep: Iterable[Chunk]) -> None:
+        """Delete parts of chunks not in ``keep`` (beyond a run count that --until-ci settled on)."""
+        names = {c.name for c in keep}
+        for t in TABLES:
+            for f in self.part_files(t):
+                if f.name not in names:
+                    f.unlink()
+
+    # ---------------------------------------------------------------- reading
+    def is_done(self, chunk: Chunk) -> bool:
+        try:
+            if pq.read_metadata(self.part("runs", chunk)).num_rows != chunk.n:
+                return False
+            return all(pq.read_metadata(self.part(t, chunk)) is not None for t in self.tables if t != "runs")
+        except (OSError, pa.ArrowInvalid):
+            return False
+
+    def done(self, chunks: Iterable[Chunk]) -> set[Chunk]:
+        return {c for c in chunks if self.is_done(c)}
+
+    def read_part(self, table: str, chunk: Chunk, columns: list[str] | None = None) -> pa.Table:
+        return pq.read_table(self.part(table, chunk), columns=columns)
+
+    # ---------------------------------------------------------------- consolidation
+    def consolidate(self, table: str, chunks: Sequence[Chunk], dest: Path | None = None,
+                    row_group: int = ROW_GROUP) -> Path:
+        dest = dest or self.out / f"{table}.parquet"
+        concat_parts([self.part(table, c) for c in chunks], dest, row_group)
+        return dest
+
+
+# -------------------------------------------------------------------- consolidation helpers
+
+
+def _index_type(n: int) -> pa.DataType:
+    return pa.int8() if n < 128 else pa.int16() if n < 32768 else pa.int32()
+
+
+def _target_schema(paths: Sequence[Path]) -> tuple[pa.Schema, dict[str, pa.Array] | None]:
+    """One schema for all parts. Parts of one scenario share it; sweep points may not (a lever
+    that opens a channel adds columns), so columns are united and dictionaries merged."""
+    schemas = [pq.read_schema(p) for p in paths]
+    first = schemas[0]
+    if all(s.equals(first, check_metadata=True) for s in schemas[1:]):
+        return first, None
+    fields: dict[str, pa.Field] = {}
+    for s in schemas:
+        for f in s:
+            fields.setdefault(f.name, f)
+    dicts: dict[str, list] = {name: [] for name, f in fields.items() if pa.types.is_dictionary(f.type)}
+    if dicts:
+        seen: dict[str, dict] = {k: {} for k in dicts}
+        for p, s in zip(paths, schemas, strict=True):
+            cols = [c for c in dicts if c in s.names]
+            if not cols:
+                continue
+            t = pq.read_table(p, columns=cols)
+            for c in cols:
+                for chunk in t.column(c).chunks:
+                    for v in chunk.dictionary.to_pylist():
+                        if v not in seen[c]:
+                            seen[c][v] = len(seen[c])
+                            dicts[c].append(v)
+    out_fields = []
+    for name, f in fields.items():
+        if name in dicts:
+            f = pa.field(name, pa.dictionary(_index_type(len(dicts[name])), f.type.value_type), nullable=True)
+        out_fields.append(f.with_nullable(True))
+    return pa.schema(out_fields), {k: pa.array(v, fields[k].type.value_type) for k, v in dicts.items()}
+
+
+def _conform(t: pa.Table, schema: pa.Schema, dicts: dict[str, pa.Array]) -> pa.Table:
+    import numpy as np
+
+    cols = []
+    for f in schema:
+        if f.name not in t.column_names:
+            cols.append(pa.nulls(t.num_rows, f.type))
+            continue
+        col = t.column(f.name).combine_chunks()
+        if f.name in dicts:
+            target = dicts[f.name]
+            pos = {v: i for i, v in enumerate(target.to_pylist())}
+            remap = np.array([pos[v] for v in col.dictionary.to_pylist()], dtype=np.int64)
+            idx = col.indices.to_numpy(zero_copy_only=False)
+            new = remap[idx] if len(remap) else idx
+            col = pa.DictionaryArray.from_arrays(pa.array(new, f.type.index_type, mask=col.is_null().to_numpy(
+                zero_copy_only=False)), target)
+        elif col.type != f.type:
+            col = col.cast(f.type)
+        cols.append(col)
+    return pa.Table.from_arrays(cols, schema=schema)
+
+
+def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) -> None:
+    """Stream Parquet parts, in order, into one file with fixed-size row groups (atomically).
+
+    Row groups are cut at fixed row counts, not at part boundaries, so the same rows give
+    the same bytes however they were chunked.
+    """
+    from .results import atomic_write
+
+    if not paths:
+        raise ValueError("no parts to consolidate")
+    schema, dicts = _target_schema(paths)
+
+    def write(tmp: Path) -> None:
+        with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
+            buf: list[pa.Table] = []
+            n = 0
+            for p in paths:
+                t = pq.read_table(p)
+                if dicts is not None:
+                    t = _conform(t, schema, dicts)
+                buf.append(t)
+                n += t.num_rows
+                while n >= row_group:
+                    merged = pa.concat_tables(buf).combine_chunks()
+                    w.write_table(merged.slice(0, row_group), row_group_size=row_group)
+                    rest = merged.slice(row_group)
+                    buf, n = [rest], rest.num_rows
+            if n:
+                w.write_table(pa.concat_tables(buf).combine_chunks(), row_group_size=row_group)
+        _fsync(tmp)
+
+    try:
+        atomic_write(dest, write)
+    except OSError as exc:
+        raise _with_path(exc, dest) from None
+
+
+# -------------------------------------------------------------------- reading results
+
+
+def read_table(out: str | Path, table: str = "runs", columns: list[str] | None = None):
+    """One results table of a job as a DataFrame: the consolidated file of a finished job, or
+    the parts of the chunks completed so far (a running or interrupted job)."""
+    import pandas as pd
+
+    out = Path(out)
+    single = out / f"{table}.parquet"
+    parts_dir = out / table
+    interrupted = (out / JOB_FILE).exists()
+    parts = sorted(parts_dir.glob("part-*.parquet")) if parts_dir.is_dir() else []
+    if single.exists() and not (interrupted and parts):
+        return pd.read_parquet(single, columns=columns)
+    if not parts:
+        raise FileNotFoundError(f"{out}: no {table} results (neither {single.name} nor {table}/part-*.parquet)")
+    if table != "runs" and interrupted:  # only chunks whose runs part exists are complete
+        done = {p.name for p in (out / "runs").glob("part-*.parquet")}
+        parts = [p for p in parts if p.name in done]
+    return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+
+
+def read_runs(out: str | Path, columns: list[str] | None = None):
+    """The runs table of a job (``run_job``/``run_sweep`` output directory) as a DataFrame."""
+    return read_table(out, "runs", columns)
+
+
+def read_events(out: str | Path, columns: list[str] | None = None):
+    return read_table(out, "events", columns)
+
+
+def read_design(out: str | Path):
+    """A sweep's design points: one row per point with its factor values and seed."""
+    import pandas as pd
+
+    return pd.read_parquet(Path(out) / "design.parquet")
