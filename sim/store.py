@@ -27,12 +27,15 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import TYPE_CHECKING, Any
 
 from .loader import InputError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+# pyarrow (and with it numpy) is imported inside the functions: a spawned worker imports this
+# module before its initialiser has capped the BLAS threads, which must happen before numpy loads.
 
 TABLES = ("runs", "events", "injects")
 JOB_FILE = "job.json"
@@ -120,6 +123,9 @@ def read_json(path: Path) -> dict | None:
 
 def parquet_bytes(table: pa.Table) -> bytes:
     """Deterministic Parquet bytes (same table, same bytes), as ``results.write_parquet`` writes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, compression="zstd")
     return sink.getvalue().to_pybytes()
@@ -195,6 +201,9 @@ class Store:
 
     # ---------------------------------------------------------------- reading
     def is_done(self, chunk: Chunk) -> bool:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
         try:
             if pq.read_metadata(self.part("runs", chunk)).num_rows != chunk.n:
                 return False
@@ -206,6 +215,8 @@ class Store:
         return {c for c in chunks if self.is_done(c)}
 
     def read_part(self, table: str, chunk: Chunk, columns: list[str] | None = None) -> pa.Table:
+        import pyarrow.parquet as pq
+
         return pq.read_table(self.part(table, chunk), columns=columns)
 
     # ---------------------------------------------------------------- consolidation
@@ -220,12 +231,17 @@ class Store:
 
 
 def _index_type(n: int) -> pa.DataType:
+    import pyarrow as pa
+
     return pa.int8() if n < 128 else pa.int16() if n < 32768 else pa.int32()
 
 
 def _target_schema(paths: Sequence[Path]) -> tuple[pa.Schema, dict[str, pa.Array] | None]:
     """One schema for all parts. Parts of one scenario share it; sweep points may not (a lever
     that opens a channel adds columns), so columns are united and dictionaries merged."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     schemas = [pq.read_schema(p) for p in paths]
     first = schemas[0]
     if all(s.equals(first, check_metadata=True) for s in schemas[1:]):
@@ -258,6 +274,7 @@ def _target_schema(paths: Sequence[Path]) -> tuple[pa.Schema, dict[str, pa.Array
 
 def _conform(t: pa.Table, schema: pa.Schema, dicts: dict[str, pa.Array]) -> pa.Table:
     import numpy as np
+    import pyarrow as pa
 
     cols = []
     for f in schema:
@@ -285,6 +302,9 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
     Row groups are cut at fixed row counts, not at part boundaries, so the same rows give
     the same bytes however they were chunked.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     from .results import atomic_write
 
     if not paths:
