@@ -11,7 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel")
+COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel", "sweep")
 DEFAULT_RUNS = 10_000
 
 
@@ -44,6 +44,16 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-events", action="store_true", help="skip the per-actor-turn event log")
     r.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _add_execution_args(r)
+    r.add_argument("--until-ci", type=float, metavar="EPS",
+                   help="add chunks until every headline probability's 95%% interval half-width is below EPS "
+                        "(e.g. 0.01); --runs is then the maximum")
+    sw = sub.add_parser("sweep", help="run a sweep file: factorial grid or Latin hypercube, N runs per point")
+    sw.add_argument("file", type=Path, help="sweep YAML file (see sweeps/)")
+    sw.add_argument("--out", type=Path, help="output directory (default results/sweep-<file name>)")
+    sw.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
+    sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _add_execution_args(sw)
     v = sub.add_parser("validate", help="check scenario files against the schema")
     v.add_argument("files", nargs="+", type=Path)
     sub.add_parser("list", help="list the shipped scenarios")
@@ -67,37 +77,64 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    from .compile import DEFAULT_SCENARIO, compile_scenario, parse_override
+    """Chunked job (sim.parallel): parts streamed to OUT/<table>/, consolidated at the end."""
+    from .compile import DEFAULT_SCENARIO, parse_override
+    from .parallel import run_job
 
-    if a.runs < 1 or a.runs > 100_000_000:
-        from .loader import InputError
-        raise InputError("--runs", "", f"must be between 1 and 100,000,000 (got {a.runs})")
-    if a.batch_size < 1:
-        from .loader import InputError
-        raise InputError("--batch-size", "", "must be positive")
-    path = Path(a.scenario) if a.scenario else DEFAULT_SCENARIO
     overrides = [parse_override(x) for x in a.overrides]
-    spec = compile_scenario(path, overrides or None, levers=a.levers, overlays=a.overlays)
-    from .ensemble import simulate
-    from .results import manifest, prepare_outdir, write_results
-
-    out = prepare_outdir(a.out or Path("results") / f"{spec.scenario.id}-seed{a.seed}")
-    bar = None
-    if not a.quiet:
-        from tqdm import tqdm
-        bar = tqdm(total=a.runs, unit="run", desc=spec.scenario.id, file=sys.stderr, leave=False,
-                   disable=None)
-    try:
-        res = simulate(spec, a.seed, a.runs, events=not a.no_events, batch_size=a.batch_size,
-                       progress=bar.update if bar else None)
-    finally:
-        if bar:
-            bar.close()
-    write_results(res, out, manifest(spec, a.seed, a.runs))
+    res = run_job(a.scenario or DEFAULT_SCENARIO, a.runs, a.seed, a.out, overrides=overrides, levers=a.levers,
+                  overlays=a.overlays, events=not a.no_events, jobs=a.jobs, backend=a.backend,
+                  scheduler=a.scheduler, chunk_size=a.chunk_size, resume=a.resume, until_ci=a.until_ci,
+                  batch_size=a.batch_size, progress=not a.quiet)
+    if res.discarded:
+        print(f"note: discarded the interrupted job in {res.out} (--resume continues one)", file=sys.stderr)
     if not a.quiet:
         from .analysis import format_summary
-        print(format_summary(res.runs, f"{spec.scenario.title}  (seed {a.seed})"))
-        print(f"\nwrote {out}/runs.parquet, events.parquet, manifest.json")
+        from .store import read_runs
+
+        runs = read_runs(res.out, ["outcome", "use_of_force", "incidents", "peak_rung", "path", "turns"])
+        print(format_summary(runs, f"{res.manifest.get('title', res.title)}  (seed {a.seed})"))
+        ci = res.until_ci
+        if ci:
+            worst = max(ci["half_widths"].items(), key=lambda kv: kv[1])
+            how = "reached" if ci["reached"] else "NOT reached (hit the --runs cap)"
+            print(f"\n--until-ci {ci['eps']}: {how} at {ci['runs']:,} runs "
+                  f"(widest half-width {worst[1]:.4f}, {worst[0]})")
+        files = ", ".join(res.manifest.get("files", []))
+        print(f"\nwrote {res.out}/: {files}, manifest.json")
+    return 0
+
+
+def _add_execution_args(p: argparse.ArgumentParser) -> None:
+    """How a job runs (never what it computes: results are identical for any of these)."""
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="worker processes (default: one per CPU for 20,000+ runs, else 1 = in this process)")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or a Dask cluster (pip install 'crisis-sim[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a local cluster)")
+    p.add_argument("--chunk-size", type=int, metavar="RUNS",
+                   help="runs per chunk and Parquet part (default: automatic)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the interrupted job in --out (same arguments); starts it if there is none")
+
+
+def cmd_sweep(a: argparse.Namespace) -> int:
+    from .sweep import run_sweep, summarise
+
+    res = run_sweep(a.file, a.out, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler,
+                    chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet)
+    if res.discarded:
+        print(f"note: discarded the interrupted sweep in {res.out} (--resume continues one)", file=sys.stderr)
+    if not a.quiet:
+        from .store import read_design
+
+        table = summarise(res.out)
+        factors = list(read_design(res.out).columns[2:])
+        print(f"{res.title}: {len(table)} design points, {res.runs:,} runs\n")
+        cols = ["point", *factors, "runs", "p_use_of_force", "p_major_war", "p_deescalated_agreement"]
+        print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+        print(f"\nwrote {res.out}/: {', '.join(res.manifest.get('files', []))}, manifest.json")
     return 0
 
 
@@ -189,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 
     handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
                 "schema": cmd_schema, "postures": cmd_postures,
-                "msel": cmd_msel}
+                "msel": cmd_msel, "sweep": cmd_sweep}
     try:
         return handlers[args.command](args)
     except InputError as exc:

@@ -1,0 +1,249 @@
+"""Interrupted jobs: SIGKILL at random moments, disk full, resume to exactly the uninterrupted result."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from sim import store as st
+from sim.cli import main
+from sim.compile import SCENARIOS_DIR
+from sim.loader import InputError
+from sim.parallel import run_job
+from sim.store import read_runs
+
+ROOT = Path(__file__).resolve().parent.parent
+FILES = ("runs.parquet", "events.parquet", "injects.parquet")
+
+
+def same_files(a: Path, b: Path, files=FILES) -> None:
+    for f in files:
+        assert (a / f).read_bytes() == (b / f).read_bytes(), f
+
+
+def check_consistent(out: Path, runs: int, chunk: int) -> int:
+    """Whatever state a kill left: every part readable, each runs part exactly its chunk, no run twice."""
+    seen: set[int] = set()
+    for table in ("runs", "events", "injects"):
+        for p in sorted((out / table).glob("part-*.parquet")) if (out / table).is_dir() else []:
+            t = pq.read_table(p)  # raises if a part is truncated or corrupt
+            if table == "runs":
+                k = int(p.stem.split("-")[1])
+                expect = list(range(k * chunk, min((k + 1) * chunk, runs)))
+                got = t.column("run").to_pylist()
+                assert got == expect, p.name
+                assert not seen & set(got)
+                seen |= set(got)
+    for name in (st.JOB_FILE, st.MANIFEST_FILE):
+        if (out / name).exists():
+            json.loads((out / name).read_text())
+    return len(seen)
+
+
+def interrupt_after(n_runs: int):
+    done = [0]
+
+    def progress(n: int) -> None:
+        done[0] += n
+        if done[0] >= n_runs:
+            raise KeyboardInterrupt
+
+    return progress
+
+
+# ----------------------------------------------------------------------------- SIGKILL
+
+
+def test_sigkill_at_random_moments_then_resume(tmp_path):
+    scen, runs, chunk, seed = SCENARIOS_DIR / "korean_peninsula.yaml", 4_000, 250, 5
+    ref = tmp_path / "ref"
+    run_job(scen, runs, seed, ref, jobs=1, chunk_size=1_000)
+    rng = random.Random(20240611)
+    kills, jobs_done, job = 0, 0, 0
+    out = tmp_path / f"job{job}"
+    started = time.monotonic()
+    while True:
+        cmd = [sys.executable, str(ROOT / "run_sim.py"), str(scen), "--runs", str(runs), "--seed", str(seed),
+               "--out", str(out), "--jobs", "2", "--chunk-size", str(chunk), "--resume", "--quiet"]
+        proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        if kills < 10:
+            parts_before = len(list((out / "runs").glob("part-*"))) if (out / "runs").is_dir() else 0
+            if rng.random() < 0.5:  # anywhere in start-up: job file, clean-up, pool start, first chunks
+                deadline = time.monotonic() + rng.uniform(0.05, 1.2)
+            else:  # shortly after some progress: mid-chunk, mid-write, or in the consolidation
+                deadline = None
+                while proc.poll() is None and time.monotonic() - started < 120:
+                    n = len(list((out / "runs").glob("part-*"))) if (out / "runs").is_dir() else 0
+                    if n > parts_before:
+                        deadline = time.monotonic() + rng.uniform(0.0, 0.25)
+                        break
+                    time.sleep(0.01)
+            while deadline is not None and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.005)
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+                kills += 1
+                check_consistent(out, runs, chunk)
+                continue
+        _, err = proc.communicate(timeout=180)
+        assert proc.returncode == 0, err.decode()
+        # finished: exactly the requested runs, identical to the job that was never interrupted
+        same_files(ref, out)
+        assert read_runs(out)["run"].tolist() == list(range(runs))
+        assert not list(out.rglob(".*.tmp")) and not (out / "runs").exists() and not (out / st.JOB_FILE).exists()
+        assert json.loads((out / "manifest.json").read_text())["runs"] == runs
+        jobs_done += 1
+        if kills >= 10:
+            break
+        job += 1  # finished before ten kills: kill a fresh job some more
+        out = tmp_path / f"job{job}"
+    assert kills >= 10 and jobs_done >= 1
+
+
+# ----------------------------------------------------------------------------- in-process interruption
+
+SCEN = SCENARIOS_DIR / "senkaku.yaml"
+RUNS, SEED, CHUNK = 2_000, 4, 250
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ref") / "o"
+    run_job(SCEN, RUNS, SEED, out, jobs=1, chunk_size=RUNS)
+    return out
+
+
+def interrupted(out: Path, after: int = 700, **kw) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        run_job(SCEN, RUNS, SEED, out, jobs=1, chunk_size=CHUNK, progress=interrupt_after(after), **kw)
+
+
+def test_resume_finishes_without_redoing_or_losing_runs(reference, tmp_path):
+    out = tmp_path / "o"
+    interrupted(out)
+    assert (out / st.JOB_FILE).exists() and not (out / "runs.parquet").exists()
+    assert check_consistent(out, RUNS, CHUNK) == 750
+    assert read_runs(out)["run"].tolist() == list(range(750))  # partial results are readable meanwhile
+    res = run_job(SCEN, RUNS, SEED, out, jobs=1, resume=True)  # chunk size comes from job.json
+    assert res.chunks_reused == 3 and res.chunks_computed == 5
+    same_files(reference, out)
+    again = run_job(SCEN, RUNS, SEED, out, jobs=1, resume=True)  # complete: nothing to do
+    assert again.chunks_computed == 0
+    same_files(reference, out)
+
+
+def test_resume_refuses_a_different_job(tmp_path, capsys):
+    out = tmp_path / "o"
+    interrupted(out)
+    base = [str(SCEN), "--runs", str(RUNS), "--out", str(out), "--quiet", "--resume"]
+    assert main([*base, "--seed", str(SEED + 1)]) == 2
+    err = capsys.readouterr().err
+    assert "not the interrupted job" in err and "seed" in err and err.count("\n") == 1
+    assert main([*base, "--seed", str(SEED), "--chunk-size", "100"]) == 2
+    assert "chunk_size" in capsys.readouterr().err
+    assert main([*base, "--seed", str(SEED), "--set", "parameters.fog=0.3"]) == 2
+    assert "content_hash" in capsys.readouterr().err
+    assert check_consistent(out, RUNS, CHUNK) == 750  # refused before touching anything
+
+
+def test_a_fresh_run_discards_an_interrupted_one(reference, tmp_path, capsys):
+    out = tmp_path / "o"
+    interrupted(out)
+    assert main([str(SCEN), "--runs", str(RUNS), "--seed", str(SEED), "--out", str(out), "--quiet",
+                 "--chunk-size", "600"]) == 0
+    assert "discarded the interrupted job" in capsys.readouterr().err
+    same_files(reference, out)
+
+
+def test_until_ci_job_resumes_to_the_same_stop(tmp_path):
+    kw = {"events": False, "until_ci": 0.02, "ci_step": 500}
+    full = run_job(SCEN, 20_000, 3, tmp_path / "full", jobs=1, chunk_size=700, **kw)
+    out = tmp_path / "o"
+    with pytest.raises(KeyboardInterrupt):
+        run_job(SCEN, 20_000, 3, out, jobs=1, chunk_size=700, progress=interrupt_after(1_000), **kw)
+    res = run_job(SCEN, 20_000, 3, out, jobs=1, resume=True, **kw)
+    assert res.runs == full.runs and res.chunks_reused >= 1
+    same_files(tmp_path / "full", out, ("runs.parquet", "injects.parquet"))
+
+
+# ----------------------------------------------------------------------------- disk full, unusable output
+
+
+def test_disk_full_is_exit_1_with_nothing_half_written(reference, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "o"
+    real, calls = st._write_bytes, [0]
+
+    def filling(path, data):
+        calls[0] += 1
+        if calls[0] == 8:  # part-way through the third chunk
+            path.write_bytes(data[: len(data) // 3])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(path, data)
+
+    monkeypatch.setattr(st, "_write_bytes", filling)
+    assert main([str(SCEN), "--runs", str(RUNS), "--seed", str(SEED), "--out", str(out), "--quiet",
+                 "--jobs", "1", "--chunk-size", str(CHUNK)]) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "part-000002.parquet" in err and err.count("\n") == 1
+    assert not list(out.rglob("*.tmp")) and not (out / "runs.parquet").exists()
+    assert check_consistent(out, RUNS, CHUNK) == 2 * CHUNK
+    monkeypatch.setattr(st, "_write_bytes", real)  # space freed: resume
+    assert main([str(SCEN), "--runs", str(RUNS), "--seed", str(SEED), "--out", str(out), "--quiet",
+                 "--resume"]) == 0
+    same_files(reference, out)
+
+
+def test_disk_full_while_consolidating_keeps_the_parts(reference, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "o"
+
+    def full(path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(st, "_fsync", full)
+    assert main([str(SCEN), "--runs", str(RUNS), "--seed", str(SEED), "--out", str(out), "--quiet",
+                 "--jobs", "1", "--chunk-size", str(CHUNK)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert not list(out.rglob("*.tmp")) and not (out / "manifest.json").exists()
+    assert check_consistent(out, RUNS, CHUNK) == RUNS
+    monkeypatch.undo()
+    res = run_job(SCEN, RUNS, SEED, out, jobs=1, resume=True)
+    assert res.chunks_computed == 0 and res.chunks_reused == RUNS // CHUNK
+    same_files(reference, out)
+
+
+def test_unusable_output_directory_is_exit_2(tmp_path, capsys):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / "runs").write_text("not a directory")
+    assert main([str(SCEN), "--runs", "10", "--out", str(out), "--quiet"]) == 2
+    assert "not a directory" in capsys.readouterr().err
+    assert main([str(SCEN), "--runs", "10", "--out", str(out / "runs" / "x"), "--quiet"]) == 2
+    assert "output directory" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_read_only_output_directory_is_exit_2(tmp_path, capsys):
+    out = tmp_path / "ro"
+    out.mkdir(mode=0o500)
+    assert main([str(SCEN), "--runs", "10", "--out", str(out), "--quiet"]) == 2
+    assert "not writable" in capsys.readouterr().err
+
+
+def test_corrupt_job_file_is_bad_input(tmp_path):
+    out = tmp_path / "o"
+    out.mkdir()
+    (out / st.JOB_FILE).write_text("{ half")
+    with pytest.raises(InputError, match="not valid JSON"):
+        run_job(SCEN, 10, 0, out, resume=True)
