@@ -389,19 +389,27 @@ def compile_scenario(
 
     ch_logit = np.array([logit(min(max(c.base_answer + shift, 0.0), 1.0)) for c in chans])
     ch_party = np.zeros((max(C, 1), A), bool)
-    chan = -np.ones((A, A), int)
-    forum = -np.ones((A, A), int)
+    # every channel and forum between each pair, hotlines first: calls go at run time to the
+    # best open one (so a reopened dialogue or a second mechanism is actually used)
+    pair_ch: dict[tuple[int, int], list[int]] = {}
+    pair_fo: dict[tuple[int, int], list[int]] = {}
     for ci, c in enumerate(chans):
         members = [idx[p] for p in c.parties if p in idx]
         ch_party[ci, members] = True
         for x in members:
             for y in members:
-                if x == y:
-                    continue
-                if c.kind == "multilateral":
-                    forum[x, y] = ci if forum[x, y] < 0 else forum[x, y]
-                elif chan[x, y] < 0 or (c.kind == "hotline" and chans[chan[x, y]].kind != "hotline"):
-                    chan[x, y] = ci  # a hotline is preferred over consultative mechanisms
+                if x != y:
+                    (pair_fo if c.kind == "multilateral" else pair_ch).setdefault((x, y), []).append(ci)
+    for lst in pair_ch.values():
+        lst.sort(key=lambda ci: (chans[ci].kind != "hotline", ci))
+
+    def as_table(pairs: dict) -> np.ndarray:
+        width = max([len(v) for v in pairs.values()] + [1])
+        t = -np.ones((A, A, width), int)
+        for (x, y), lst in pairs.items():
+            t[x, y, : len(lst)] = lst
+        return t
+    chan_list, forum_list = as_table(pair_ch), as_table(pair_fo)
     susp = np.zeros((max(C, 1), N), bool)
     for ci, c in enumerate(chans):
         for k in c.suspend_on:
@@ -428,9 +436,9 @@ def compile_scenario(
             if act.target == "ally" and not has_ally:
                 continue
             if act.effects.channel == "multilateral" and not any(
-                    forum[ai, b] >= 0 and ch_status[forum[ai, b]] >= 0 for b in np.flatnonzero(adv[ai])):
+                    c >= 0 and ch_status[c] >= 0 for b in np.flatnonzero(adv[ai]) for c in forum_list[ai, b]):
                 continue
-            if rq.channel is not None and not any(chan[ai, b] >= 0 for b in np.flatnonzero(adv[ai])):
+            if rq.channel is not None and not any((chan_list[ai, b] >= 0).any() for b in np.flatnonzero(adv[ai])):
                 continue
             row.append(k)
         opts.append(row)
@@ -589,8 +597,8 @@ def compile_scenario(
         "adv": adv,
         "commit": commit,
         "camp": camp,
-        "chan": chan,
-        "forum": forum,
+        "chan_list": chan_list,
+        "forum_list": forum_list,
         "ch_party": ch_party,
         "ch_status0": ch_status,
         "ch_logit": ch_logit,
@@ -758,3 +766,18 @@ def _check_inject_cycles(injects: tuple[CInject, ...], where: str) -> None:
     for i in graph:
         if state.get(i) is None:
             visit(i, [])
+
+
+def compile_inject(spec: Spec, inject: Inject, index: int = -1) -> CInject:
+    """Compile one inject against a compiled scenario (a facilitator's edit or new inject).
+
+    Conditions may not refer to new flags here: a live inject applies at once.
+    """
+    idx = {a: i for i, a in enumerate(spec.actor_ids)}
+    chans = [spec.catalogue.channel(c) for c in spec.channel_ids]
+    flags = list(spec.flags)
+    inj = _compile_inject(index, inject, idx, spec.catalogue, spec.opt_action, chans, flags, "inject",
+                          [i.source.id for i in spec.injects])
+    if len(flags) != len(spec.flags):
+        raise InputError("inject", "effects.flags", f"unknown flag(s): {', '.join(flags[len(spec.flags):])}")
+    return inj

@@ -187,30 +187,39 @@ def _eval(node: CondNode, st: State) -> np.ndarray:
     return np.logical_or.reduce(parts) if parts else np.zeros(R, bool)
 
 
+def due(spec: Spec, st: State, inj, release: tuple[int, ...] = ()) -> np.ndarray:
+    """Which runs this inject falls due in at the current turn (not yet fired or declined).
+
+    Scheduled injects are due at their turn, conditional ones when their condition holds,
+    contingency ones only when a facilitator releases them.
+    """
+    i = inj.index
+    if inj.kind == "scheduled":
+        d = np.full(len(st.keys), max(inj.turn, 1) == st.turn)
+    elif inj.kind == "conditional":
+        d = _eval(inj.cond, st)
+    else:
+        d = np.full(len(st.keys), i in release)
+        if inj.cond is not None:
+            d &= _eval(inj.cond, st)
+    return d & ~st.fired[:, i] & ~st.declined[:, i]
+
+
 def begin_turn(spec: Spec, st: State, release: tuple[int, ...] = ()) -> list[tuple[np.ndarray, int]]:
     """Advance the clock and fire due injects; return (runs, inject index) pairs fired.
 
     Contingency injects fire only when listed in ``release`` (a facilitator's call).
     """
     st.turn += 1
-    t = st.turn
     fired = []
     if not spec.injects:
         return fired
-    u = rng.draw(st.keys, t, rng.INJECT, len(spec.injects))
+    u = rng.draw(st.keys, st.turn, rng.INJECT, len(spec.injects))
     for inj in spec.injects:
         i = inj.index
-        if inj.kind == "scheduled":
-            due = np.full(len(st.keys), max(inj.turn, 1) == t)
-        elif inj.kind == "conditional":
-            due = _eval(inj.cond, st)
-        else:
-            due = np.full(len(st.keys), i in release)
-        if inj.kind == "contingency" and inj.cond is not None:
-            due &= _eval(inj.cond, st)
-        due &= ~st.fired[:, i] & ~st.declined[:, i]
-        mask = due & (u[:, i] < inj.probability)
-        st.declined[:, i] |= due & ~mask  # the chance is drawn once, when the inject first falls due
+        d = due(spec, st, inj, release)
+        mask = d & (u[:, i] < inj.probability)
+        st.declined[:, i] |= d & ~mask  # the chance is drawn once, when the inject first falls due
         if not mask.any():
             continue
         apply_inject(spec, st, inj.index, mask)
@@ -218,10 +227,15 @@ def begin_turn(spec: Spec, st: State, release: tuple[int, ...] = ()) -> list[tup
     return fired
 
 
-def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray) -> None:
-    """Apply one inject's effects to the runs in ``mask``."""
-    inj = spec.injects[index]
-    st.fired[mask, index] = True
+def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray, inj=None) -> None:
+    """Apply one inject's effects to the runs in ``mask``.
+
+    ``inj`` lets a facilitator apply an edited or newly written inject (compiled with
+    ``compile.compile_inject``); ``index`` is then -1 for a new one.
+    """
+    inj = inj if inj is not None else spec.injects[index]
+    if index >= 0:
+        st.fired[mask, index] = True
     m = mask.astype(float)
     for a, b, v in inj.hostility:
         st.H[:, a, b] = np.clip(st.H[:, a, b] + v * m, 0.0, 1.0)
@@ -239,6 +253,8 @@ def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray) -> None:
         st.talks[mask, a, b] = TALK_WINDOW
         st.talks[mask, b, a] = TALK_WINDOW
     for a, opt, delta in inj.affinity:
+        if st.aff_shift is None:  # a facilitator's new inject may shift preferences mid-game
+            st.aff_shift = np.zeros((len(st.keys), *spec.opt_action.shape))
         st.aff_shift[:, a, opt] += delta * m
     if inj.force is not None:
         a, opt, tgt = inj.force
@@ -260,15 +276,38 @@ def _targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.nd
     return t_adv, t_ally
 
 
-def _answer_prob(spec: Spec, st: State, c: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """P(call on channel c from a is answered by b): politics, not technology."""
+def _answer_prob(spec: Spec, st: State, c: np.ndarray, a, b) -> np.ndarray:
+    """P(a call on channel c from a is answered by b): politics, not technology.
+
+    ``c`` has a leading run axis; ``a`` and ``b`` broadcast against it. Zero unless open.
+    """
     if not len(spec.channel_ids):
         return np.zeros(c.shape)
-    R = np.arange(len(st.keys))[:, None] if c.ndim == 2 else np.arange(len(st.keys))
+    R = np.arange(len(st.keys)).reshape((-1,) + (1,) * (c.ndim - 1))
     cc = np.maximum(c, 0)
     z = (spec.ch_logit[cc] + spec.ch_clim[cc] * st.rel[R, a, b] - spec.ch_prov[cc] * st.H[R, b, a])
     p = 1.0 / (1.0 + np.exp(-z))
     return np.where((c >= 0) & (st.ch_status[R, cc] == 1), p, 0.0)
+
+
+def best_open(spec: Spec, st: State, table: np.ndarray, a, b) -> tuple[np.ndarray, np.ndarray]:
+    """Among the channels (or forums) between a and b, the open one most likely to be
+    answered, and that probability; channel -1 (probability 0) when none is open."""
+    c = table[a, b]
+    p = _answer_prob(spec, st, c, np.asarray(a)[..., None], np.asarray(b)[..., None])
+    j = np.argmax(p, axis=-1)
+    best = np.take_along_axis(p, j[..., None], -1)[..., 0]
+    chosen = np.take_along_axis(c, j[..., None], -1)[..., 0]
+    return np.where(best > 0, chosen, -1), best
+
+
+def first_with_status(spec: Spec, st: State, table: np.ndarray, a, b, status: int) -> np.ndarray:
+    """The first channel between a and b with this status (-1 if none)."""
+    c = table[a, b]
+    R = np.arange(len(st.keys)).reshape((-1,) + (1,) * (c.ndim - 1))
+    s = np.where(c >= 0, st.ch_status[R, np.maximum(c, 0)], -9) == status
+    j = np.argmax(s, axis=-1)
+    return np.where(s.any(axis=-1), np.take_along_axis(c, j[..., None], -1)[..., 0], -1)
 
 
 def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray) -> dict:
@@ -290,9 +329,9 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     ally = np.where(com[None] > 0, com[None] * threat_to[:, None, :], 0.0).max(axis=2)
     aud = (spec.pressure[rows][None] + spec.election[rows][None] * spec.election_sens[rows][None]
            + st.stress[:, None] * spec.stress_sens[rows][None])
-    bil = spec.chan[rows[None, :], t_adv]
-    fo = spec.forum[rows[None, :], t_adv]
-    ch = np.maximum(_answer_prob(spec, st, bil, A, t_adv), _answer_prob(spec, st, fo, A, t_adv))
+    _, p_bil = best_open(spec, st, spec.chan_list, np.broadcast_to(A, t_adv.shape), t_adv)
+    _, p_fo = best_open(spec, st, spec.forum_list, np.broadcast_to(A, t_adv.shape), t_adv)
+    ch = np.maximum(p_bil, p_fo)
     return {
         "threat": threat,
         "stakes": spec.stakes[rows][None] + st.stakes_shift[:, rows],
@@ -366,12 +405,12 @@ def _mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndar
     R = np.arange(len(st.keys))[:, None]
     A = rows[None, :]
     valid = np.broadcast_to(spec.opt_valid[rows][None], (len(st.keys), len(rows), spec.opt_valid.shape[1]))
-    bil = spec.chan[A, t_adv]
-    status = np.where(bil >= 0, st.ch_status[R, np.maximum(bil, 0)], -2)
+    AA = np.broadcast_to(A, t_adv.shape)
+    any_open = first_with_status(spec, st, spec.chan_list, AA, t_adv, 1) >= 0
+    any_susp = first_with_status(spec, st, spec.chan_list, AA, t_adv, 0) >= 0
     req = spec.opt_req_channel[rows][None]
-    ok = (req < 0) | (status[..., None] == req)
-    fo = spec.forum[A, t_adv]
-    fo_open = (fo >= 0) & (st.ch_status[R, np.maximum(fo, 0)] == 1)
+    ok = (req < 0) | ((req == 1) & any_open[..., None]) | ((req == 0) & any_susp[..., None])
+    fo_open = first_with_status(spec, st, spec.forum_list, AA, t_adv, 1) >= 0
     ok &= ~spec.opt_multi[rows][None] | fo_open[..., None]
     talks = (st.talks[R, A, t_adv] > 0) | (st.talks[R, t_adv, A] > 0)
     ok &= ~spec.opt_req_talks[rows][None] | talks[..., None]
@@ -542,13 +581,12 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
             continue
         b = tg[:, a]
         av = np.full(R, a)
-        for kind, table in ((1, spec.chan), (4, spec.forum)):
+        for kind, table in ((1, spec.chan_list), (4, spec.forum_list)):
             use = (ce == kind) & has_t[:, a]
             if not use.any():
                 continue
-            c = table[a, b]
+            c, p = best_open(spec, st, table, av, b)
             ok = use & (c >= 0)
-            p = _answer_prob(spec, st, c, av, b)
             ans = ok & (ua[:, a] < p)
             cc = np.maximum(c, 0)
             np.add.at(st.tried, (rr[ok], cc[ok]), 1)
@@ -561,10 +599,10 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
             # an answered call or forum is an off-ramp: it opens a window of talks
             st.talks[rr[ans], a, b[ans]] = TALK_WINDOW
             st.talks[rr[ans], b[ans], a] = TALK_WINDOW
-        c = spec.chan[a, b]
-        for kind, status in ((2, 0), (3, 1)):
+        for kind, before, after in ((2, 1, 0), (3, 0, 1)):  # suspend an open channel / restore a suspended one
+            c = first_with_status(spec, st, spec.chan_list, av, b, before)
             sel = (ce == kind) & has_t[:, a] & (c >= 0)
-            st.ch_status[rr[sel], c[sel]] = status
+            st.ch_status[rr[sel], c[sel]] = after
     if len(spec.channel_ids):
         for a in range(A):
             b = tg[:, a]
@@ -606,6 +644,11 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
         st.H[:, :, a] = np.clip(st.H[:, :, a] + spec.redline[:, a, :][:, k].T, 0.0, 1.0)
         force = hit_adv & (realised[:, a] >= harass)
         st.attacked[rr[force], b[force]] = True
+        # reassurance: an ally addressed by a relief move feels less threatened by its adversaries
+        to_ally = has_t[:, a] & (spec.act_target_kind[k] == 2) & (spec.act_relief[k] > 0)
+        if to_ally.any():
+            rel_ally = (spec.act_relief[k] * to_ally)[:, None] * spec.adv[b]
+            st.H[rr, b, :] = np.clip(st.H[rr, b, :] - rel_ally, 0.0, 1.0)
         dr = spec.act_relation[k] * has_t[:, a]
         st.rel[rr, a, b] = st.rel[rr, b, a] = np.clip(st.rel[rr, a, b] + dr, -1.0, 1.0)
 
@@ -654,7 +697,7 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
     st.calm = np.where(turn_max <= calm_top, st.calm + 1, 0).astype(np.int16)
     # settled: an agreement offer between adversaries met by an offer or a cooperative move
     coop = realised <= spec.catalogue.rung_index("engage")
-    accepted = (st.offers.transpose(0, 2, 1) > 0) | coop[:, :, None]
+    accepted = (st.offers.transpose(0, 2, 1) > 0) | coop[:, None, :]  # [r, a, b]: b offered back or cooperates
     agreed = ((st.offers > 0) & accepted & spec.adv[None]).any(axis=(1, 2))
     end = np.zeros(R, np.int8)
     end[t >= spec.turns] = TIME_LIMIT

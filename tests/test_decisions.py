@@ -154,8 +154,8 @@ def test_interdependence_deters_economic_coercion(specs):
 def test_open_channel_invites_calls(specs):
     spec = specs["taiwan_strait"]
     open_, shut = state(spec), state(spec)
-    c = spec.channel_ids.index("us_prc_dtl")
-    shut.ch_status[0, c] = 0
+    for cid in ("us_prc_dtl", "us_prc_mmca", "us_prc_arms_control"):
+        shut.ch_status[0, spec.channel_ids.index(cid)] = 0
     call = lambda act: act.id == "hotline_call"  # noqa: E731
     assert mass(spec, open_, "US", call) > 0.005
     assert mass(spec, shut, "US", call) == 0.0  # precondition: the channel must be open
