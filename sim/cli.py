@@ -11,7 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel", "sweep")
+COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel", "sweep", "report",
+            "compare")
 DEFAULT_RUNS = 10_000
 
 
@@ -73,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
     mi.add_argument("scenario", type=Path)
     mi.add_argument("--csv", type=Path, required=True)
     mi.add_argument("--out", type=Path, required=True, help="new scenario file (never overwrites the input)")
+    rp = sub.add_parser("report", help="write a self-contained HTML report on a results directory")
+    rp.add_argument("results", type=Path, help="results directory (written by run_sim.py run)")
+    rp.add_argument("--out", type=Path, help="HTML file (default RESULTS/report.html)")
+    rp.add_argument("--lever-runs", type=int, default=2000, metavar="N",
+                    help="runs per lever for the lever comparison, same seed as the results (default 2,000; 0: off)")
+    rp.add_argument("--title", help="report title (default: the scenario's)")
+    cp = sub.add_parser("compare", help="write an HTML report comparing two results directories (e.g. two levers)")
+    cp.add_argument("a", type=Path, metavar="DIR_A", help="reference results directory")
+    cp.add_argument("b", type=Path, metavar="DIR_B", help="alternative results directory")
+    cp.add_argument("--out", type=Path, help="HTML file (default DIR_B/compare-<DIR_A name>.html)")
+    cp.add_argument("--labels", nargs=2, metavar=("A", "B"), help="names for the two conditions")
+    cp.add_argument("--title", help="report title")
     return p
 
 
@@ -217,6 +230,28 @@ def cmd_msel(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(a: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from .report import build_report
+
+    out = build_report(a.results, a.out, lever_runs=max(a.lever_runs, 0), title=a.title)
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_compare(a: argparse.Namespace) -> int:
+    import os
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from .report import build_compare
+
+    out = build_compare(a.a, a.b, a.out, labels=tuple(a.labels) if a.labels else None, title=a.title)
+    print(f"wrote {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
@@ -226,7 +261,8 @@ def main(argv: list[str] | None = None) -> int:
 
     handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
                 "schema": cmd_schema, "postures": cmd_postures,
-                "msel": cmd_msel, "sweep": cmd_sweep}
+                "msel": cmd_msel, "sweep": cmd_sweep,
+                "report": cmd_report, "compare": cmd_compare}
     try:
         return handlers[args.command](args)
     except InputError as exc:
