@@ -14,6 +14,7 @@ import base64
 import html
 import io
 import json
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -509,6 +510,9 @@ def _write(text: str, out: Path) -> Path:
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(out, lambda p: p.write_text(text, encoding="utf-8"))
+    umask = os.umask(0)
+    os.umask(umask)
+    out.chmod(0o666 & ~umask)  # a report is for sharing: not the private mode of a temporary file
     return out
 
 
