@@ -11,8 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
-COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel", "sweep", "report",
-            "compare")
+COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel", "sweep", "facilitate",
+            "report", "compare")
 DEFAULT_RUNS = 10_000
 
 
@@ -62,6 +62,15 @@ def _parser() -> argparse.ArgumentParser:
     d.add_argument("file", type=Path)
     s = sub.add_parser("schema", help="write JSON Schemas for every data file")
     s.add_argument("--out", type=Path, default=Path("schemas"))
+    fa = sub.add_parser("facilitate", help="run a live workshop: web console (facilitator, projector, teams) "
+                        "or --terminal")
+    fa.add_argument("scenario", nargs="?", type=Path, help="scenario file (not needed to resume a session)")
+    fa.add_argument("--session", type=Path, help="session folder (default sessions/<scenario>); resumed if it exists")
+    fa.add_argument("--seed", type=int, default=0)
+    fa.add_argument("--seats", default="", help="e.g. US=human,PRC=hybrid (others are AI)")
+    fa.add_argument("--terminal", action="store_true", help="no browser: a command prompt on the same session")
+    fa.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    fa.add_argument("--port", type=int, default=8765)
     po = sub.add_parser("postures", help="print every posture value with its source, and the sourced share")
     po.add_argument("--markdown", nargs="?", const=Path("docs/postures.md"), type=Path, metavar="PATH",
                     help="write Markdown instead (default docs/postures.md)")
@@ -230,6 +239,34 @@ def cmd_msel(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_facilitate(a: argparse.Namespace) -> int:
+    from .loader import InputError
+    from .workshop.session import Session
+
+    if a.session is None and a.scenario is None:
+        raise InputError("facilitate", "scenario", "give a scenario file or --session to resume")
+    folder = a.session or Path("sessions") / Path(a.scenario).stem
+    if (folder / Session.LOG).exists():
+        session = Session.load(folder)
+        print(f"resumed session in {folder} (move {session.state.move}, phase {session.state.phase})")
+    else:
+        if a.scenario is None:
+            raise InputError(folder, "--session", "no session here to resume; give a scenario to start one")
+        seats = {}
+        for item in filter(None, a.seats.split(",")):
+            actor, _, mode = item.partition("=")
+            seats[actor.strip()] = mode.strip()
+        session = Session.create(folder, a.scenario, seed=a.seed, seats=seats)
+        print(f"new session in {folder}")
+    if a.terminal:
+        from .workshop.terminal import run_console
+
+        return run_console(session)
+    from .workshop.server import serve
+
+    return serve(folder, a.host, a.port)
+
+
 def cmd_report(a: argparse.Namespace) -> int:
     import os
 
@@ -261,7 +298,7 @@ def main(argv: list[str] | None = None) -> int:
 
     handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
                 "schema": cmd_schema, "postures": cmd_postures,
-                "msel": cmd_msel, "sweep": cmd_sweep,
+                "msel": cmd_msel, "sweep": cmd_sweep, "facilitate": cmd_facilitate,
                 "report": cmd_report, "compare": cmd_compare}
     try:
         return handlers[args.command](args)

@@ -1,0 +1,215 @@
+"""The live workshop: a scripted session end to end, replay, branching, crash-safety,
+and views that never leak controller-only material."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from sim.compile import SCENARIOS_DIR
+from sim.loader import InputError
+from sim.workshop.documents import aar_markdown, export_all
+from sim.workshop.session import Session, SessionError
+from sim.workshop.views import projector_html, team_html
+
+ROOT = Path(__file__).resolve().parent.parent
+SENKAKU = SCENARIOS_DIR / "senkaku.yaml"
+
+
+def scripted(folder: Path) -> Session:
+    """A three-move exercise with every kind of facilitator action."""
+    s = Session.create(folder, SENKAKU, seed=4, seats={"JPN": "human", "PRC": "hybrid", "US": "ai"})
+    s.set_phase("briefing")
+    assert s.start_move() == ["S1"]
+    s.release("S1")
+    s.start_timer(20)
+    s.add_time(1)
+    s.set_phase("deliberation")
+    prop = s.ai_proposal("PRC")
+    alt = next(a for a in ("hold", "protest", "propose_talks") if a != prop["action"])
+    alt_target = None if alt == "hold" else "JPN"
+    with pytest.raises(SessionError, match="needs a reason"):
+        s.submit("PRC", alt, alt_target)  # replacing a hybrid proposal needs a reason
+    s.set_phase("submission")
+    s.submit("JPN", "protest", "PRC", rationale="Protest the ramming")
+    s.submit("PRC", alt, alt_target, override_reason="Team wants to avoid escalation", rationale="Wait and see")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.adjudicate("JPN", "matrix", probability=0.8, arguments="A protest is easy")
+    s.adjudicate("US", "ruling", success=False, reason="The call was not put through")
+    s.undo_adjudication()
+    s.adjudicate("US", "model")
+    s.resolve()
+    # move 2: an edited inject, a new one, a secret move
+    s.start_move()
+    s.release(inject={"id": "S3", "title": "SecDef restates Article 5 (edited)", "kind": "contingency",
+                      "effects": {"hostility": [{"a": "PRC", "b": "US", "value": 0.05}]}})
+    s.release(inject={"id": "X1", "title": "Fishing fleet sails from Wenzhou", "kind": "contingency", "to": ["JPN"]})
+    s.set_phase("submission")
+    s.submit("JPN", "coast_guard_patrol", "PRC", public=False, rationale="Quiet reinforcement")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    s.set_seat("JPN", "ai")
+    s.play_move()
+    s.note("JPN asked whether the MACM covers coast guards", tags=["question"])
+    s.hotwash("strength", "Teams used the hotline early")
+    s.hotwash("improvement", "No channel covers the coast guards")
+    s.set_phase("hotwash")
+    s.set_phase("endex")
+    return s
+
+
+def test_scripted_session_to_after_action_report(tmp_path):
+    s = scripted(tmp_path / "s")
+    assert s.state.move == 3 and s.state.ended and len(s.state.moves) == 3
+    files = {p.name for p in export_all(s)}
+    assert {"aar.md", "aar.html", "decisions.csv", "msel_released.csv", "inject_cards.html", "role_sheets.html",
+            "facilitator_handbook.html", "escalation.png"} <= files
+    md = aar_markdown(s)
+    for section in ("Exercise overview", "Move-by-move narrative", "Decision log", "Crisis-channel usage",
+                    "Escalation trajectory", "diverged from the AI", "Findings and recommendations",
+                    "improvement plan", "DRAFT"):
+        assert section in md, section
+    assert "Team wants to avoid escalation" in md  # the override reason is in the divergence list
+    assert "matrix: p=0.80" in md and "No channel covers the coast guards" in md
+    csv = s.decisions_csv()
+    assert csv.count("\n") == 1 + 3 * 3 and "hybrid-replaced" in csv
+    with pytest.raises(SessionError, match="ended"):
+        s.start_move()
+
+
+def test_rules_of_play_are_enforced(tmp_path):
+    s = Session.create(tmp_path / "r", SENKAKU, seed=1, seats={"JPN": "human"})
+    with pytest.raises(SessionError):
+        s.resolve()  # not in adjudication
+    s.start_move()
+    with pytest.raises(SessionError, match="cannot take"):
+        s.submit("JPN", "nuclear_use", "PRC")
+    with pytest.raises(SessionError, match="target"):
+        s.submit("JPN", "protest", "US")
+    with pytest.raises(SessionError, match="unknown actor"):
+        s.submit("RUS", "protest", "US")
+    s.set_phase("adjudication")
+    with pytest.raises(SessionError, match="missing decisions"):
+        s.resolve()
+    with pytest.raises(SessionError, match="no adjudication"):
+        s.undo_adjudication()
+    assert isinstance(SessionError("x"), InputError)
+
+
+def test_replay_branch_and_read_only(tmp_path):
+    s = scripted(tmp_path / "s")
+    again = Session.load(tmp_path / "s")
+    assert again.hash() == s.hash() and len(again.events) == len(s.events)
+    ro = Session.load(tmp_path / "s", read_only=True)
+    with pytest.raises(SessionError, match="read-only"):
+        ro.note("x")
+    cut = next(i for i, e in enumerate(s.events) if e["type"] == "move_started" and e["move"] == 2)
+    at_move1 = Session.load(tmp_path / "s", upto=cut)
+    branch = s.branch(tmp_path / "b", upto_move=1)
+    assert branch.hash() == at_move1.hash() and branch.state.move == 1
+    branch.set_seat("JPN", "ai")
+    branch.play_move()  # the branch goes its own way; the original is untouched
+    assert Session.load(tmp_path / "s").hash() == s.hash()
+
+
+def test_torn_last_line_is_dropped(tmp_path):
+    s = scripted(tmp_path / "s")
+    h, n = s.hash(), len(s.events)
+    with open(tmp_path / "s" / Session.LOG, "a") as f:
+        f.write('{"seq": 999, "type": "no')  # a write cut off by a crash
+    again = Session.load(tmp_path / "s")
+    assert again.hash() == h and len(again.events) == n
+
+
+CHILD = textwrap.dedent("""
+    import sys
+    from sim.workshop.session import Session
+    s = Session.create(sys.argv[1], sys.argv[2], seed=7, seats={"JPN": "human"})
+    def ack():
+        print(len(s.events), s.hash(), flush=True)
+    for move in range(6):
+        s.start_move(); ack()
+        for i in s.due_injects():
+            s.release(i); ack()
+        s.set_phase("submission"); ack()
+        s.submit("JPN", "protest", "PRC", rationale="steady"); ack()
+        s.submit_ai(); ack()
+        s.set_phase("adjudication"); ack()
+        s.resolve(); ack()
+""")
+
+
+def test_kill_mid_move_and_resume(tmp_path):
+    """SIGKILL at random moments: every acknowledged event survives, the state hash matches."""
+    rnd = random.Random(12)
+    script = tmp_path / "child.py"
+    script.write_text(CHILD)
+    for trial in range(4):
+        folder = tmp_path / f"k{trial}"
+        proc = subprocess.Popen([sys.executable, str(script), str(folder), str(SENKAKU)], stdout=subprocess.PIPE,
+                                text=True, cwd=ROOT, env={**os.environ, "MPLBACKEND": "Agg"})
+        acked = []
+        stop_after = rnd.randint(3, 25)
+        for line in proc.stdout:
+            acked.append(line.split())
+            if len(acked) >= stop_after:
+                proc.send_signal(signal.SIGKILL)
+                break
+        proc.wait(timeout=60)
+        n, h = int(acked[-1][0]), acked[-1][1]
+        s = Session.load(folder)
+        assert len(s.events) >= n  # nothing acknowledged is lost
+        if len(s.events) == n:
+            assert s.hash() == h
+        # and the session carries on
+        if s.state.phase in ("readout", "briefing"):
+            s.start_move()
+        assert s.state.move >= 1
+
+
+def test_projector_and_team_views_never_leak(tmp_path):
+    s = Session.create(tmp_path / "v", SENKAKU, seed=4, seats={"JPN": "human", "PRC": "hybrid"})
+    s.start_move()
+    s.release("S1")
+    s.set_phase("submission")
+    s.submit("JPN", "coast_guard_patrol", "PRC", public=False, rationale="SECRET-RATIONALE-JPN")
+    prop = s.ai_proposal("PRC")
+    s.submit("PRC", prop["action"], prop["target"])
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    s.start_move()
+    spec = s.state.spec
+    unreleased = [i for i in spec.scenario.injects if i.id not in {r["id"] for r in s.state.released}]
+    forbidden = [i.title for i in unreleased] + [i.controller_note for i in spec.scenario.injects if i.controller_note]
+    forbidden += [i.expected_action for i in spec.scenario.injects if i.expected_action]
+    forbidden += ["SECRET-RATIONALE-JPN", "Coast-guard patrols in contested waters", "controller"]
+    ai_reasoning = ["drivers", "restraint", "AI proposes", "AI adviser"]
+    proj = projector_html(s)
+    for text in forbidden + ai_reasoning:
+        assert text not in proj, f"projector shows {text!r}"
+    for team, extra in (("US", ai_reasoning), ("PRC", [])):  # PRC (hybrid) may see its own adviser
+        page = team_html(s, team)
+        for text in forbidden + extra:
+            assert text not in page, f"{team} team view shows {text!r}"
+    jpn = team_html(s, "JPN")
+    assert "Coast-guard patrols in contested waters" in jpn  # a team sees its own secret move
+    assert "AI adviser" in team_html(s, "PRC")  # a hybrid team sees its own adviser, nobody else does
+
+
+def test_forecast_from_the_live_state(tmp_path):
+    s = Session.create(tmp_path / "f", SENKAKU, seed=4)
+    s.play_move()
+    f = s.forecast(1000)
+    assert f["runs"] == 1000
+    assert abs(sum(v["share"] for v in f["outcomes"].values()) - 1) < 1e-9
+    assert f == s.forecast(1000)  # seeded: the room sees the same spread twice
