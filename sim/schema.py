@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ACTOR_IDS = ("US", "PRC", "JPN", "ROK", "DPRK", "TWN")
-ActorId = Literal["US", "PRC", "JPN", "ROK", "DPRK", "TWN"]
+ActorId = Literal[ACTOR_IDS]
 FLASHPOINTS = (
     "taiwan_strait",
     "korean_peninsula",
@@ -23,15 +23,7 @@ FLASHPOINTS = (
     "japan_korea",
     "regional_missiles",
 )
-Flashpoint = Literal[
-    "taiwan_strait",
-    "korean_peninsula",
-    "east_china_sea",
-    "south_china_sea",
-    "us_china_air_sea",
-    "japan_korea",
-    "regional_missiles",
-]
+Flashpoint = Literal[FLASHPOINTS]
 TERM_NAMES = (
     "threat",
     "stakes",
@@ -48,21 +40,7 @@ TERM_NAMES = (
     "grievance",
     "affinity",
 )
-Term = Literal[
-    "threat",
-    "stakes",
-    "reciprocity",
-    "inertia",
-    "cost",
-    "firebreak",
-    "alliance",
-    "entrapment",
-    "audience",
-    "interdependence",
-    "channel",
-    "climate",
-    "grievance",
-]
+Term = Literal[tuple(t for t in TERM_NAMES if t != "affinity")]
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
