@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="run_sim.py",
         description="Crisis-management simulation for Northeast-Asian flashpoints. "
         "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).",
-        epilog="Commands: run (default), validate, list, describe, schema, postures, msel. "
+        epilog="Commands: run (default), sweep, validate, list, describe, schema, postures, msel, report, "
+        "compare, facilitate. "
         "'run_sim.py COMMAND --help' for details.",
     )
     sub = p.add_subparsers(dest="command")
