@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel", "sweep", "facilitate",
-            "report", "compare")
+            "report", "compare", "check-claims", "backtest", "calibration")
 DEFAULT_RUNS = 10_000
 
 
@@ -27,7 +27,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Crisis-management simulation for Northeast-Asian flashpoints. "
         "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).",
         epilog="Commands: run (default), sweep, validate, list, describe, schema, postures, msel, report, "
-        "compare, facilitate. "
+        "compare, facilitate, check-claims, backtest, calibration. "
         "'run_sim.py COMMAND --help' for details.",
     )
     sub = p.add_subparsers(dest="command")
@@ -96,7 +96,27 @@ def _parser() -> argparse.ArgumentParser:
     cp.add_argument("--out", type=Path, help="HTML file (default DIR_B/compare-<DIR_A name>.html)")
     cp.add_argument("--labels", nargs=2, metavar=("A", "B"), help="names for the two conditions")
     cp.add_argument("--title", help="report title")
+    _add_validation_parsers(sub)
     return p
+
+
+def _add_validation_parsers(sub) -> None:
+    """check-claims, backtest, calibration (sim.validation)."""
+    cc = sub.add_parser("check-claims", help="test the papers' claims (validation/claims.yaml) against the model")
+    cc.add_argument("file", nargs="?", type=Path, help="claims file (default validation/claims.yaml)")
+    cc.add_argument("--runs", type=int, help="runs per arm (default: the file's, 2,000)")
+    cc.add_argument("--seed", type=int, help="root seed (default: the file's)")
+    cc.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table as Markdown")
+    bt = sub.add_parser("backtest", help="back-test historical cases: RPS of the simulated peak MID level, "
+                        "skill against the NEA50 base rate, 80%% interval coverage, calibration plot")
+    bt.add_argument("cases", type=Path, help="cases YAML (format of validation/cases.yaml)")
+    bt.add_argument("--runs", type=int, default=2000, help="runs per case (default 2,000)")
+    bt.add_argument("--seed", type=int, default=0)
+    bt.add_argument("--out", type=Path, help="directory for backtest.csv, backtest.md and calibration.png")
+    ca = sub.add_parser("calibration", help="peak MID shares per scenario and pooled, beside ICB/MID base rates")
+    ca.add_argument("--runs", type=int, default=2000, help="runs per scenario (default 2,000)")
+    ca.add_argument("--seed", type=int, default=0)
+    ca.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table as Markdown")
 
 
 def cmd_run(a: argparse.Namespace) -> int:
@@ -290,6 +310,67 @@ def cmd_compare(a: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(n: int | None, flag: str) -> None:
+    from .loader import InputError
+
+    if n is not None and n <= 0:
+        raise InputError(flag, "", "must be a positive number of runs")
+
+
+def cmd_check_claims(a: argparse.Namespace) -> int:
+    _positive(a.runs, "--runs")
+    from .validation import CLAIMS_FILE, check_claims, claims_markdown
+
+    table = check_claims(a.file or CLAIMS_FILE, runs=a.runs, seed=a.seed)
+    cols = ["id", "scenario", "measure", "expect", "p_base", "p_cond", "effect", "ci_low", "ci_high", "verdict",
+            "recorded"]
+    print(table[cols].to_string(index=False, float_format=lambda x: f"{x:+.3f}" if x < 0 else f"{x:.3f}"))
+    n_sup = int((table.verdict == "supported").sum())
+    print(f"\n{n_sup} of {len(table)} supported; {int((~table.matches).sum())} differ from the file's record "
+          f"({int(table.runs.iat[0]):,} runs per arm, seed {int(table.seed.iat[0])})")
+    if a.markdown:
+        a.markdown.parent.mkdir(parents=True, exist_ok=True)
+        a.markdown.write_text(claims_markdown(table))
+        print(f"wrote {a.markdown}")
+    return 0
+
+
+def cmd_backtest(a: argparse.Namespace) -> int:
+    _positive(a.runs, "--runs")
+    import os
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from .validation import backtest, backtest_markdown, backtest_summary, calibration_figure
+
+    table = backtest(a.cases, runs=a.runs, seed=a.seed)
+    cols = ["case", "scenario", "actual_peak", "p1", "p2", "p3", "p4", "p5", "rps", "rps_base", "skill",
+            "p80_low", "p80_high", "in_80", "actual_outcome", "p_outcome"]
+    print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
+    s = backtest_summary(table)
+    print(f"\nmean RPS {s['mean_rps']:.3f} vs base rate (MID NEA50) {s['mean_rps_base']:.3f}: skill {s['skill']:+.2f}; "
+          f"actual peak in the central 80% interval in {s['in_80']} of {s['cases']} cases")
+    if a.out:
+        a.out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(a.out / "backtest.csv", index=False)
+        (a.out / "backtest.md").write_text(backtest_markdown(table))
+        calibration_figure(table).savefig(a.out / "calibration.png", dpi=120)
+        print(f"wrote {a.out}/: backtest.csv, backtest.md, calibration.png")
+    return 0
+
+
+def cmd_calibration(a: argparse.Namespace) -> int:
+    _positive(a.runs, "--runs")
+    from .validation import calibration, table_markdown
+
+    table = calibration(runs=a.runs, seed=a.seed)
+    print(table.to_string(float_format=lambda x: f"{x:.1%}", na_rep="-"))
+    if a.markdown:
+        a.markdown.parent.mkdir(parents=True, exist_ok=True)
+        a.markdown.write_text(table_markdown(table))
+        print(f"wrote {a.markdown}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
@@ -300,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
                 "schema": cmd_schema, "postures": cmd_postures,
                 "msel": cmd_msel, "sweep": cmd_sweep, "facilitate": cmd_facilitate,
-                "report": cmd_report, "compare": cmd_compare}
+                "report": cmd_report, "compare": cmd_compare, "check-claims": cmd_check_claims,
+                "backtest": cmd_backtest, "calibration": cmd_calibration}
     try:
         return handlers[args.command](args)
     except InputError as exc:

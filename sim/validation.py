@@ -1,0 +1,452 @@
+"""Validation: the papers' claims as statistical tests, historical back-testing and base-rate calibration.
+
+- ``check_claims``: each claim in ``validation/claims.yaml`` is a condition (levers, overlays,
+  overrides) against a baseline on one scenario, with common seeds; the difference in
+  P(measure) and its Newcombe 95% interval (``sim.analysis.compare``) give the verdict
+  *supported* (interval wholly on the expected side), *contradicted* (wholly on the other
+  side) or *not significant*.
+- ``backtest``: each case in a cases file (format of ``historical_examples.yaml`` plus a
+  ``scenario`` entry) is run; the simulated distribution of the peak MID hostility level
+  (1..5) is scored against what happened with the ranked probability score, and against a
+  base-rate forecast (the NEA50 MID peak distribution, recomputed from MID 5.0).
+- ``calibration``: P(peak MID level) per scenario at default settings and pooled, next to the
+  ICB/MID base rates recomputed from the CSVs with the recipes of ``base_rates.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .loader import InputError, load
+
+ROOT = Path(__file__).resolve().parent.parent
+VALIDATION_DIR = ROOT / "validation"
+CLAIMS_FILE = VALIDATION_DIR / "claims.yaml"
+CASES_FILE = VALIDATION_DIR / "cases.yaml"
+SHARED = Path("/work/shared")
+DATA_DIR = SHARED / "research" / "data"
+SEED_TEXT = SHARED / "seeds" / "000_78ff8fc81756eca7.txt"
+LEVELS = (1, 2, 3, 4, 5)
+MEASURE_NAMES = ("use_of_force", "serious_clash", "major_war", "escalation", "deescalated_agreement", "agreement",
+                 "incidents")
+
+
+# =============================================================================== files
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Setting(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    value: bool | int | float | str | list | dict | None
+
+
+class Condition(BaseModel):
+    """A set of changes: scenario levers, overlays and dotted-path overrides."""
+
+    model_config = ConfigDict(extra="forbid")
+    levers: list[str] = []
+    overlays: list[str] = []
+    overrides: list[Setting] = []
+
+    def pairs(self) -> list[tuple[str, Any]]:
+        return [(s.path, s.value) for s in self.overrides]
+
+
+class ClaimSource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    paper: str
+    locator: str
+
+    @field_validator("locator")
+    @classmethod
+    def _short(cls, v: str) -> str:
+        if len(v.split()) > 15:
+            raise ValueError("locator must be at most 15 words")
+        return v
+
+
+class Claim(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    id: str
+    claim: int = Field(ge=1, le=25, description="Number of the claim in paper_claims.md section 1.")
+    title: str
+    source: ClaimSource
+    scenario: str = Field(description="Scenario file, relative to the repository root.")
+    baseline: Condition = Condition()
+    condition: Condition
+    measure: Literal[MEASURE_NAMES]  # type: ignore[valid-type]
+    expect: Literal["lower", "higher"]
+    model_disagrees: str | None = None
+    note: str = ""
+
+
+class NotRepresented(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    claim: int = Field(ge=1, le=25)
+    reason: str
+
+
+class ClaimsFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    schema_version: Literal[1]
+    runs: int = Field(2000, gt=0)
+    seed: int = 0
+    alpha: float = Field(0.05, gt=0, lt=1)
+    claims: list[Claim] = Field(min_length=1)
+    not_represented: list[NotRepresented] = []
+
+
+class Peak(_Open):
+    mid_hostility: int = Field(ge=1, le=5)
+
+
+class Outcome(_Open):
+    model_class: Literal["deescalated_agreement", "frozen_stalemate", "coercive_gain", "contained_clash",
+                         "major_war", "nuclear_use"] | None = None
+
+
+class Case(_Open):
+    id: str
+    name: str
+    flashpoint: str
+    scenario: str = Field(description="Scenario file set up at the trigger (relative to the cases file or the "
+                                      "repository root).")
+    setup: Condition = Condition()
+    peak: Peak
+    outcome: Outcome
+
+
+class CasesFile(_Open):
+    crises: list[Case] = Field(min_length=1)
+
+
+def _resolve(base: Path, rel: str) -> Path:
+    for p in (base.parent / rel, ROOT / rel):
+        if p.exists():
+            return p
+    raise InputError(base, "scenario", f"scenario file not found: {rel}")
+
+
+# =============================================================================== claims
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def check_locators(file: str | Path = CLAIMS_FILE, source_text: str | Path = SEED_TEXT) -> list[str]:
+    """Claim ids whose locator is not verbatim in the source (after whitespace normalisation)."""
+    spec = load(ClaimsFile, Path(file))
+    src = _norm(Path(source_text).read_text(encoding="utf-8"))
+    return [c.id for c in spec.claims if _norm(c.source.locator) not in src]
+
+
+def _verdict(lo: float, hi: float, expect: str) -> str:
+    if (lo > 0 and expect == "higher") or (hi < 0 and expect == "lower"):
+        return "supported"
+    if lo > 0 or hi < 0:
+        return "contradicted"
+    return "not significant"
+
+
+def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
+    """Run every claim in the file (baseline vs condition, common seeds) and give its verdict.
+
+    Columns: id, claim, source, scenario, condition, measure, expect, p_base, p_cond, effect,
+    ci_low, ci_high (Newcombe 95%), verdict, recorded ('supported' or 'disagrees' as the file
+    says) and matches (the verdict agrees with the record)."""
+    from .analysis import compare
+    from .compile import compile_scenario
+    from .ensemble import simulate
+
+    file = Path(file)
+    spec = load(ClaimsFile, file)
+    runs = runs or spec.runs
+    seed = spec.seed if seed is None else seed
+    if abs(spec.alpha - 0.05) > 1e-9:
+        raise InputError(file, "alpha", "only alpha 0.05 is supported (95% Newcombe intervals)")
+    cache: dict[tuple, pd.DataFrame] = {}
+
+    def run(scenario: Path, cond: Condition) -> pd.DataFrame:
+        key = (str(scenario), tuple(cond.levers), tuple(cond.overlays), repr(cond.pairs()))
+        if key not in cache:
+            s = compile_scenario(scenario, cond.pairs() or None, levers=cond.levers, overlays=cond.overlays)
+            cache[key] = simulate(s, seed, runs, events=False).runs
+        return cache[key]
+
+    rows = []
+    for c in spec.claims:
+        scen = _resolve(file, c.scenario)
+        res = compare(run(scen, c.baseline), run(scen, c.condition), c.measure)
+        v = _verdict(res["diff_low"], res["diff_high"], c.expect)
+        recorded = "disagrees" if c.model_disagrees else "supported"
+        cond = ", ".join([*c.condition.levers, *(f"+{o}" for o in c.condition.overlays),
+                          *(f"{s.path}={s.value}" for s in c.condition.overrides)])
+        rows.append({"id": c.id, "claim": c.claim, "title": c.title,
+                     "source": f"{c.source.paper.split(',')[0]}: «{c.source.locator}»",
+                     "scenario": scen.stem, "condition": cond, "measure": c.measure, "expect": c.expect,
+                     "p_base": res["p_base"], "p_cond": res["p_alt"], "effect": res["diff"],
+                     "ci_low": res["diff_low"], "ci_high": res["diff_high"], "verdict": v,
+                     "recorded": recorded, "matches": (v == "supported") == (recorded == "supported"),
+                     "runs": runs, "seed": seed})
+    return pd.DataFrame(rows)
+
+
+def claims_markdown(table: pd.DataFrame) -> str:
+    lines = ["| id | claim | scenario | measure | P base | P cond | effect [95% CI] | verdict | recorded |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        lines.append(f"| {r.id} | {r.claim}. {r.title} | {r.scenario} | {r.measure} ({r.expect}) | {r.p_base:.3f} | "
+                     f"{r.p_cond:.3f} | {r.effect:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.verdict} | "
+                     f"{r.recorded} |")
+    return "\n".join(lines) + "\n"
+
+
+# =============================================================================== base rates
+
+
+def _icb1() -> pd.DataFrame:
+    return pd.read_csv(DATA_DIR / "icb" / "icb1v15.csv", encoding="utf-8-sig")
+
+
+def icb_filter(name: str, icb1: pd.DataFrame | None = None) -> pd.DataFrame:
+    """ICB system-level rows for ALL, POST45 or EA54 (base_rates.md, ICB filters)."""
+    d = _icb1() if icb1 is None else icb1
+    if name == "ALL":
+        return d
+    if name == "POST45":
+        return d[(d.yrtrig > 1945) | ((d.yrtrig == 1945) & (d.motrig >= 9))]
+    if name == "EA54":
+        return d[(d.geog == 11) & (d.yrtrig >= 1954)]
+    raise ValueError(name)
+
+
+def icb_viol_shares(rows: pd.DataFrame) -> pd.Series:
+    """Share of crises by extent of violence (viol 1..4), denominator all rows."""
+    return pd.Series({v: float((rows.viol == v).mean()) for v in (1, 2, 3, 4)}, name="share")
+
+
+NUCLEAR_FIRST_TEST = {2: (1945, 7), 365: (1949, 8), 200: (1952, 10), 220: (1960, 2), 710: (1964, 10),
+                      666: (1967, 1), 750: (1974, 5), 770: (1998, 5), 731: (2006, 10)}
+
+
+def _nuclear_at(code: int, year: int, month: int) -> bool:
+    if code == 560:  # South Africa: capability 1979-1991
+        return 1979 <= year <= 1991
+    t = NUCLEAR_FIRST_TEST.get(int(code))
+    return t is not None and (year, month) >= t  # month precision: a test in the trigger month counts
+
+
+def nuclear_dyad_crises() -> pd.DataFrame:
+    """ICB crises with two nuclear-armed states on opposite sides (base_rates.md section 3 recipe)."""
+    dy = pd.read_csv(DATA_DIR / "icb" / "icbdy_v15.csv", encoding="utf-8-sig")
+    keep = [(_nuclear_at(a, y, m) and _nuclear_at(b, y, m))
+            for a, b, y, m in zip(dy.statea, dy.stateb, dy.trgyrdy, dy.trgmody, strict=True)]
+    nos = set(dy.loc[keep, "crisno"])
+    icb1 = _icb1()
+    return icb1[icb1.crisno.isin(nos)]
+
+
+def nuclear_actor_crises() -> pd.DataFrame:
+    """ICB crises with at least one nuclear-armed crisis actor (icb2 nuclear in 3, 4)."""
+    icb2 = pd.read_csv(DATA_DIR / "icb" / "icb2v15.csv", encoding="utf-8-sig")
+    nos = set(icb2.loc[icb2.nuclear.isin([3, 4]), "crisno"])
+    icb1 = _icb1()
+    return icb1[icb1.crisno.isin(nos)]
+
+
+def mid_disputes(name: str = "NEA50") -> pd.DataFrame:
+    """MID 5.0 disputes for ALL, POST46 or NEA50 (base_rates.md section 4)."""
+    d = pd.read_csv(DATA_DIR / "mid" / "cow_mid5_disputes_abridged.csv")
+    if name == "ALL":
+        return d
+    if name == "POST46":
+        return d[d.styear >= 1946]
+    if name == "NEA50":
+        dy = pd.read_csv(DATA_DIR / "mid" / "mid5_neasia_dispute_dyads_1950_2014.csv")
+        return d[d.dispnum.isin(set(dy.dispnum))]
+    raise ValueError(name)
+
+
+def mid_hostlev_shares(rows: pd.DataFrame) -> pd.Series:
+    """Share of disputes by highest hostility level (1..5), denominator all rows."""
+    return pd.Series({v: float((rows.hostlev == v).mean()) for v in LEVELS}, name="share")
+
+
+def base_rate_table() -> pd.DataFrame:
+    """The reference rows for the calibration table: MID peak shares (levels 1..5) and ICB
+    violence mapped to 'use of force or worse' (viol >= 2) and 'war' (viol == 4)."""
+    rows = {}
+    for name in ("NEA50", "POST46"):
+        s = mid_hostlev_shares(mid_disputes(name))
+        n = len(mid_disputes(name))
+        rows[f"MID {name} (n={n})"] = {**{f"P(peak={k})": s[k] for k in LEVELS}, "P(force+)": s[4] + s[5],
+                                       "P(war)": s[5]}
+    for label, rows_ in (("ICB EA54", icb_filter("EA54")), ("ICB nuclear dyad", nuclear_dyad_crises()),
+                         ("ICB nuclear actor", nuclear_actor_crises())):
+        v = icb_viol_shares(rows_)
+        rows[f"{label} (n={len(rows_)})"] = {"P(force+)": v[2] + v[3] + v[4], "P(war)": v[4]}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def nea50_forecast() -> np.ndarray:
+    """The base-rate forecast used for back-test skill: NEA50 MID peak shares over levels 1..5."""
+    s = mid_hostlev_shares(mid_disputes("NEA50"))
+    p = s.to_numpy(float)
+    return p / p.sum()
+
+
+# =============================================================================== back-test
+
+
+def rps(forecast: np.ndarray, actual: int) -> float:
+    """Ranked probability score over the ordered MID levels 1..5, normalised to [0, 1]
+    (sum of squared differences of cumulative distributions divided by K-1)."""
+    f = np.cumsum(np.asarray(forecast, float))
+    o = np.cumsum(np.array([1.0 if k == actual else 0.0 for k in LEVELS]))
+    return float(np.sum((f[:-1] - o[:-1]) ** 2) / (len(LEVELS) - 1))
+
+
+def _level_shares(peaks: np.ndarray) -> np.ndarray:
+    peaks = np.asarray(peaks, int)
+    return np.array([(peaks == k).mean() for k in LEVELS])
+
+
+def backtest(cases_file: str | Path = CASES_FILE, runs: int = 2000, seed: int = 0) -> pd.DataFrame:
+    """Each case's scenario run ``runs`` times; RPS of the simulated peak-MID distribution,
+    skill against the NEA50 base rate, central 80% interval and outcome-class probability."""
+    from .compile import compile_scenario
+    from .ensemble import simulate
+
+    cases_file = Path(cases_file)
+    spec = load(CasesFile, cases_file)
+    base = nea50_forecast()
+    rows = []
+    for c in spec.crises:
+        scen = _resolve(cases_file, c.scenario)
+        s = compile_scenario(scen, c.setup.pairs() or None, levers=c.setup.levers, overlays=c.setup.overlays)
+        r = simulate(s, seed, runs, events=False).runs
+        peaks = r["peak_mid_hostility"].to_numpy(int)
+        dist = _level_shares(peaks)
+        actual = c.peak.mid_hostility
+        lo, hi = (int(np.quantile(peaks, q, method="inverted_cdf")) for q in (0.1, 0.9))
+        r_model, r_base = rps(dist, actual), rps(base, actual)
+        cls = c.outcome.model_class
+        rows.append({"case": c.id, "scenario": scen.stem, "actual_peak": actual,
+                     **{f"p{k}": dist[i] for i, k in enumerate(LEVELS)},
+                     "rps": r_model, "rps_base": r_base,
+                     "skill": 1 - r_model / r_base if r_base > 0 else np.nan,
+                     "p80_low": lo, "p80_high": hi, "in_80": lo <= actual <= hi,
+                     "actual_outcome": cls,
+                     "p_outcome": float((r["outcome"].astype(str) == cls).mean()) if cls else np.nan,
+                     "modal_outcome": str(r["outcome"].astype(str).mode().iat[0])})
+    return pd.DataFrame(rows)
+
+
+def backtest_summary(table: pd.DataFrame) -> dict:
+    """Mean RPS, mean base RPS, aggregate skill and coverage of the 80% intervals."""
+    m, b = float(table.rps.mean()), float(table.rps_base.mean())
+    return {"cases": len(table), "mean_rps": m, "mean_rps_base": b, "skill": 1 - m / b,
+            "in_80": int(table.in_80.sum())}
+
+
+def calibration_figure(table: pd.DataFrame):
+    """Reliability of the exceedance forecasts P(peak >= k), k = 2..5, over all cases (left),
+    and each case's simulated peak distribution with the actual peak marked (right)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 5), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
+    probs = table[[f"p{k}" for k in LEVELS]].to_numpy()
+    f, o = [], []
+    for row, actual in zip(probs, table.actual_peak, strict=True):
+        for k in (2, 3, 4, 5):
+            f.append(row[k - 1:].sum())
+            o.append(1.0 if actual >= k else 0.0)
+    f, o = np.array(f), np.array(o)
+    bins = np.linspace(0, 1, 6)
+    idx = np.clip(np.digitize(f, bins) - 1, 0, len(bins) - 2)
+    xs, ys, ns = [], [], []
+    for b in range(len(bins) - 1):
+        m = idx == b
+        if m.any():
+            xs.append(f[m].mean())
+            ys.append(o[m].mean())
+            ns.append(int(m.sum()))
+    ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
+    ax.scatter(f, o + np.random.default_rng(0).uniform(-0.03, 0.03, len(o)), s=12, alpha=0.4, color="#888",
+               label="forecast, outcome (jittered)")
+    ax.plot(xs, ys, marker="o", color="#c0392b", label="binned observed frequency")
+    for x, y, n in zip(xs, ys, ns, strict=True):
+        ax.annotate(f"n={n}", (x, y), textcoords="offset points", xytext=(4, -10), fontsize=8)
+    ax.set(xlabel="forecast P(peak MID >= k), k = 2..5", ylabel="observed frequency", xlim=(-0.02, 1.02),
+           ylim=(-0.06, 1.06), title="Back-test reliability (exceedance forecasts)")
+    ax.legend(loc="lower right", fontsize=8)
+    y = np.arange(len(table))
+    left = np.zeros(len(table))
+    colors = ["#dfe6e9", "#f6e58d", "#f0932b", "#eb4d4b", "#6d214f"]
+    for i, k in enumerate(LEVELS):
+        ax2.barh(y, probs[:, i], left=left, color=colors[i], label=f"MID {k}")
+        left += probs[:, i]
+    for yi, (row, actual) in enumerate(zip(probs, table.actual_peak, strict=True)):
+        x = row[:actual - 1].sum() + row[actual - 1] / 2
+        ax2.plot([x], [yi], marker="*", color="black", ms=12)
+    ax2.set_yticks(y, table.case)
+    ax2.invert_yaxis()
+    ax2.set(xlabel="share of runs by peak MID level (star: actual)", xlim=(0, 1),
+            title="Simulated peak vs history")
+    ax2.legend(ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.25))
+    return fig
+
+
+# =============================================================================== calibration
+
+
+def calibration(runs: int = 2000, seed: int = 0, scenarios: list[Path] | None = None) -> pd.DataFrame:
+    """P(peak MID = k), P(use of force or worse) and P(war) for each shipped scenario at default
+    settings, pooled (equal weight per scenario), and the recomputed base rates below."""
+    from .compile import SCENARIOS_DIR, compile_scenario
+    from .ensemble import simulate
+
+    rows = {}
+    for p in scenarios or sorted(SCENARIOS_DIR.glob("*.yaml")):
+        r = simulate(compile_scenario(p), seed, runs, events=False).runs
+        d = _level_shares(r["peak_mid_hostility"].to_numpy(int))
+        rows[f"model: {p.stem}"] = {**{f"P(peak={k})": d[i] for i, k in enumerate(LEVELS)},
+                                    "P(force+)": d[3] + d[4], "P(war)": d[4]}
+    model = pd.DataFrame.from_dict(rows, orient="index")
+    pooled = model.mean().to_frame(f"model: pooled ({len(model)} scenarios)").T
+    return pd.concat([model, pooled, base_rate_table()])
+
+
+def table_markdown(df: pd.DataFrame, fmt: str = "{:.1%}") -> str:
+    cols = list(df.columns)
+    lines = ["| | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
+    for name, row in df.iterrows():
+        cells = ["" if pd.isna(v) else (fmt.format(v) if isinstance(v, float) else str(v)) for v in row]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def backtest_markdown(table: pd.DataFrame) -> str:
+    lines = ["| case | scenario | actual peak | P(1..5) | RPS | RPS base | skill | 80% interval | in 80% | "
+             "actual outcome | P(outcome) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in table.itertuples():
+        dist = " / ".join(f"{getattr(r, f'p{k}'):.2f}" for k in LEVELS)
+        lines.append(f"| {r.case} | {r.scenario} | {r.actual_peak} | {dist} | {r.rps:.3f} | {r.rps_base:.3f} | "
+                     f"{r.skill:+.2f} | {r.p80_low}-{r.p80_high} | {'yes' if r.in_80 else 'no'} | "
+                     f"{r.actual_outcome} | {r.p_outcome:.2f} |")
+    s = backtest_summary(table)
+    lines.append(f"| **all** | | | | {s['mean_rps']:.3f} | {s['mean_rps_base']:.3f} | {s['skill']:+.2f} | | "
+                 f"{s['in_80']}/{s['cases']} | | |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,171 @@
+"""Validation: the papers' claims as tests, historical back-testing, base-rate recipes (sim.validation)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+import pytest
+import yaml
+
+from sim import validation as v
+from sim.cli import main
+
+HAVE_DATA = (v.DATA_DIR / "icb" / "icb1v15.csv").exists()
+HAVE_SEED = v.SEED_TEXT.exists()
+
+
+# ------------------------------------------------------------------ claims
+
+
+@pytest.mark.skipif(not HAVE_SEED, reason="source text not available")
+def test_claim_locators_are_verbatim():
+    assert v.check_locators() == []
+
+
+def test_claims_file_covers_every_claim():
+    spec = v.load(v.ClaimsFile, v.CLAIMS_FILE)
+    represented = {c.claim for c in spec.claims}
+    missing = {n.claim for n in spec.not_represented}
+    assert len(represented) >= 10
+    assert represented.isdisjoint(missing)
+    assert represented | missing == set(range(1, 26))
+    assert len({c.id for c in spec.claims}) == len(spec.claims)
+
+
+@pytest.fixture(scope="module")
+def claims_table():
+    return v.check_claims()  # the file's runs (2,000 per arm) and seed
+
+
+def test_claim_verdicts_match_the_file(claims_table):
+    """An entry without model_disagrees is supported; an entry with it is not."""
+    bad = claims_table.loc[~claims_table.matches, ["id", "effect", "ci_low", "ci_high", "verdict", "recorded"]]
+    assert bad.empty, bad.to_string()
+    assert (claims_table.verdict == "supported").sum() >= 10
+    row = claims_table.set_index("id").loc["C21-rules"]
+    assert row.ci_low <= row.effect <= row.ci_high < 0
+
+
+def test_check_claims_cli_and_markdown(tmp_path, capsys):
+    claims = yaml.safe_load(v.CLAIMS_FILE.read_text())
+    claims["claims"] = [c for c in claims["claims"] if c["id"] == "C21-rules"]
+    claims["claims"][0]["scenario"] = str(v.ROOT / claims["claims"][0]["scenario"])
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump(claims))
+    md = tmp_path / "claims.md"
+    assert main(["check-claims", str(f), "--runs", "400", "--seed", "3", "--markdown", str(md)]) == 0
+    out = capsys.readouterr().out
+    assert "C21-rules" in out and "supported" in out
+    assert md.read_text().startswith("| id |")
+
+
+def test_check_claims_bad_input(tmp_path, capsys):
+    f = tmp_path / "c.yaml"
+    f.write_text("schema_version: 1\nclaims:\n  - id: x\n    claim: 30\n")
+    assert main(["check-claims", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err
+
+
+# ------------------------------------------------------------------ back-test
+
+
+def test_rps():
+    assert v.rps([0, 0, 1, 0, 0], 3) == 0
+    assert v.rps([1, 0, 0, 0, 0], 5) == 1
+    assert math.isclose(v.rps([0, 0, 0.5, 0.5, 0], 3), 0.25 / 4)
+
+
+def test_cases_file_has_worked_examples_and_more():
+    data = yaml.safe_load(v.CASES_FILE.read_text())
+    ids = [c["id"] for c in data["crises"]]
+    assert {"taiwan_strait_1995_96", "ep3_hainan_2001", "yeonpyeong_2010"} <= set(ids)
+    assert len(ids) >= 8
+    shared = v.SHARED / "domain" / "historical_examples.yaml"
+    if shared.exists():  # the worked examples are copied unchanged, apart from the two added fields
+        orig = {c["id"]: c for c in yaml.safe_load(shared.read_text())["crises"]}
+        for c in data["crises"]:
+            if c["id"] in orig:
+                c = dict(c, outcome={k: x for k, x in c["outcome"].items() if k != "model_class"})
+                c.pop("scenario")
+                assert c == orig[c["id"]]
+    for c in data["crises"]:
+        assert c["sources"] and 1 <= c["peak"]["mid_hostility"] <= 5
+
+
+def test_backtest_small(tmp_path, capsys):
+    t = v.backtest(v.CASES_FILE, runs=300, seed=1)
+    assert len(t) >= 8
+    assert np.allclose(t[[f"p{k}" for k in v.LEVELS]].sum(axis=1), 1)
+    hainan = t.set_index("case").loc["ep3_hainan_2001"]
+    assert hainan.in_80 and hainan.skill > 0.9
+    assert (t.rps >= 0).all() and (t.rps <= 1).all()
+    fig = v.calibration_figure(t)
+    fig.savefig(tmp_path / "c.png")
+    assert (tmp_path / "c.png").stat().st_size > 10_000
+
+
+def test_backtest_cli(tmp_path, capsys):
+    data = yaml.safe_load(v.CASES_FILE.read_text())
+    data["crises"] = data["crises"][1:2]
+    data["crises"][0]["scenario"] = str(v.ROOT / data["crises"][0]["scenario"])
+    f = tmp_path / "cases.yaml"
+    f.write_text(yaml.safe_dump(data))
+    out = tmp_path / "bt"
+    assert main(["backtest", str(f), "--runs", "200", "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"backtest.csv", "backtest.md", "calibration.png"}
+    assert "ep3_hainan_2001" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text,field", [
+    ("crises: []\n", "crises"),
+    ("crises:\n  - {id: a, name: b, flashpoint: c, scenario: nowhere.yaml, peak: {mid_hostility: 3}, outcome: {}}\n",
+     "scenario"),
+    ("crises:\n  - {id: a, name: b, flashpoint: c, scenario: scenarios/senkaku.yaml, peak: {mid_hostility: 7}, "
+     "outcome: {}}\n", "mid_hostility"),
+])
+def test_backtest_bad_input(tmp_path, capsys, text, field):
+    f = tmp_path / "cases.yaml"
+    f.write_text(text)
+    assert main(["backtest", str(f), "--runs", "10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error:") and "\n" not in err and field in err
+
+
+# ------------------------------------------------------------------ base rates and calibration
+
+
+def _pct(x: float) -> float:
+    return round(100 * x, 1)
+
+
+@pytest.mark.skipif(not HAVE_DATA, reason="ICB/MID data not available")
+def test_base_rates_match_base_rates_md():
+    nea = v.mid_hostlev_shares(v.mid_disputes("NEA50"))
+    assert len(v.mid_disputes("NEA50")) == 236
+    assert [_pct(nea[k]) for k in (2, 3, 4, 5)] == [1.3, 37.3, 59.7, 1.7]
+    assert len(v.mid_disputes("POST46")) == 1726
+    ea = v.icb_filter("EA54")
+    assert len(ea) == 18 and len(v.icb_filter("POST45")) == 388
+    assert [_pct(x) for x in v.icb_viol_shares(ea)] == [55.6, 33.3, 11.1, 0.0]
+    assert [_pct(x) for x in v.icb_viol_shares(v.icb_filter("ALL"))] == [25.4, 29.8, 23.6, 21.2]
+    nuc = v.nuclear_dyad_crises()
+    assert len(nuc) == 31
+    assert [_pct(x) for x in v.icb_viol_shares(nuc)] == [35.5, 25.8, 12.9, 25.8]
+    act = v.nuclear_actor_crises()
+    assert len(act) == 140 and [_pct(x) for x in v.icb_viol_shares(act)] == [25.0, 35.0, 20.0, 20.0]
+    assert np.isclose(v.nea50_forecast().sum(), 1)
+
+
+@pytest.mark.skipif(not HAVE_DATA, reason="ICB/MID data not available")
+def test_calibration_small(capsys, tmp_path):
+    from sim.compile import SCENARIOS_DIR
+
+    t = v.calibration(runs=100, seed=2, scenarios=[SCENARIOS_DIR / "senkaku.yaml", SCENARIOS_DIR / "japan_korea.yaml"])
+    assert "model: pooled (2 scenarios)" in t.index
+    assert any(re.match(r"MID NEA50", i) for i in t.index)
+    shares = t.loc["model: senkaku", [f"P(peak={k})" for k in v.LEVELS]]
+    assert np.isclose(shares.sum(), 1)
+    assert "| model: senkaku |" in v.table_markdown(t)
