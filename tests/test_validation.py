@@ -169,3 +169,13 @@ def test_calibration_small(capsys, tmp_path):
     shares = t.loc["model: senkaku", [f"P(peak={k})" for k in v.LEVELS]]
     assert np.isclose(shares.sum(), 1)
     assert "| model: senkaku |" in v.table_markdown(t)
+
+
+@pytest.mark.skipif(not HAVE_DATA, reason="ICB/MID data not available")
+def test_calibration_cli(tmp_path, capsys):
+    md = tmp_path / "cal.md"
+    assert main(["calibration", "--runs", "30", "--markdown", str(md)]) == 0
+    out = capsys.readouterr().out
+    assert "model: pooled" in out and "ICB EA54 (n=18)" in out and "MID NEA50 (n=236)" in out
+    assert md.exists()
+    assert main(["calibration", "--runs", "0"]) == 2
