@@ -222,6 +222,13 @@ def cmd_describe(a: argparse.Namespace) -> int:
         when = f"turn {inj.turn}" if inj.kind == "scheduled" else inj.kind
         print(f"  {inj.id:<6} {when:<12} {inj.title}")
     print("Parameters: " + ", ".join(f"{k}={v}" for k, v in s.parameters.model_dump().items()))
+    if s.levers:
+        print("Levers (--lever ID):")
+        for lv in s.levers:
+            flag = "  [model disagrees]" if lv.note.startswith("Model disagrees:") else ""
+            print(f"  {lv.id:<26} expect {lv.expect} {lv.measure}{flag}  ({lv.source.paper.split(',')[0]})")
+    if s.roles:
+        print("Role sheets: " + ", ".join(s.roles))
     return 0
 
 
