@@ -79,7 +79,51 @@ def projector_model(session: Session) -> dict:
         "casualty_incidents": int(S.st.casualties[0]),
         "chart": levels,
         "briefing": S.spec.scenario.briefing if S.phase == "briefing" else "",
+        "map": _map_points(session),
     }
+
+
+def _map_points(session: Session) -> list[dict]:
+    """Scenario locations, with the titles of released public injects that happened there."""
+    S = session.state
+    by_id = {i.id: i for i in S.spec.scenario.injects}
+    events: dict[str, list[str]] = {}
+    for r in S.released:
+        loc = by_id[r["id"]].location if r["id"] in by_id else None
+        if loc and "all" in r["to"]:
+            events.setdefault(loc, []).append(r["title"])
+    return [{"name": loc.name, "lat": loc.lat, "lon": loc.lon, "events": events.get(loc.id, [])}
+            for loc in S.spec.scenario.locations]
+
+
+def situation_map_png(points: list[dict], width=6, height=4.2) -> str:
+    """A plain situation map (longitude/latitude, no basemap: it must work offline)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(width, height), dpi=100)
+    xs, ys = [p["lon"] for p in points], [p["lat"] for p in points]
+    for p in points:
+        hot = bool(p["events"])
+        ax.scatter(p["lon"], p["lat"], s=220 if hot else 90, c="#c0392b" if hot else "#2c3e50",
+                   marker="*" if hot else "o", zorder=3)
+        ax.annotate(p["name"], (p["lon"], p["lat"]), xytext=(6, 6), textcoords="offset points", fontsize=11)
+    pad_x = max(1.0, (max(xs) - min(xs)) * 0.25)
+    pad_y = max(1.0, (max(ys) - min(ys)) * 0.25)
+    ax.set_xlim(min(xs) - pad_x, max(xs) + pad_x + 2.5)  # room for labels on the right
+    ax.set_ylim(min(ys) - pad_y, max(ys) + pad_y)
+    ax.set_xlabel("longitude (E)", fontsize=11)
+    ax.set_ylabel("latitude (N)", fontsize=11)
+    ax.set_title("Situation map (red star: reported events)", fontsize=13)
+    ax.grid(alpha=0.3)
+    ax.set_aspect("equal", adjustable="box")
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
 
 
 def team_model(session: Session, actor: str) -> dict:
@@ -153,13 +197,18 @@ def render_projector(model: dict, rung_names: list[str], refresh: int | None = 5
         timer = f" &middot; time left {left // 60}:{left % 60:02d}"
     paused = " &middot; <b>PAUSED</b>" if model["paused"] else ""
     chart = escalation_chart_png(model["chart"], rung_names)
+    themap = ""
+    if model["map"]:
+        themap = (f"<img alt='situation map' style='max-width:100%' "
+                  f"src='data:image/png;base64,{situation_map_png(model['map'])}'>")
     brief = f"<p>{_e(model['briefing'])}</p>" if model["briefing"] else ""
     body = (f"<div class='proj'><h1>{_e(model['title'])}</h1>"
             f"<div class='muted'>Move {model['move']} &middot; {_e(model['phase'].upper())} &middot; "
             f"{_e(model['time'])}{timer}{paused}</div>{brief}"
             f"<div class='grid'><div><h2>Actors</h2><table>{rows}</table>"
             f"<h2>Crisis channels</h2><table>{chans}</table>"
-            f"<p>Incidents: {model['incidents']} &middot; with casualties: {model['casualty_incidents']}</p></div>"
+            f"<p>Incidents: {model['incidents']} &middot; with casualties: {model['casualty_incidents']}</p>"
+            f"{themap}</div>"
             f"<div><h2>Headlines</h2><ul class='hl'>{heads}</ul>"
             f"<img alt='escalation chart' style='max-width:100%' src='data:image/png;base64,{chart}'></div></div>"
             f"</div>")
