@@ -17,7 +17,7 @@ from sim.compile import SCENARIOS_DIR
 from sim.loader import InputError
 from sim.workshop.documents import aar_markdown, export_all
 from sim.workshop.session import Session, SessionError
-from sim.workshop.views import projector_html, team_html
+from sim.workshop.views import hotwash_html, projector_html, team_html
 
 ROOT = Path(__file__).resolve().parent.parent
 SENKAKU = SCENARIOS_DIR / "senkaku.yaml"
@@ -197,6 +197,11 @@ def test_projector_and_team_views_never_leak(tmp_path):
     proj = projector_html(s)
     for text in forbidden + ai_reasoning:
         assert text not in proj, f"projector shows {text!r}"
+    s.hotwash("insight", "The hotline was never called")
+    wash = hotwash_html(s)
+    assert "Coast-guard collision near Uotsuri" in wash and "The hotline was never called" in wash
+    for text in forbidden + ai_reasoning:
+        assert text not in wash, f"hot-wash screen shows {text!r}"
     for team, extra in (("US", ai_reasoning), ("PRC", [])):  # PRC (hybrid) may see its own adviser
         page = team_html(s, team)
         for text in forbidden + extra:

@@ -16,7 +16,7 @@ from sim.loader import InputError
 from sim.workshop import server
 from sim.workshop.documents import export_all
 from sim.workshop.session import PHASES
-from sim.workshop.views import projector_html, team_html
+from sim.workshop.views import hotwash_html, projector_html, team_html
 
 
 def use_live() -> int:
@@ -230,7 +230,9 @@ def Projector():
     use_live()
     n, set_n = solara.use_state(0)
     solara.Title("Projector")
-    solara.HTML(unsafe_innerHTML=projector_html(server.session(), fragment=True))
+    s = server.session()
+    page = hotwash_html(s, fragment=True) if s.state.phase == "hotwash" else projector_html(s, fragment=True)
+    solara.HTML(unsafe_innerHTML=page)
     solara.Button("Refresh", on_click=lambda: set_n(n + 1), text=True, small=True)
 
 

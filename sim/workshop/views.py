@@ -248,3 +248,46 @@ def projector_html(session: Session, fragment: bool = False) -> str:
 
 def team_html(session: Session, actor: str, fragment: bool = False) -> str:
     return render_team(team_model(session, actor), fragment=fragment)
+
+
+HOTWASH_PROMPTS = (
+    "What surprised you?",
+    "Which channel did you not use, and why?",
+    "Where did your team's picture of the others differ from what they did?",
+    "What would you tell your government to change before the next crisis?",
+)
+
+
+def hotwash_model(session: Session) -> dict:
+    """The room's hot-wash screen: public timeline, objectives, prompts, entries so far."""
+    S = session.state
+    timeline = []
+    for m in S.moves:
+        injects = [r["title"] for r in S.released if r["move"] == m.move and "all" in r["to"]]
+        moves = [f"{a}: {session.label(sub.action)} -> {m.realised[a].replace('_', ' ')}"
+                 for a, sub in m.submissions.items() if sub.public and sub.action != "hold"]
+        timeline.append({"move": m.move, "injects": injects, "moves": moves, "incidents": m.incidents})
+    return {"title": S.spec.scenario.title, "timeline": timeline,
+            "objectives": sorted({i.objective for i in S.spec.scenario.injects if i.objective}),
+            "prompts": list(HOTWASH_PROMPTS),
+            "entries": [{"kind": h["kind"], "text": h["text"]} for h in S.hotwash]}
+
+
+def render_hotwash(model: dict, fragment: bool = False) -> str:
+    rows = "".join(
+        f"<tr><td>Move {t['move']}</td><td>{'<br>'.join(_e(x) for x in t['injects'])}</td>"
+        f"<td>{'<br>'.join(_e(x) for x in t['moves'])}</td>"
+        f"<td>{_e(', '.join(t['incidents'])) if t['incidents'] else ''}</td></tr>" for t in model["timeline"])
+    objectives = "".join(f"<li>{_e(o)}</li>" for o in model["objectives"]) or "<li class='muted'>none stated</li>"
+    prompts = "".join(f"<li>{_e(p)}</li>" for p in model["prompts"])
+    entries = "".join(f"<li><b>{_e(e['kind'])}</b>: {_e(e['text'])}</li>" for e in model["entries"])
+    body = (f"<div class='proj'><h1>Hot wash: {_e(model['title'])}</h1>"
+            f"<table><tr><th></th><th>Injects</th><th>Public moves and outcomes</th><th>Incidents</th></tr>{rows}"
+            f"</table><div class='grid'><div><h2>Objectives</h2><ul>{objectives}</ul><h2>Questions</h2>"
+            f"<ul>{prompts}</ul></div><div><h2>Strengths, improvements, insights</h2><ul>{entries}</ul></div></div>"
+            f"</div>")
+    return _page(f"Hot wash - {model['title']}", body, None, fragment)
+
+
+def hotwash_html(session: Session, fragment: bool = False) -> str:
+    return render_hotwash(hotwash_model(session), fragment=fragment)
