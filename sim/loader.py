@@ -27,6 +27,9 @@ class InputError(Exception):
         where = f"{self.path}:{line}" if line else self.path
         super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
 
+    def __reduce__(self):  # picklable, so worker processes can send it back unchanged
+        return (type(self), (self.path, self.field, self.message, self.line))
+
 
 def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:
     """Follow a pydantic error location through the composed YAML node tree."""

@@ -34,3 +34,15 @@ def test_not_utf8(tmp_path):
     p.write_bytes(b"\xff\xfe\x00a")
     with pytest.raises(InputError, match="UTF-8"):
         read_yaml(p)
+
+
+def test_input_errors_survive_pickling():
+    """Worker processes send errors back to the parent unchanged."""
+    import pickle
+
+    from sim.workshop.session import SessionError
+
+    e = pickle.loads(pickle.dumps(InputError("a.yaml", "x.y", "bad value", 3)))
+    assert str(e) == "a.yaml:3: x.y: bad value" and e.line == 3
+    s = pickle.loads(pickle.dumps(SessionError("not now", "phase")))
+    assert isinstance(s, SessionError) and s.message == "not now"

@@ -43,6 +43,9 @@ class SessionError(InputError):
     def __init__(self, message: str, field: str = ""):
         super().__init__("session", field, message)
 
+    def __reduce__(self):
+        return (type(self), (self.message, self.field))
+
 
 @dataclass
 class Submission:
