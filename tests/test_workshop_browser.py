@@ -83,6 +83,9 @@ def test_console_release_decide_advance_project(console):
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        proj = browser.new_page(viewport={"width": 1400, "height": 900})  # open before play: must update live
+        proj.goto(url + "/projector", timeout=90_000)
+        expect(proj.get_by_text("Move 0")).to_be_visible(timeout=30_000)
         page = browser.new_page(viewport={"width": 1500, "height": 1200})
         page.goto(url + "/", timeout=90_000)
         page.get_by_role("button", name="Start move").click()
@@ -102,8 +105,6 @@ def test_console_release_decide_advance_project(console):
         expect(page.get_by_text("phase readout")).to_be_visible(timeout=30_000)
         page.screenshot(path=str(ARTIFACTS / "facilitator.png"), full_page=True)
 
-        proj = browser.new_page(viewport={"width": 1400, "height": 900})
-        proj.goto(url + "/projector", timeout=90_000)
         expect(proj.get_by_text("JPN: Diplomatic protest or demarche (PRC)")).to_be_visible(timeout=30_000)
         text = proj.inner_text("body")
         spec_injects = Session.load(folder).state.spec.scenario.injects
