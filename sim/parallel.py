@@ -30,6 +30,7 @@ import sys
 import threading
 import time
 import uuid
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future
@@ -226,7 +227,7 @@ def default_workers() -> int:
         return os.cpu_count() or 1
 
 
-class Evaluator:
+class Evaluator(ABC):
     """Computes tasks somewhere: submit, wait for the first to finish, cancel the rest.
 
     Subclasses start their resources lazily and release them in ``close``; use them as
@@ -250,11 +251,12 @@ class Evaluator:
     def __exit__(self, exc_type, exc, tb) -> None:
         self.close(cancel=exc_type is not None)
 
-    def start(self) -> None:
-        pass
+    def start(self) -> None:  # noqa: B027 - optional hook: most backends need no start-up
+        """Start the backend's workers (optional)."""
 
+    @abstractmethod
     def submit(self, task: Task) -> Any:
-        raise NotImplementedError
+        """Start one task; return a future-like handle."""
 
     def wait(self, futures: Sequence[Any]) -> Iterable[Any]:
         """Block until at least one future is done; return the done ones."""
@@ -268,8 +270,8 @@ class Evaluator:
         for f in futures:
             f.cancel()
 
-    def close(self, cancel: bool = False) -> None:
-        pass
+    def close(self, cancel: bool = False) -> None:  # noqa: B027 - optional hook
+        """Stop the backend's workers (optional)."""
 
 
 class SequentialEvaluator(Evaluator):

@@ -119,11 +119,7 @@ def situation_map_png(points: list[dict], width=6, height=4.2) -> str:
     ax.set_title("Situation map (red star: reported events)", fontsize=13)
     ax.grid(alpha=0.3)
     ax.set_aspect("equal", adjustable="box")
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return _png(fig)
 
 
 def team_model(session: Session, actor: str) -> dict:
@@ -154,6 +150,17 @@ def team_model(session: Session, actor: str) -> dict:
 # ---------------------------------------------------------------------------- HTML
 
 
+def _png(fig) -> str:
+    """A matplotlib figure as base64 PNG (embedded in pages so they stand alone)."""
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
 def escalation_chart_png(levels: dict[str, list[tuple[int, str]]], rung_names: list[str], width=9, height=4) -> str:
     """The escalation chart as a base64 PNG (publicly observed rungs per actor and move)."""
     import matplotlib
@@ -178,11 +185,7 @@ def escalation_chart_png(levels: dict[str, list[tuple[int, str]]], rung_names: l
     ax.grid(alpha=0.3)
     if any(levels.values()):
         ax.legend(fontsize=12, loc="upper left")
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return _png(fig)
 
 
 def render_projector(model: dict, rung_names: list[str], refresh: int | None = 5, fragment: bool = False) -> str:
