@@ -200,9 +200,6 @@ class Applied:
     levers: tuple[str, ...] = ()
     overrides: tuple[tuple[str, Any], ...] = ()
 
-    def settings(self) -> list[tuple[str, Any]]:
-        return list(self.overrides)
-
 
 def load_scenario(
     path: str | Path,
@@ -520,6 +517,8 @@ def compile_scenario(
     stress_sens = np.array([postures[a].domestic.stress_sensitivity.value for a in actor_ids])
     entrap_fear = np.array([postures[a].fears["entrapment"].value if "entrapment" in postures[a].fears else 0.0
                             for a in actor_ids])
+    aband_fear = np.array([postures[a].fears["abandonment"].value if "abandonment" in postures[a].fears else 0.0
+                           for a in actor_ids])
     interdep = np.zeros((A, A))
     for a in actor_ids:
         for b, v in postures[a].interdependence.items():
@@ -592,6 +591,7 @@ def compile_scenario(
         "election_sens": elect_sens,
         "stress_sens": stress_sens,
         "entrap_fear": entrap_fear,
+        "aband_fear": aband_fear,
         "interdep": interdep,
         "redline": redline,
         "adv": adv,

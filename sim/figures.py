@@ -69,6 +69,18 @@ def styled(fn):
     return wrapper
 
 
+def _share_heatmap(ax, table: pd.DataFrame, cmap: str, fontsize: int):
+    """Draw a 0..1 share table as a heatmap with each cell's percentage written in it."""
+    im = ax.imshow(table.to_numpy(), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    for i in range(table.shape[0]):
+        for j in range(table.shape[1]):
+            v = table.iat[i, j]
+            if v >= 0.005:
+                ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=fontsize,
+                        color="white" if v > 0.55 else "black")
+    return im
+
+
 def _figure(w: float = 10.0, h: float = 6.0) -> Figure:
     return Figure(figsize=(w, h), layout="constrained")
 
@@ -449,13 +461,7 @@ def transition_heatmap(events: Any, actor: str | None = None, title: str | None 
         rows = [f"{i}  (n={n[i]:,})" for i in m.index]
     fig = _figure(max(10.0, 2.5 + 0.75 * m.shape[1]), 2.2 + 0.62 * m.shape[0])
     ax = fig.subplots()
-    im = ax.imshow(m.to_numpy(), cmap="Blues", vmin=0, vmax=1, aspect="auto")
-    for i in range(m.shape[0]):
-        for j in range(m.shape[1]):
-            v = m.iat[i, j]
-            if v >= 0.005:
-                ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=10,
-                        color="white" if v > 0.55 else "black")
+    im = _share_heatmap(ax, m, "Blues", fontsize=10)
     ax.set_xticks(range(m.shape[1]), list(m.columns), rotation=45, ha="right")
     ax.set_yticks(range(m.shape[0]), rows)
     ax.set_xlabel("rung next turn")
@@ -642,13 +648,7 @@ def reasons_heatmap(events: Any, which: str = "driver1", by: str = "actor", rung
         raise ValueError("no (unscripted) moves to explain")
     fig = _figure(max(10.0, 1.8 + 0.95 * t.shape[1]), 2.2 + 0.65 * t.shape[0])
     ax = fig.subplots()
-    im = ax.imshow(t.to_numpy(), cmap="Purples", vmin=0, vmax=1, aspect="auto")
-    for i in range(t.shape[0]):
-        for j in range(t.shape[1]):
-            v = t.iat[i, j]
-            if v >= 0.005:
-                ax.text(j, i, f"{100 * v:.0f}", ha="center", va="center", fontsize=11,
-                        color="white" if v > 0.55 else "black")
+    im = _share_heatmap(ax, t, "Purples", fontsize=11)
     ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns], rotation=40, ha="right")
     ax.set_yticks(range(t.shape[0]), [str(i) for i in t.index])
     ax.spines[:].set_visible(False)

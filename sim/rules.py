@@ -318,9 +318,7 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     lvl = esc[st.level]
     threat = st.H[R, A, t_adv]
     patron = spec.commit[:, rows].max(axis=0)
-    aband = np.array([spec.postures[spec.actor_ids[a]].fears["abandonment"].value
-                      if "abandonment" in spec.postures[spec.actor_ids[a]].fears else 0.0 for a in rows])
-    threat = threat * (1.0 + aband * (1.0 - patron) * (patron > 0))[None, :]
+    threat = threat * (1.0 + spec.aband_fear[rows] * (1.0 - patron) * (patron > 0))[None, :]
     adv_max = np.where(spec.adv[None], lvl[:, None, :], -1.0).max(axis=2)
     excess = np.clip(lvl - adv_max, 0.0, None)
     com = spec.commit[rows]

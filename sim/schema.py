@@ -207,6 +207,12 @@ class ChannelTable(Strict):
 # --------------------------------------------------------------------------- postures
 
 
+def check_locator(locator: str) -> None:
+    """A locator is at most 15 words copied verbatim from the papers (verbatim is tested)."""
+    if len(locator.split()) > 15:
+        raise ValueError("locator must be at most 15 words")
+
+
 class Source(Strict):
     """A passage in the June 2020 NCAFP papers."""
 
@@ -216,8 +222,7 @@ class Source(Strict):
 
     @model_validator(mode="after")
     def _short_locator(self) -> Source:
-        if len(self.locator.split()) > 15:
-            raise ValueError("locator must be at most 15 words")
+        check_locator(self.locator)
         return self
 
 
@@ -484,8 +489,7 @@ class Citation(Strict):
 
     @model_validator(mode="after")
     def _short_locator(self) -> Citation:
-        if len(self.locator.split()) > 15:
-            raise ValueError("locator must be at most 15 words")
+        check_locator(self.locator)
         return self
 
 

@@ -336,10 +336,9 @@ class Session:
     def _on_decision(self, ev: dict) -> None:
         S = self.state
         self._require("situation", "deliberation", "submission")
-        a = self._actor(ev["actor"])
-        spec = S.spec
+        self._actor(ev["actor"])
         try:
-            k = spec.catalogue.action_index(ev["action"])
+            S.spec.catalogue.action_index(ev["action"])
         except KeyError:
             raise SessionError(f"unknown action {ev['action']!r}", "action") from None
         opts = self.admissible(ev["actor"])
@@ -351,7 +350,6 @@ class Session:
             raise SessionError(f"target must be one of {', '.join(allowed)}", "target")
         if not allowed:
             tgt = None
-        del a, k
         S.pending[ev["actor"]] = Submission(
             actor=ev["actor"], action=ev["action"], target=tgt, channel=ev.get("channel"),
             public=bool(ev.get("public", True)), rationale=ev.get("rationale", ""), source=ev.get("source", "human"),
