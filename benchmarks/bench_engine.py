@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.compile import compile_scenario
-from sim.ensemble import simulate
-from sim.model import CrisisModel, CrisisScenario
+from sim.engine.ensemble import simulate
+from sim.engine.mesa_adapter import CrisisModel, CrisisScenario
+from sim.inputs.compile import compile_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

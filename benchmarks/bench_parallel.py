@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.parallel import run_job
+from sim.experiments.jobs import run_job
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHILD = r"""
 import json, resource, sys, threading, time
 from pathlib import Path
-from sim.parallel import run_job
+from sim.experiments.jobs import run_job
 
 scenario, runs, out, jobs, chunk = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 tree = [0]

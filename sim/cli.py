@@ -101,7 +101,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _add_validation_parsers(sub) -> None:
-    """check-claims, backtest, calibration (sim.validation)."""
+    """check-claims, backtest, calibration (sim.analysis.validation)."""
     cc = sub.add_parser("check-claims", help="test the papers' claims (validation/claims.yaml) against the model")
     cc.add_argument("file", nargs="?", type=Path, help="claims file (default validation/claims.yaml)")
     cc.add_argument("--runs", type=int, help="runs per arm (default: the file's, 2,000)")
@@ -120,9 +120,10 @@ def _add_validation_parsers(sub) -> None:
 
 
 def cmd_run(a: argparse.Namespace) -> int:
-    """Chunked job (sim.parallel): parts streamed to OUT/<table>/, consolidated at the end."""
-    from .compile import DEFAULT_SCENARIO, parse_override
-    from .parallel import run_job
+    """Chunked job (sim.experiments.jobs): parts streamed to OUT/<table>/, consolidated at the end."""
+    from sim.experiments.jobs import run_job
+    from sim.inputs.compile import parse_override
+    from sim.inputs.library import DEFAULT_SCENARIO
 
     overrides = [parse_override(x) for x in a.overrides]
     res = run_job(a.scenario or DEFAULT_SCENARIO, a.runs, a.seed, a.out, overrides=overrides, levers=a.levers,
@@ -132,8 +133,8 @@ def cmd_run(a: argparse.Namespace) -> int:
     if res.discarded:
         print(f"note: discarded the interrupted job in {res.out} (--resume continues one)", file=sys.stderr)
     if not a.quiet:
-        from .analysis import format_summary
-        from .store import read_runs
+        from sim.analysis.tables import format_summary
+        from sim.experiments.store import read_runs
 
         runs = read_runs(res.out, ["outcome", "use_of_force", "incidents", "peak_rung", "path", "turns"])
         print(format_summary(runs, f"{res.manifest.get('title', res.title)}  (seed {a.seed})"))
@@ -163,14 +164,14 @@ def _add_execution_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
-    from .sweep import run_sweep, summarise
+    from sim.experiments.sweep import run_sweep, summarise
 
     res = run_sweep(a.file, a.out, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler,
                     chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet)
     if res.discarded:
         print(f"note: discarded the interrupted sweep in {res.out} (--resume continues one)", file=sys.stderr)
     if not a.quiet:
-        from .store import read_design
+        from sim.experiments.store import read_design
 
         table = summarise(res.out)
         factors = list(read_design(res.out).columns[2:])
@@ -182,7 +183,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from .compile import compile_scenario
+    from sim.inputs.compile import compile_scenario
 
     for f in a.files:
         spec = compile_scenario(f)
@@ -191,8 +192,8 @@ def cmd_validate(a: argparse.Namespace) -> int:
 
 
 def cmd_list(a: argparse.Namespace) -> int:
-    from .compile import SCENARIOS_DIR
-    from .loader import read_yaml
+    from sim.inputs.library import SCENARIOS_DIR
+    from sim.inputs.loader import read_yaml
 
     for f in sorted(SCENARIOS_DIR.glob("*.yaml")):
         data, _ = read_yaml(f)
@@ -203,7 +204,7 @@ def cmd_list(a: argparse.Namespace) -> int:
 
 
 def cmd_describe(a: argparse.Namespace) -> int:
-    from .compile import compile_scenario
+    from sim.inputs.compile import compile_scenario
 
     spec = compile_scenario(a.file)
     s = spec.scenario
@@ -233,7 +234,7 @@ def cmd_describe(a: argparse.Namespace) -> int:
 
 
 def cmd_schema(a: argparse.Namespace) -> int:
-    from .schemas import write_schemas
+    from sim.inputs.jsonschema import write_schemas
 
     for path in write_schemas(a.out):
         print(path)
@@ -241,10 +242,10 @@ def cmd_schema(a: argparse.Namespace) -> int:
 
 
 def cmd_postures(a: argparse.Namespace) -> int:
-    from .provenance import reference
+    from sim.inputs.provenance import reference
 
     if a.markdown:
-        from .results import atomic_write
+        from sim.experiments.manifest import atomic_write
 
         a.markdown.parent.mkdir(parents=True, exist_ok=True)
         text = reference(markdown=True)
@@ -256,7 +257,7 @@ def cmd_postures(a: argparse.Namespace) -> int:
 
 
 def cmd_msel(a: argparse.Namespace) -> int:
-    from .msel import export_csv, import_csv
+    from sim.inputs.msel import export_csv, import_csv
 
     if a.msel_command == "export":
         n = export_csv(a.scenario, a.csv)
@@ -268,8 +269,8 @@ def cmd_msel(a: argparse.Namespace) -> int:
 
 
 def cmd_facilitate(a: argparse.Namespace) -> int:
-    from .loader import InputError
-    from .workshop.session import Session
+    from sim.errors import InputError
+    from sim.workshop.session import Session
 
     if a.session is None and a.scenario is None:
         raise InputError("facilitate", "scenario", "give a scenario file or --session to resume")
@@ -287,10 +288,10 @@ def cmd_facilitate(a: argparse.Namespace) -> int:
         session = Session.create(folder, a.scenario, seed=a.seed, seats=seats)
         print(f"new session in {folder}")
     if a.terminal:
-        from .workshop.terminal import run_console
+        from sim.workshop.terminal import run_console
 
         return run_console(session)
-    from .workshop.server import serve
+    from sim.workshop.server import serve
 
     return serve(folder, a.host, a.port)
 
@@ -299,7 +300,7 @@ def cmd_report(a: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from .report import build_report
+    from sim.analysis.report import build_report
 
     out = build_report(a.results, a.out, lever_runs=max(a.lever_runs, 0), title=a.title)
     print(f"wrote {out}")
@@ -310,7 +311,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from .report import build_compare
+    from sim.analysis.report import build_compare
 
     out = build_compare(a.a, a.b, a.out, labels=tuple(a.labels) if a.labels else None, title=a.title)
     print(f"wrote {out}")
@@ -318,7 +319,7 @@ def cmd_compare(a: argparse.Namespace) -> int:
 
 
 def _positive(n: int | None, flag: str) -> None:
-    from .loader import InputError
+    from sim.errors import InputError
 
     if n is not None and n <= 0:
         raise InputError(flag, "", "must be a positive number of runs")
@@ -326,7 +327,7 @@ def _positive(n: int | None, flag: str) -> None:
 
 def cmd_check_claims(a: argparse.Namespace) -> int:
     _positive(a.runs, "--runs")
-    from .validation import CLAIMS_FILE, check_claims, claims_markdown
+    from sim.analysis.validation import CLAIMS_FILE, check_claims, claims_markdown
 
     table = check_claims(a.file or CLAIMS_FILE, runs=a.runs, seed=a.seed)
     cols = ["id", "scenario", "measure", "expect", "p_base", "p_cond", "effect", "ci_low", "ci_high", "verdict",
@@ -347,7 +348,7 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from .validation import backtest, backtest_markdown, backtest_summary, calibration_figure
+    from sim.analysis.validation import backtest, backtest_markdown, backtest_summary, calibration_figure
 
     table = backtest(a.cases, runs=a.runs, seed=a.seed)
     cols = ["case", "scenario", "actual_peak", "p1", "p2", "p3", "p4", "p5", "rps", "rps_base", "skill",
@@ -367,7 +368,7 @@ def cmd_backtest(a: argparse.Namespace) -> int:
 
 def cmd_calibration(a: argparse.Namespace) -> int:
     _positive(a.runs, "--runs")
-    from .validation import calibration, table_markdown
+    from sim.analysis.validation import calibration, table_markdown
 
     table = calibration(runs=a.runs, seed=a.seed)
     print(table.to_string(float_format=lambda x: f"{x:.1%}", na_rep="-"))
@@ -383,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = ["run", *argv]
     args = _parser().parse_args(argv)
-    from .loader import InputError
+    from sim.errors import InputError
 
     handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
                 "schema": cmd_schema, "postures": cmd_postures,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.ensemble import simulate
+from sim.engine.ensemble import simulate
+from sim.inputs.compile import compile_scenario
+from sim.inputs.library import SCENARIOS_DIR
 
 CORE = ("taiwan_strait", "senkaku", "korean_peninsula")
 

@@ -20,10 +20,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis import wilson
-from sim.catalogue import load_catalogue
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.ensemble import Results, simulate
+from sim.analysis.tables import wilson
+from sim.engine.ensemble import Results, simulate
+from sim.inputs.catalogue import load_catalogue
+from sim.inputs.compile import compile_scenario
+from sim.inputs.library import SCENARIOS_DIR
 
 RUNS, SEED = 2000, 20200603
 CAT = load_catalogue()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sim.catalogue import MID_ACTION_HOSTILITY, load_catalogue
+from sim.inputs.catalogue import MID_ACTION_HOSTILITY, load_catalogue
 
 CAT = load_catalogue()
 ACTIONS = {a.id: a for a in CAT.actions}

@@ -11,9 +11,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim import rules
-from sim.compile import TERMS
-from sim.rng import run_keys
+from sim.engine import rules
+from sim.engine.rng import run_keys
+from sim.inputs.compile import TERMS
 
 
 def state(spec, turn=3):

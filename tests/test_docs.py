@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from sim.compile import compile_scenario
-from sim.ensemble import simulate
+from sim.engine.ensemble import simulate
+from sim.inputs.compile import compile_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.compile import SCENARIOS_DIR
-from sim.ensemble import simulate
-from sim.model import CrisisModel, CrisisScenario, StateActor
+from sim.engine.ensemble import simulate
+from sim.engine.mesa_adapter import CrisisModel, CrisisScenario, StateActor
+from sim.inputs.library import SCENARIOS_DIR
 
 
 @pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])

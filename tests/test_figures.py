@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sim import analysis as an
-from sim import figures as F
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.ensemble import simulate
+from sim.analysis import tables as an
+from sim.analysis import figures as F
+from sim.engine.ensemble import simulate
+from sim.inputs.compile import compile_scenario
+from sim.inputs.library import SCENARIOS_DIR
 
 RUNS, SEED = 600, 3
 
@@ -103,7 +104,7 @@ def test_sensitivity_and_prim_figures():
     sobol = pd.DataFrame({"outcome": ["use_of_force"] * 2, "factor": ["a", "b"], "S1": [0.5, 0.1],
                           "S1_conf": [0.1, 0.1], "ST": [0.6, 0.2], "ST_conf": [0.1, 0.1]})
     drawn(F.sensitivity_bars(sobol))
-    from sim.sensitivity import prim
+    from sim.analysis.sensitivity import prim
     X = pd.DataFrame({"x": [i / 99 for i in range(100)]})
     drawn(F.prim_chart(prim(X, (X["x"] > 0.7).to_numpy())))
 

@@ -17,8 +17,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.loader import InputError, read_yaml
+from sim.errors import InputError
+from sim.inputs.compile import compile_scenario
+from sim.inputs.library import SCENARIOS_DIR
+from sim.inputs.loader import read_yaml
 
 BASE = yaml.safe_load((SCENARIOS_DIR / "senkaku.yaml").read_text())
 TMP = Path(tempfile.mkdtemp(prefix="fuzz-"))

@@ -12,11 +12,12 @@ from functools import cache
 
 import pytest
 
-from sim.analysis import compare
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.ensemble import simulate
-from sim.loader import load
-from sim.schema import ScenarioFile
+from sim.analysis.tables import compare
+from sim.engine.ensemble import simulate
+from sim.inputs.compile import compile_scenario
+from sim.inputs.library import SCENARIOS_DIR
+from sim.inputs.loader import load
+from sim.inputs.schema import ScenarioFile
 
 RUNS, SEED = 2000, 20200603
 SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))

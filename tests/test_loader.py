@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.loader import InputError, read_yaml
+from sim.errors import InputError, SessionError
+from sim.inputs.loader import read_yaml
 
 
 @pytest.mark.parametrize("text,expect", [
@@ -40,7 +41,6 @@ def test_input_errors_survive_pickling():
     """Worker processes send errors back to the parent unchanged."""
     import pickle
 
-    from sim.workshop.session import SessionError
 
     e = pickle.loads(pickle.dumps(InputError("a.yaml", "x.y", "bad value", 3)))
     assert str(e) == "a.yaml:3: x.y: bad value" and e.line == 3

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from sim.cli import main
-from sim.compile import SCENARIOS_DIR
-from sim.loader import load
-from sim.schema import ScenarioFile
+from sim.inputs.library import SCENARIOS_DIR
+from sim.inputs.loader import load
+from sim.inputs.schema import ScenarioFile
 
 SCENARIOS = sorted(SCENARIOS_DIR.glob("*.yaml"))
 

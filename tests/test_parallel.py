@@ -14,14 +14,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import parallel
+from sim.experiments import jobs as parallel
 from sim.cli import main
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.ensemble import simulate
-from sim.loader import InputError
-from sim.parallel import ProcessPoolEvaluator, SequentialEvaluator, Task, run_chunk, run_job
-from sim.planning import HEADLINE, CIPlanner, half_widths
-from sim.store import Chunk, read_runs
+from sim.engine.ensemble import simulate
+from sim.errors import InputError
+from sim.experiments.jobs import ProcessPoolEvaluator, SequentialEvaluator, Task, run_chunk, run_job
+from sim.experiments.planning import HEADLINE, CIPlanner, half_widths
+from sim.experiments.store import Chunk, read_runs
+from sim.inputs.compile import compile_scenario
+from sim.inputs.library import SCENARIOS_DIR
 
 SCEN = SCENARIOS_DIR / "senkaku.yaml"
 FILES = ("runs.parquet", "events.parquet", "injects.parquet")
@@ -126,13 +127,14 @@ def test_workers_refuse_other_inputs(tmp_path):
 
 
 def test_code_hash_covers_every_module_a_worker_loads():
-    code = ("import sys\nfrom sim.parallel import MODEL_MODULES, Task, run_chunk\nfrom sim.store import Chunk\n"
+    code = ("import sys\nfrom sim.experiments.jobs import MODEL_MODULES, Task, run_chunk\n"
+            "from sim.experiments.store import Chunk\n"
             f"run_chunk(Task({str(SCEN)!r}, (), (), (), 0, Chunk(None, 0, 0, 20), True, 20))\n"
             "print(sorted(m[4:] for m in sys.modules if m.startswith('sim.') and m[4:] not in MODEL_MODULES))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        cwd=Path(__file__).resolve().parent.parent)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]", f"add to sim.parallel.MODEL_MODULES: {r.stdout}"
+    assert r.stdout.strip() == "[]", f"add to sim.experiments.jobs.MODEL_MODULES: {r.stdout}"
 
 
 def test_worker_reports_bad_input_instead_of_crashing():

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.compile import ACTORS_DIR
-from sim.loader import load
-from sim.provenance import count, reference, walk
-from sim.schema import Baseline, Posture, Source, Value
+from sim.inputs.library import ACTORS_DIR
+from sim.inputs.loader import load
+from sim.inputs.provenance import count, reference, walk
+from sim.inputs.schema import Baseline, Posture, Source, Value
 
 ROOT = Path(__file__).resolve().parent.parent
 PAPERS = Path(os.environ.get("CRISIS_SIM_PAPERS", ROOT.parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
@@ -54,7 +54,7 @@ def test_unknown_posture_keys_are_errors(tmp_path):
     text = (ACTORS_DIR / "us.yaml").read_text() + "\nmood: cheerful\n"
     p = tmp_path / "us.yaml"
     p.write_text(text)
-    from sim.loader import InputError
+    from sim.errors import InputError
     with pytest.raises(InputError, match="mood: unknown field"):
         load(Posture, p)
 
@@ -83,7 +83,8 @@ def test_posture_reference_is_current():
 
 
 def test_variants_change_what_they_say(specs):
-    from sim.compile import SCENARIOS_DIR, compile_scenario
+    from sim.inputs.compile import compile_scenario
+    from sim.inputs.library import SCENARIOS_DIR
 
     base = specs["senkaku"]
     cash = compile_scenario(SCENARIOS_DIR / "senkaku.yaml", [("actors.2.variant", "cash_cows")])

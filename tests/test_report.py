@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from sim import report
+from sim.analysis import report
 from sim.cli import main
 
 RUNS = 400

@@ -15,12 +15,12 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sim import store as st
+from sim.experiments import store as st
 from sim.cli import main
-from sim.compile import SCENARIOS_DIR
-from sim.loader import InputError
-from sim.parallel import run_job
-from sim.store import read_runs
+from sim.errors import InputError
+from sim.experiments.jobs import run_job
+from sim.experiments.store import read_runs
+from sim.inputs.library import SCENARIOS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 FILES = ("runs.parquet", "events.parquet", "injects.parquet")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.catalogue import load_catalogue
-from sim.outcomes import FORCE_OUTCOMES
+from sim.engine.outcomes import FORCE_OUTCOMES
+from sim.inputs.catalogue import load_catalogue
 
 CAT = load_catalogue()
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.ensemble import simulate
-from sim.schemas import SCHEMAS, schema_json
+from sim.engine.ensemble import simulate
+from sim.inputs.compile import compile_scenario
+from sim.inputs.jsonschema import SCHEMAS, schema_json
+from sim.inputs.library import SCENARIOS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 

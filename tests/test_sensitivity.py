@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import sensitivity as sa
-from sim.compile import SCENARIOS_DIR
+from sim.analysis import sensitivity as sa
+from sim.inputs.library import SCENARIOS_DIR
 
 SENKAKU = SCENARIOS_DIR / "senkaku.yaml"
 

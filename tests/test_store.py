@@ -10,8 +10,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim import store as st
-from sim.store import Chunk, Store, concat_parts, parquet_bytes, plan_chunks, read_runs
+from sim.experiments import store as st
+from sim.experiments.store import Chunk, Store, concat_parts, parquet_bytes, plan_chunks, read_runs
 
 
 def frame(start: int, stop: int, extra: dict | None = None) -> pd.DataFrame:

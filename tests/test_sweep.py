@@ -11,12 +11,13 @@ import pytest
 import yaml
 
 from sim.cli import main
-from sim.compile import SCENARIOS_DIR, compile_scenario
-from sim.ensemble import simulate
-from sim.loader import InputError
-from sim.planning import HEADLINE
-from sim.store import read_design, read_runs
-from sim.sweep import SweepFile, design_points, design_values, load_sweep, point_seed, run_sweep, summarise
+from sim.engine.ensemble import simulate
+from sim.errors import InputError
+from sim.experiments.planning import HEADLINE
+from sim.experiments.store import read_design, read_runs
+from sim.experiments.sweep import SweepFile, design_points, design_values, load_sweep, point_seed, run_sweep, summarise
+from sim.inputs.compile import compile_scenario
+from sim.inputs.library import SCENARIOS_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 SCEN = SCENARIOS_DIR / "senkaku.yaml"

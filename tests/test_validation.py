@@ -1,4 +1,4 @@
-"""Validation: the papers' claims as tests, historical back-testing, base-rate recipes (sim.validation)."""
+"""Validation: the papers' claims as tests, historical back-testing, base-rate recipes (sim.analysis.validation)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from sim import validation as v
+from sim.analysis import validation as v
 from sim.cli import main
 
 HAVE_DATA = (v.DATA_DIR / "icb" / "icb1v15.csv").exists()
@@ -83,7 +83,7 @@ def test_cases_file_has_worked_examples_and_more():
     ids = [c["id"] for c in data["crises"]]
     assert {"taiwan_strait_1995_96", "ep3_hainan_2001", "yeonpyeong_2010"} <= set(ids)
     assert len(ids) >= 8
-    shared = v.SHARED / "domain" / "historical_examples.yaml"
+    shared = v.ROOT.parent / "shared" / "domain" / "historical_examples.yaml"
     if shared.exists():  # the worked examples are copied unchanged, apart from the two added fields
         orig = {c["id"]: c for c in yaml.safe_load(shared.read_text())["crises"]}
         for c in data["crises"]:
@@ -161,7 +161,7 @@ def test_base_rates_match_base_rates_md():
 
 @pytest.mark.skipif(not HAVE_DATA, reason="ICB/MID data not available")
 def test_calibration_small(capsys, tmp_path):
-    from sim.compile import SCENARIOS_DIR
+    from sim.inputs.library import SCENARIOS_DIR
 
     t = v.calibration(runs=100, seed=2, scenarios=[SCENARIOS_DIR / "senkaku.yaml", SCENARIOS_DIR / "japan_korea.yaml"])
     assert "model: pooled (2 scenarios)" in t.index

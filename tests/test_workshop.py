@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.compile import SCENARIOS_DIR
-from sim.loader import InputError
+from sim.errors import InputError, SessionError
+from sim.inputs.library import SCENARIOS_DIR
 from sim.workshop.documents import aar_markdown, export_all
-from sim.workshop.session import Session, SessionError
+from sim.workshop.session import Session
 from sim.workshop.views import hotwash_html, projector_html, team_html
 
 ROOT = Path(__file__).resolve().parent.parent

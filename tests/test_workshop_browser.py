@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.compile import SCENARIOS_DIR
+from sim.inputs.library import SCENARIOS_DIR
 from sim.workshop.session import Session
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -12,7 +12,7 @@ import threading
 
 import solara
 
-from sim.loader import InputError
+from sim.errors import InputError
 from sim.workshop import server
 from sim.workshop.documents import export_all
 from sim.workshop.session import PHASES

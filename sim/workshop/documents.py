@@ -12,9 +12,9 @@ import html
 import io
 from pathlib import Path
 
-from ..results import atomic_write
-from .session import Session
-from .views import CSS, STATUS, _public_levels, escalation_chart_png
+from sim.experiments.manifest import atomic_write
+from sim.workshop.session import Session
+from sim.workshop.views import CSS, STATUS, _public_levels, escalation_chart_png
 
 
 def _e(x) -> str:

@@ -14,8 +14,8 @@ import sys
 import threading
 from pathlib import Path
 
-from ..loader import InputError
-from .session import Session
+from sim.errors import InputError
+from sim.workshop.session import Session
 
 ENV = "CRISIS_SIM_SESSION"
 _lock = threading.RLock()

@@ -3,7 +3,7 @@
 Everything a facilitator or a team does is an event appended to ``session.jsonl`` (flushed
 and fsynced before the call returns). The session state is never saved directly: it is
 rebuilt by replaying the log through the same rule functions the simulations use
-(``sim.rules``), so a session survives a crash, can be replayed read-only, and can be
+(``sim.engine.rules``), so a session survives a crash, can be replayed read-only, and can be
 branched from any move. Undo is an event too.
 
 A move runs through phases: situation -> deliberation -> submission -> adjudication ->
@@ -25,26 +25,16 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .. import rng, rules
-from ..compile import Spec, compile_inject, compile_scenario
-from ..loader import InputError
-from ..model import CrisisModel, CrisisScenario
-from ..schema import Inject
+from sim.engine import rng, rules
+from sim.engine.mesa_adapter import CrisisModel, CrisisScenario
+from sim.errors import SessionError
+from sim.inputs.compile import Spec, compile_inject, compile_scenario
+from sim.inputs.schema import Inject
 
 PHASES = ("briefing", "situation", "deliberation", "submission", "adjudication", "readout", "hotwash", "endex")
 SeatMode = Literal["human", "ai", "hybrid"]
 ADJUDICATE = 12  # rng stream for visible matrix rolls
 FORECAST = 13
-
-
-class SessionError(InputError):
-    """A facilitator action that is not allowed now (wrong phase, unknown actor, ...)."""
-
-    def __init__(self, message: str, field: str = ""):
-        super().__init__("session", field, message)
-
-    def __reduce__(self):
-        return (type(self), (self.message, self.field))
 
 
 @dataclass
@@ -622,7 +612,7 @@ class Session:
         Play continues to the scenario's turn limit even if the model would already have
         called the crisis over (the facilitator, not the model, ends a workshop).
         """
-        from ..outcomes import OUTCOMES, classify
+        from sim.engine.outcomes import OUTCOMES, classify
 
         S = self.state
         spec, st = S.spec, S.st
@@ -649,7 +639,7 @@ class Session:
                     batch = batch.take(np.flatnonzero(~fin))
         cls = np.concatenate([classify(spec, d)["outcome"] for d in done])
         peak = np.concatenate([d.crisis for d in done])
-        from ..analysis import wilson
+        from sim.analysis.tables import wilson
 
         k = np.bincount(cls, minlength=len(OUTCOMES))
         lo, hi = wilson(k, len(cls))

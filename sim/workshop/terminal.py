@@ -11,10 +11,10 @@ import shlex
 import sys
 from pathlib import Path
 
-from ..loader import InputError
-from .documents import export_all
-from .session import Session
-from .views import projector_html
+from sim.errors import InputError
+from sim.workshop.documents import export_all
+from sim.workshop.session import Session
+from sim.workshop.views import projector_html
 
 
 class Console(cmd.Cmd):

@@ -12,7 +12,7 @@ import html
 import io
 from datetime import UTC, datetime
 
-from .session import Session
+from sim.workshop.session import Session
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:0;background:#fff;color:#111}

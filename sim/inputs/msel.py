@@ -17,9 +17,10 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from .loader import InputError, read_yaml
-from .results import atomic_write
-from .schema import Inject, ScenarioFile
+from sim.errors import InputError
+from sim.experiments.manifest import atomic_write
+from sim.inputs.loader import read_yaml
+from sim.inputs.schema import Inject, ScenarioFile
 
 #: CSV column -> Inject field ('' for columns derived on export and ignored on import)
 COLUMNS = {
@@ -83,7 +84,7 @@ def to_csv(scenario: ScenarioFile) -> str:
 
 def export_csv(scenario_path: Path, csv_path: Path) -> int:
     data, node = read_yaml(scenario_path)
-    from .loader import validate
+    from sim.inputs.loader import validate
 
     scen = validate(ScenarioFile, data, scenario_path, node)
     text = to_csv(scen)
@@ -147,7 +148,7 @@ def from_csv(text: str, path: Path) -> list[Inject]:
 
 def import_csv(scenario_path: Path, csv_path: Path, out: Path) -> int:
     """Write ``out``: the scenario with its injects replaced by the CSV's, fully validated."""
-    from .compile import compile_scenario
+    from sim.inputs.compile import compile_scenario
 
     if Path(out).resolve() == Path(scenario_path).resolve():
         raise InputError(out, "--out", "refusing to overwrite the input scenario; choose a new file")

@@ -1,8 +1,8 @@
 """The rules of the crisis, written once over arrays with a leading run axis.
 
-The Mesa model (``sim.model``) holds a batch of one run and lets each agent call
-:func:`decide` for its own row; the ensemble path (``sim.ensemble``) calls the same
-functions for thousands of runs at once. Randomness comes from ``sim.rng`` keyed by
+The Mesa model (``sim.engine.mesa_adapter``) holds a batch of one run and lets each agent call
+:func:`decide` for its own row; the ensemble path (``sim.engine.ensemble``) calls the same
+functions for thousands of runs at once. Randomness comes from ``sim.engine.rng`` keyed by
 (run, turn, stream, lane), and every formula is elementwise, so a run's trajectory
 does not depend on which other runs share its batch.
 
@@ -17,8 +17,8 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from . import rng
-from .compile import TERMS, CondNode, Spec
+from sim.engine import rng
+from sim.inputs.compile import TERMS, CondNode, Spec
 
 # termination codes
 RUNNING, AGREEMENT, FADED, TIME_LIMIT, MAJOR_WAR, NUCLEAR = range(6)

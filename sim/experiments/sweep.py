@@ -13,7 +13,7 @@ A sweep file names a scenario, the factors (dotted override paths such as
         parameters.us_china_climate: [-0.5, 0, 0.5]
         levers: [[], [hotline_restored]]
 
-Results (``sim.store`` layout) carry a ``point`` column; ``design.parquet`` maps each
+Results (``sim.experiments.store`` layout) carry a ``point`` column; ``design.parquet`` maps each
 point to its factor values and seed. By default every point uses the same seed
 (common random numbers): run *i* meets the same random draws at every point, so a
 difference between points is the factors' effect, not sampling noise, and comparisons
@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .loader import InputError
+from sim.errors import InputError
 
 LIST_FACTORS = ("levers", "overlays")
 KEY = re.compile(r"^[A-Za-z_]\w*(\.\w+)+$")
@@ -152,7 +152,7 @@ class DesignPoint:
 
 def load_sweep(path: str | Path) -> SweepFile:
     """Read and validate a sweep file (safe YAML; bad input is one InputError line)."""
-    from .loader import read_yaml, validate
+    from sim.inputs.loader import read_yaml, validate
 
     data, node = read_yaml(path)
     return validate(SweepFile, data, path, node)
@@ -249,7 +249,7 @@ def design_frame(sweep: SweepFile, points: list[DesignPoint]):
 
 def resolve_scenario(name: str, sweep_path: Path | None) -> Path:
     """Scenario path: absolute, or relative to the sweep file, the working directory, the project root."""
-    from .compile import ROOT
+    from sim.inputs.library import ROOT
 
     p = Path(name)
     if p.is_absolute():
@@ -283,13 +283,13 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     """Run every design point of a sweep into ``out`` (chunked, parallel, resumable).
 
     ``sweep``: a sweep file, a ``SweepFile`` or a dict in its format. Returns a
-    ``sim.parallel.JobResult``; read the results with ``sim.store.read_runs(out)`` and
-    ``sim.store.read_design(out)``, or per-point probabilities with ``summarise(out)``.
+    ``sim.experiments.jobs.JobResult``; read the results with ``sim.experiments.store.read_runs(out)`` and
+    ``sim.experiments.store.read_design(out)``, or per-point probabilities with ``summarise(out)``.
     """
-    from .compile import compile_scenario
-    from .parallel import Job, Point, _remember, _spec_key, execute, fingerprint
-    from .results import manifest
-    from .store import parquet_bytes
+    from sim.experiments.jobs import Job, Point, _remember, _spec_key, execute, fingerprint
+    from sim.experiments.manifest import manifest
+    from sim.experiments.store import parquet_bytes
+    from sim.inputs.compile import compile_scenario
 
     sweep_path = None
     if isinstance(sweep, str | Path):
@@ -297,7 +297,7 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
         sf = load_sweep(sweep_path)
         raw = sweep_path.read_bytes()
     elif isinstance(sweep, dict):
-        from .loader import validate
+        from sim.inputs.loader import validate
 
         sf = validate(SweepFile, sweep, "sweep", None)
         raw = json.dumps(sweep, sort_keys=True, default=str).encode()
@@ -332,7 +332,7 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     def write_design(d: Path) -> None:
         import pyarrow as pa
 
-        from .store import atomic_bytes
+        from sim.experiments.store import atomic_bytes
 
         atomic_bytes(d / "design.parquet", parquet_bytes(pa.Table.from_pandas(design, preserve_index=False)))
 
@@ -364,9 +364,9 @@ def summarise(out: str | Path):
     import numpy as np
     import pandas as pd
 
-    from .analysis import wilson
-    from .planning import HEADLINE
-    from .store import read_design, read_runs
+    from sim.analysis.tables import wilson
+    from sim.experiments.planning import HEADLINE
+    from sim.experiments.store import read_design, read_runs
 
     table = read_design(out).set_index("point")
     runs = read_runs(out, ["point", "outcome", "use_of_force"])

@@ -3,9 +3,9 @@
 A job is cut into chunks of consecutive run indices. A worker receives only what to
 compute — the scenario path, overrides/levers/overlays, the seed and the run range —
 compiles the scenario itself (cached per process) and returns the chunk's tables as
-Parquet bytes; the parent writes them as parts (``sim.store``). Every random draw is
+Parquet bytes; the parent writes them as parts (``sim.experiments.store``). Every random draw is
 a pure function of (seed, run index, turn, stream) derived from one
-``numpy.random.SeedSequence(seed)`` (``sim.rng``), and nothing else crosses the
+``numpy.random.SeedSequence(seed)`` (``sim.engine.rng``), and nothing else crosses the
 process boundary, so results are identical for any number of workers, chunk size or
 backend. Workers also check that their input files and model code hash the same as
 the parent's, so a remote machine with a different checkout fails loudly instead of
@@ -40,8 +40,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .loader import InputError
-from .store import FORMAT, JOB_FILE, MANIFEST_FILE, TABLES, Chunk, Store, plan_chunks, read_json, write_json_atomic
+from sim.errors import InputError
+from sim.experiments.store import (
+    FORMAT,
+    JOB_FILE,
+    MANIFEST_FILE,
+    TABLES,
+    Chunk,
+    Store,
+    plan_chunks,
+    read_json,
+    write_json_atomic,
+)
 
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 BACKENDS = ("local", "dask")
@@ -92,7 +102,7 @@ def _spec_key(scenario: str, overrides, levers, overlays) -> str:
 
 def compiled(scenario: str, overrides=(), levers=(), overlays=()):
     """Compile a scenario once per process (a worker sees the same point chunk after chunk)."""
-    from .compile import compile_scenario
+    from sim.inputs.compile import compile_scenario
 
     key = _spec_key(scenario, overrides, levers, overlays)
     with _LOCK:
@@ -118,13 +128,18 @@ def _sha(data: bytes) -> str:
 
 
 # The modules a worker computes with (a test checks this covers everything run_chunk loads).
-MODEL_MODULES = ("catalogue", "compile", "ensemble", "loader", "outcomes", "parallel", "rng", "rules", "schema",
-                 "store")
+MODEL_MODULES = ("errors", "inputs", "inputs.catalogue", "inputs.compile", "inputs.library", "inputs.loader",
+                 "inputs.schema", "engine", "engine.ensemble", "engine.outcomes", "engine.rng", "engine.rules",
+                 "experiments", "experiments.jobs", "experiments.store")
 
 
 def _hash_code() -> str:
-    here = Path(__file__).resolve().parent
-    return _sha(b"".join(_sha((here / f"{m}.py").read_bytes()).encode() for m in MODEL_MODULES))
+    here = Path(__file__).resolve().parent.parent
+    def source(module: str) -> Path:
+        path = here.joinpath(*module.split("."))
+        return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+
+    return _sha(b"".join(_sha(source(m).read_bytes()).encode() for m in MODEL_MODULES))
 
 
 # Taken when the package is imported (with the model code), not when first needed: source edited
@@ -140,7 +155,7 @@ def code_hash() -> str:
 def fingerprint(spec) -> dict[str, str]:
     """Hashes of the files a compiled scenario was built from (postures, baseline, catalogue,
     the scenario file as written, overlays) and of the model code."""
-    from .compile import OVERLAYS_DIR
+    from sim.inputs.library import OVERLAYS_DIR
 
     own = Path(spec.path).name
     fp = {f"file:{k}": v for k, v in spec.file_hashes.items() if k != own}
@@ -156,8 +171,8 @@ def run_chunk(task: Task) -> ChunkResult:
     import numpy as np
     import pyarrow as pa
 
-    from .ensemble import simulate
-    from .store import parquet_bytes
+    from sim.engine.ensemble import simulate
+    from sim.experiments.store import parquet_bytes
 
     t0 = time.perf_counter()
     host = f"{socket.gethostname()}:{os.getpid()}"
@@ -447,7 +462,7 @@ class Point:
 
 @dataclass
 class Job:
-    """A job as the driver sees it (built by ``run_job`` or ``sim.sweep.run_sweep``)."""
+    """A job as the driver sees it (built by ``run_job`` or ``sim.experiments.sweep.run_sweep``)."""
 
     kind: str
     scenario: Path
@@ -480,7 +495,7 @@ class JobResult:
     discarded: bool = False  # an interrupted job in ``out`` was discarded (no --resume)
 
     def read_runs(self, columns: list[str] | None = None):
-        from .store import read_runs
+        from sim.experiments.store import read_runs
 
         return read_runs(self.out, columns)
 
@@ -543,7 +558,7 @@ def _describe_diff(old: dict, new: dict) -> str:
 
 
 def _indicators(outcome, force):
-    from .planning import headline_codes
+    from sim.experiments.planning import headline_codes
 
     return headline_codes(outcome, force)
 
@@ -551,7 +566,7 @@ def _indicators(outcome, force):
 def _part_codes(store: Store, chunk: Chunk):
     import numpy as np
 
-    from .outcomes import OUTCOMES
+    from sim.engine.outcomes import OUTCOMES
 
     t = store.read_part("runs", chunk, ["outcome", "use_of_force"]).to_pandas()
     pos = {name: i for i, name in enumerate(OUTCOMES)}
@@ -564,7 +579,7 @@ def _trim(store: Store, chunk: Chunk) -> bool:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from .store import parquet_bytes
+    from sim.experiments.store import parquet_bytes
 
     try:
         if pq.read_metadata(store.part("runs", chunk)).num_rows <= chunk.n:
@@ -584,7 +599,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
             evaluator: Evaluator | None = None, chunk_size: int | None = None, resume: bool = False,
             batch_size: int = 5_000, progress=False, consolidate: bool = True) -> JobResult:
     """Run (or resume) a job into ``out``: plan chunks, compute the missing ones, consolidate."""
-    from .results import prepare_outdir
+    from sim.experiments.manifest import prepare_outdir
 
     t_start = time.perf_counter()
     if evaluator is None:
@@ -674,7 +689,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
         try:
             # ---- phase 1 (--until-ci): add chunks in run order until the intervals are narrow enough
             if final is None and job.until_ci is not None:
-                from .planning import CIPlanner
+                from sim.experiments.planning import CIPlanner
 
                 planners = [CIPlanner(n, job.until_ci, job.ci_step) for n in caps]
                 chunks = plan_chunks(caps, chunk_size, sweep)
@@ -760,7 +775,7 @@ def _cleanup(store: Store, job_path: Path, consolidate: bool) -> None:
 def _ci_reports(store: Store, job: Job, final: list[int], chunk_size: int) -> list[dict]:
     import numpy as np
 
-    from .planning import HEADLINE, ci_report
+    from sim.experiments.planning import HEADLINE, ci_report
 
     sums = [np.zeros(len(HEADLINE), np.int64) for _ in final]
     for c in plan_chunks(final, chunk_size, job.kind == "sweep"):
@@ -825,10 +840,11 @@ def run_job(scenario: str | Path | None = None, runs: int = 10_000, seed: int = 
     ``until_ci``: stop at the first multiple of ``ci_step`` runs where every headline
     probability's 95% half-width is below it; ``runs`` is then the cap. The results do not
     depend on ``jobs``, ``backend``, ``chunk_size`` or ``batch_size``. Read them with
-    ``sim.store.read_runs(out)`` or ``result.read_runs()``.
+    ``sim.experiments.store.read_runs(out)`` or ``result.read_runs()``.
     """
-    from .compile import DEFAULT_SCENARIO, compile_scenario
-    from .results import manifest
+    from sim.experiments.manifest import manifest
+    from sim.inputs.compile import compile_scenario
+    from sim.inputs.library import DEFAULT_SCENARIO
 
     if isinstance(runs, bool) or not isinstance(runs, int) or not 1 <= runs <= MAX_RUNS:
         raise InputError("--runs", "", f"must be between 1 and {MAX_RUNS:,} (got {runs})")

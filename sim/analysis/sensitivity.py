@@ -5,7 +5,7 @@
 switches (``levers.cooperative_frame``: on when the sampled value is at least 0.5).
 Every design point is a compiled scenario run ``runs`` times with the same seed (common
 random numbers), so differences between points are the factors' effect, not sampling
-noise; each headline measure (``sim.analysis.MEASURES``) becomes a probability per point.
+noise; each headline measure (``sim.analysis.tables.MEASURES``) becomes a probability per point.
 
 - ``morris`` and ``sobol``: global sensitivity of the headline probabilities (SALib).
 - ``explore``: a Latin-hypercube sample, keeping every run with its factor values.
@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .analysis import MEASURES, scenario_levers
+from sim.analysis.tables import MEASURES, scenario_levers
 
 LEVER_PREFIX = "levers."
 DEFAULT_MEASURES = ("use_of_force", "serious_clash", "deescalated_agreement")
@@ -61,7 +61,7 @@ def default_factors(scenario: str | Path, terms: Sequence[str] = ("threat", "cos
     the decision weights ``terms`` of every actor with adversaries (its current value
     ±``spread``), and the scenario's levers as switches (except levers that set one of
     these parameters, e.g. a cooperative US–China frame is ``us_china_climate`` already)."""
-    from .compile import compile_scenario
+    from sim.inputs.compile import compile_scenario
 
     spec = compile_scenario(scenario)
     out = dict(PARAMETER_RANGES)
@@ -94,7 +94,7 @@ def short_name(factor: str) -> str:
 def check_factors(scenario: str | Path, factors: Mapping[str, Any]) -> None:
     """Refuse a lever factor that sets a path which is also a factor: the factor's value
     (applied last) would silently cancel the lever."""
-    from .loader import InputError
+    from sim.errors import InputError
 
     defined = {lv.id: lv for lv in scenario_levers(scenario)}
     for key in factors:
@@ -135,8 +135,8 @@ def evaluate(scenario: str | Path, design: pd.DataFrame, runs: int = 500, seed: 
     run-level frame (``point``, ``run``, the factor values, one boolean per measure) for
     scenario discovery. ``levers``/``overlays`` apply at every point.
     """
-    from .compile import compile_scenario
-    from .ensemble import simulate
+    from sim.engine.ensemble import simulate
+    from sim.inputs.compile import compile_scenario
 
     measures = list(measures)
     check_factors(scenario, {k: None for k in design.columns})

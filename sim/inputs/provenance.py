@@ -11,9 +11,9 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from .compile import ACTORS_DIR
-from .loader import load
-from .schema import Baseline, Posture, Source, Value
+from sim.inputs.library import ACTORS_DIR
+from sim.inputs.loader import load
+from sim.inputs.schema import Baseline, Posture, Source, Value
 
 ORDER = ("us", "prc", "jpn", "rok", "dprk", "twn")
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .outcomes import OUTCOMES
+from sim.engine.outcomes import OUTCOMES
 
 HEADLINE = (*OUTCOMES, "use_of_force")
 DEFAULT_STEP = 1_000
@@ -22,7 +22,7 @@ DEFAULT_STEP = 1_000
 
 def half_widths(counts: np.ndarray, n: int) -> np.ndarray:
     """Half-widths of the 95% Wilson intervals for ``counts`` successes out of ``n``."""
-    from .analysis import wilson
+    from sim.analysis.tables import wilson
 
     lo, hi = wilson(counts, n)
     return (hi - lo) / 2

@@ -15,20 +15,10 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from sim.errors import InputError
+
 MAX_FILE_BYTES = 2_000_000
 M = TypeVar("M", bound=BaseModel)
-
-
-class InputError(Exception):
-    """Bad user input: reported as one line, exit code 2, no traceback."""
-
-    def __init__(self, path: str | Path, field: str, message: str, line: int | None = None):
-        self.path, self.field, self.line, self.message = str(path), field, line, message
-        where = f"{self.path}:{line}" if line else self.path
-        super().__init__(f"{where}: {field}: {message}" if field else f"{where}: {message}")
-
-    def __reduce__(self):  # picklable, so worker processes can send it back unchanged
-        return (type(self), (self.path, self.field, self.message, self.line))
 
 
 def _node_at(node: yaml.Node | None, loc: tuple[Any, ...]) -> yaml.Node | None:

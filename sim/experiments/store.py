@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .loader import InputError
+from sim.errors import InputError
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -94,7 +94,7 @@ def _with_path(exc: OSError, path: Path) -> OSError:
 
 
 def atomic_bytes(path: Path, data: bytes) -> None:
-    from .results import atomic_write
+    from sim.experiments.manifest import atomic_write
 
     try:
         atomic_write(path, lambda p: _write_bytes(p, data))
@@ -305,7 +305,7 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .results import atomic_write
+    from sim.experiments.manifest import atomic_write
 
     if not paths:
         raise ValueError("no parts to consolidate")

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import analysis as an
+from sim.analysis import tables as an
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
@@ -166,7 +166,7 @@ def page(title: str, subtitle: str, sections: list[tuple[str, str, str]]) -> str
 def _as_results(x: str | Path | an.ResultSet) -> an.ResultSet:
     rs = x if isinstance(x, an.ResultSet) else an.load_results(x)
     if "point" in rs.runs.columns:
-        from .loader import InputError
+        from sim.errors import InputError
 
         raise InputError(rs.path or "results", "", "these are a sweep's results (a 'point' column): report one "
                          "ensemble, or compare two (run_sim.py compare)")
@@ -177,7 +177,7 @@ def _scenario_file(rs: an.ResultSet) -> Path | None:
     sf = rs.manifest.get("scenario_file")
     if not sf:
         return None
-    from .compile import ROOT
+    from sim.inputs.library import ROOT
 
     cands = [Path(sf)]
     if not Path(sf).is_absolute():
@@ -189,8 +189,9 @@ def _scenario(rs: an.ResultSet):
     p = _scenario_file(rs)
     if p is None:
         return None
-    from .loader import InputError, load
-    from .schema import ScenarioFile
+    from sim.errors import InputError
+    from sim.inputs.loader import load
+    from sim.inputs.schema import ScenarioFile
 
     try:
         return load(ScenarioFile, p)
@@ -240,7 +241,7 @@ def _summary_section(rs: an.ResultSet) -> str:
 
 
 def _outcomes_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     runs = rs.runs
     mt = an.measure_table(runs)
@@ -253,7 +254,7 @@ def _outcomes_section(rs: an.ResultSet) -> str:
 
 
 def _peaks_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     runs = rs.runs
     pk = an.peak_distribution(runs)
@@ -267,7 +268,7 @@ def _peaks_section(rs: an.ResultSet) -> str:
 
 
 def _escalation_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     if rs.events.empty:
         return note("No event log in these results (run without --no-events to get it).")
@@ -277,7 +278,7 @@ def _escalation_section(rs: an.ResultSet) -> str:
 
 
 def _timing_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     tt = an.time_to_threshold(rs.runs)
     pick = [t for t in (1, 2, 3, 5, 10, 15, 20, 30, 50) if t in tt.index] + [int(tt.index.max())]
@@ -301,7 +302,7 @@ def _timing_section(rs: an.ResultSet) -> str:
 
 
 def _paths_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     runs = rs.runs
     po = an.path_outcomes(runs, n=12, by="unit")
@@ -329,7 +330,7 @@ def _paths_section(rs: an.ResultSet) -> str:
 
 
 def _transitions_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     if rs.events.empty:
         return note("No event log in these results.")
@@ -338,7 +339,7 @@ def _transitions_section(rs: an.ResultSet) -> str:
 
 
 def _reasons_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     ev = rs.events
     if ev.empty:
@@ -366,7 +367,7 @@ def _reasons_section(rs: an.ResultSet) -> str:
 
 
 def _channels_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     ct = an.channel_table(rs.runs)
     if ct.empty or not (ct["calls"] > 0).any():
@@ -392,7 +393,7 @@ def _channels_section(rs: an.ResultSet) -> str:
 
 
 def _actors_section(rs: an.ResultSet) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     ao = an.actor_outcomes(rs.runs)
     if ao.empty:
@@ -413,8 +414,8 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataF
         return None, "The scenario file is not available here, so the levers could not be run."
     if lever_runs <= 0:
         return None, "Lever comparison switched off (--lever-runs 0)."
-    from .compile import compile_scenario, load_scenario
-    from .loader import InputError
+    from sim.errors import InputError
+    from sim.inputs.compile import compile_scenario, load_scenario
 
     levers, overlays = list(m.get("levers", [])), list(m.get("overlays", []))
     settings = [list(x) for x in m.get("overrides", [])]
@@ -445,7 +446,7 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataF
 
 
 def _levers_section(rs: an.ResultSet, lever_runs: int) -> str:
-    from . import figures as F
+    from sim.analysis import figures as F
 
     parts = [f"<p>Conditions of these results: <strong>{esc(_settings_of(rs))}</strong>.</p>"]
     table, msg = lever_comparison(rs, lever_runs)
@@ -505,7 +506,7 @@ def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, ti
 
 
 def _write(text: str, out: Path) -> Path:
-    from .results import atomic_write
+    from sim.experiments.manifest import atomic_write
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -555,7 +556,7 @@ def _differs(a: an.ResultSet, b: an.ResultSet, la: str, lb: str) -> tuple[pd.Dat
 def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
                    labels: tuple[str, str] | None = None, title: str | None = None) -> str:
     """The HTML text of a report comparing two ensembles (A: reference, B: alternative)."""
-    from . import figures as F
+    from sim.analysis import figures as F
 
     ra, rb = _as_results(a), _as_results(b)
     la, lb = labels or (f"A: {ra.label}", f"B: {rb.label}")

@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .compile import Spec
-from .rules import END_REASONS, REASON_NAMES, Decision, Outcome, State
+from sim.engine.rules import END_REASONS, REASON_NAMES, Decision, Outcome, State
+from sim.inputs.compile import Spec
 
 OUTCOMES = (
     "deescalated_agreement",

@@ -111,8 +111,8 @@ def risk_ratio(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[floa
 def _read_table(out: Path, table: str) -> pd.DataFrame:
     """One table of a results directory: the consolidated file, or a directory of parts."""
     try:
-        from .store import read_table
-    except ImportError:  # pragma: no cover - older layout without sim.store
+        from sim.experiments.store import read_table
+    except ImportError:  # pragma: no cover - older layout without sim.experiments.store
         single = out / f"{table}.parquet"
         if single.exists():
             return pd.read_parquet(single)
@@ -138,7 +138,7 @@ class ResultSet:
 
     @classmethod
     def from_results(cls, res: Any, manifest: dict | None = None) -> ResultSet:
-        """Wrap ``sim.ensemble.Results`` (or anything with runs/events/injects frames)."""
+        """Wrap ``sim.engine.ensemble.Results`` (or anything with runs/events/injects frames)."""
         return cls(runs=res.runs, manifest=dict(manifest or {}), _events=res.events, _injects=res.injects)
 
     @cached_property
@@ -182,7 +182,7 @@ class ResultSet:
 
 def load_results(out: str | Path) -> ResultSet:
     """Read a results directory written by ``run_sim.py`` (any layout) into a ``ResultSet``."""
-    from .loader import InputError
+    from sim.errors import InputError
 
     out = Path(out)
     if not out.is_dir():
@@ -267,7 +267,7 @@ def peak_hostility_distribution(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rung_units() -> dict[str, str]:
-    from .catalogue import load_catalogue
+    from sim.inputs.catalogue import load_catalogue
 
     return {r.id: r.unit for r in load_catalogue().rungs}
 
@@ -409,7 +409,7 @@ def action_sequences(events: pd.DataFrame, actor: str, n: int = 10, collapse: bo
 def _rung_names(events: pd.DataFrame, column: str = "rung_realised") -> list[str]:
     if column in events and hasattr(events[column], "cat"):
         return [str(c) for c in events[column].cat.categories]
-    from .catalogue import load_catalogue
+    from sim.inputs.catalogue import load_catalogue
 
     return [r.id for r in load_catalogue().rungs]
 
@@ -645,9 +645,9 @@ def measure_comparison(base: pd.DataFrame, alt: pd.DataFrame, measures: Iterable
 
 
 def scenario_levers(scenario: str | Path) -> list:
-    """The levers a scenario file defines (``sim.schema.Lever``: id, label, source, expect, measure, note)."""
-    from .loader import load
-    from .schema import ScenarioFile
+    """The levers a scenario file defines (``sim.inputs.schema.Lever``: id, label, source, expect, measure, note)."""
+    from sim.inputs.loader import load
+    from sim.inputs.schema import ScenarioFile
 
     return list(load(ScenarioFile, Path(scenario)).levers)
 
@@ -663,8 +663,8 @@ def lever_study(scenario: str | Path, runs: int = 2000, seed: int = 0, levers: I
     ``base_levers`` are on in both conditions; ``base_runs`` reuses a baseline already run
     (it must be ``runs`` runs of the same seed and settings).
     """
-    from .compile import compile_scenario
-    from .ensemble import simulate
+    from sim.engine.ensemble import simulate
+    from sim.inputs.compile import compile_scenario
 
     scenario = Path(scenario)
     defined = {lv.id: lv for lv in scenario_levers(scenario)}
@@ -672,7 +672,7 @@ def lever_study(scenario: str | Path, runs: int = 2000, seed: int = 0, levers: I
     chosen = [lv for lv in (levers if levers is not None else defined) if lv not in base_levers]
     for lv in chosen:
         if lv not in defined:
-            from .loader import InputError
+            from sim.errors import InputError
             raise InputError(scenario, f"levers.{lv}", f"unknown lever (known: {', '.join(defined) or 'none'})")
 
     def run(extra: list[str]) -> pd.DataFrame:

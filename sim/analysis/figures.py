@@ -5,7 +5,7 @@ accumulate in pyplot's registry, work with any backend and display once in Jupyt
 (use ``%matplotlib inline``). They are sized and lettered for print and a projector:
 large type, labelled axes, titles, colour-blind-safe colours (Okabe & Ito).
 
-Inputs are the tables of ``sim.analysis`` (``runs`` and ``events`` DataFrames, or a
+Inputs are the tables of ``sim.analysis.tables`` (``runs`` and ``events`` DataFrames, or a
 ``ResultSet``) or tables computed from them (lever tables, sensitivity indices).
 Rungs are ordinal: fan charts show quantiles of the rung, labelled with rung names.
 """
@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from . import analysis as an
+from sim.analysis import tables as an
 
 STYLE = {
     "font.size": 13,
@@ -104,7 +104,7 @@ def _pct_axis(axis, decimals: int | None = None) -> None:
 
 def _ladder() -> tuple[list[str], list[str], dict[str, str]]:
     """Rung ids, the unit of each rung, and each unit's firebreak name."""
-    from .catalogue import load_catalogue
+    from sim.inputs.catalogue import load_catalogue
 
     cat = load_catalogue()
     return ([r.id for r in cat.rungs], [r.unit for r in cat.rungs],
@@ -542,7 +542,7 @@ def sensitivity_bars(indices: pd.DataFrame, title: str | None = None, top: int |
     """Global sensitivity: one panel per outcome, factors sorted by importance.
 
     Morris indices (``mu_star`` with ``mu_star_conf``, ``sigma`` as a marker) or Sobol
-    indices (``ST`` and ``S1`` with ``*_conf``), as ``sim.sensitivity`` returns them."""
+    indices (``ST`` and ``S1`` with ``*_conf``), as ``sim.analysis.sensitivity`` returns them."""
     df = indices.reset_index() if "factor" not in indices.columns else indices
     outcomes = list(dict.fromkeys(df["outcome"])) if "outcome" in df else [None]
     morris = "mu_star" in df

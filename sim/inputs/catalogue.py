@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .loader import InputError, load
-from .schema import Action, ActionCatalogue, Channel, ChannelTable, Ladder, Rung
-
-DATA_DIR = Path(__file__).parent / "data"
+from sim.errors import InputError
+from sim.inputs.library import DATA_DIR
+from sim.inputs.loader import load
+from sim.inputs.schema import Action, ActionCatalogue, Channel, ChannelTable, Ladder, Rung
 
 #: MID 5.0 action code -> hostility level (escalation_frameworks.md, section 2).
 MID_ACTION_HOSTILITY = {0: 1, **dict.fromkeys(range(1, 7), 2), **dict.fromkeys(range(7, 13), 3),

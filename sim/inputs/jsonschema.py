@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .schema import ActionCatalogue, Baseline, ChannelTable, Ladder, Overlay, Posture, ScenarioFile
+from sim.inputs.schema import ActionCatalogue, Baseline, ChannelTable, Ladder, Overlay, Posture, ScenarioFile
 
 SCHEMAS = {
     "scenario": ScenarioFile,

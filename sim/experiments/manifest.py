@@ -21,9 +21,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .compile import Spec
-from .ensemble import Results
-from .loader import InputError
+from sim.engine.ensemble import Results
+from sim.errors import InputError
+from sim.inputs.compile import Spec
 
 
 def _version(pkg: str) -> str:

@@ -13,21 +13,23 @@ import copy
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .catalogue import Catalogue, load_catalogue
-from .loader import InputError, read_yaml, validate
-from .schema import ACTOR_IDS, TERM_NAMES, Baseline, Inject, Overlay, Posture, ScenarioFile
-
-ROOT = Path(__file__).resolve().parent.parent
-ACTORS_DIR = Path(os.environ.get("CRISIS_SIM_ACTORS", ROOT / "actors"))
-SCENARIOS_DIR = ROOT / "scenarios"
-DEFAULT_SCENARIO = SCENARIOS_DIR / "taiwan_strait.yaml"
+from sim.errors import InputError
+from sim.inputs.catalogue import Catalogue, load_catalogue
+from sim.inputs.library import (
+    ACTORS_DIR,
+    CATALOGUE_FILES,
+    DATA_DIR,
+    DEFAULT_SCENARIO,
+    OVERLAYS_DIR,
+)
+from sim.inputs.loader import read_yaml, validate
+from sim.inputs.schema import ACTOR_IDS, TERM_NAMES, Baseline, Inject, Overlay, Posture, ScenarioFile
 
 #: Decision terms carried in the weight matrix (affinity has weight 1 and is added directly).
 TERMS = tuple(t for t in TERM_NAMES if t != "affinity")
@@ -178,9 +180,6 @@ def _apply_variant(posture: Posture, name: str | None, where: str, field: str) -
 
 
 # --------------------------------------------------------------------------- compile
-
-
-OVERLAYS_DIR = SCENARIOS_DIR / "overlays"
 
 
 def load_overlay(name: str) -> Overlay:
@@ -614,8 +613,7 @@ def compile_scenario(
     }
     for v in arrays.values():
         v.setflags(write=False)
-    cat_bytes = b"".join((Path(__file__).parent / "data" / f).read_bytes()
-                         for f in ("ladder.yaml", "actions.yaml", "channels.yaml"))
+    cat_bytes = b"".join((DATA_DIR / f).read_bytes() for f in CATALOGUE_FILES)
     hashes[path.name] = _hash_bytes(scen_bytes)
     hashes["catalogue"] = _hash_bytes(cat_bytes)
     content = _hash_bytes(*(v.encode() for v in sorted(hashes.values())))

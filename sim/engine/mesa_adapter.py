@@ -1,8 +1,8 @@
 """The per-run Mesa model: one crisis, one state actor per agent.
 
 This is the readable reference path used by notebooks and workshops. Each
-:class:`StateActor` decides for itself by calling :func:`sim.rules.decide` on its own
-row; the model then resolves all moves simultaneously with :func:`sim.rules.resolve`.
+:class:`StateActor` decides for itself by calling :func:`sim.engine.rules.decide` on its own
+row; the model then resolves all moves simultaneously with :func:`sim.engine.rules.resolve`.
 Those are the same functions the ensemble path uses, so run *i* of seed *s* here is
 identical to run *i* of seed *s* in any ensemble.
 """
@@ -17,10 +17,11 @@ import pandas as pd
 from mesa import Agent, Model
 from mesa.experimental.scenarios import Scenario
 
-from . import rng, rules
-from .compile import DEFAULT_SCENARIO, Spec, compile_scenario
-from .ensemble import runs_frame
-from .outcomes import EventLog, summarise
+from sim.engine import rng, rules
+from sim.engine.ensemble import runs_frame
+from sim.engine.outcomes import EventLog, summarise
+from sim.inputs.compile import Spec, compile_scenario
+from sim.inputs.library import DEFAULT_SCENARIO
 
 
 class CrisisScenario(Scenario):

@@ -1,7 +1,7 @@
-"""The ensemble path: the rules in ``sim.rules`` advanced for many runs at once.
+"""The ensemble path: the rules in ``sim.engine.rules`` advanced for many runs at once.
 
 Runs that end are summarised and dropped from the batch, so a batch costs what its
-live runs cost. Results are identical to the per-run Mesa path (``sim.model``) run
+live runs cost. Results are identical to the per-run Mesa path (``sim.engine.mesa_adapter``) run
 by run, because both call the same rule functions with the same counter-based draws.
 """
 
@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from . import rng, rules
-from .compile import Spec
-from .outcomes import EventLog, summarise
+from sim.engine import rng, rules
+from sim.engine.outcomes import EventLog, summarise
+from sim.inputs.compile import Spec
 
 DEFAULT_BATCH = 25_000
 

@@ -2,7 +2,7 @@
 
 - ``check_claims``: each claim in ``validation/claims.yaml`` is a condition (levers, overlays,
   overrides) against a baseline on one scenario, with common seeds; the difference in
-  P(measure) and its Newcombe 95% interval (``sim.analysis.compare``) give the verdict
+  P(measure) and its Newcombe 95% interval (``sim.analysis.tables.compare``) give the verdict
   *supported* (interval wholly on the expected side), *contradicted* (wholly on the other
   side) or *not significant*.
 - ``backtest``: each case in a cases file (format of ``historical_examples.yaml`` plus a
@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 from typing import Any, Literal
@@ -23,15 +24,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .loader import InputError, load
+from sim.errors import InputError
+from sim.inputs.library import ROOT, VALIDATION_DIR
+from sim.inputs.loader import load
 
-ROOT = Path(__file__).resolve().parent.parent
-VALIDATION_DIR = ROOT / "validation"
 CLAIMS_FILE = VALIDATION_DIR / "claims.yaml"
 CASES_FILE = VALIDATION_DIR / "cases.yaml"
-SHARED = Path("/work/shared")
-DATA_DIR = SHARED / "research" / "data"
-SEED_TEXT = SHARED / "seeds" / "000_78ff8fc81756eca7.txt"
+DATA_DIR = VALIDATION_DIR / "data"
+#: The June 2020 papers (not shipped): CRISIS_SIM_PAPERS, or shared/seeds beside the checkout.
+SEED_TEXT = Path(os.environ.get("CRISIS_SIM_PAPERS", ROOT.parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
 LEVELS = (1, 2, 3, 4, 5)
 MEASURE_NAMES = ("use_of_force", "serious_clash", "major_war", "escalation", "deescalated_agreement", "agreement",
                  "incidents")
@@ -165,9 +166,9 @@ def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: 
     Columns: id, claim, source, scenario, condition, measure, expect, p_base, p_cond, effect,
     ci_low, ci_high (Newcombe 95%), verdict, recorded ('supported' or 'disagrees' as the file
     says) and matches (the verdict agrees with the record)."""
-    from .analysis import compare
-    from .compile import compile_scenario
-    from .ensemble import simulate
+    from sim.analysis.tables import compare
+    from sim.engine.ensemble import simulate
+    from sim.inputs.compile import compile_scenario
 
     file = Path(file)
     spec = load(ClaimsFile, file)
@@ -325,8 +326,8 @@ def _level_shares(peaks: np.ndarray) -> np.ndarray:
 def backtest(cases_file: str | Path = CASES_FILE, runs: int = 2000, seed: int = 0) -> pd.DataFrame:
     """Each case's scenario run ``runs`` times; RPS of the simulated peak-MID distribution,
     skill against the NEA50 base rate, central 80% interval and outcome-class probability."""
-    from .compile import compile_scenario
-    from .ensemble import simulate
+    from sim.engine.ensemble import simulate
+    from sim.inputs.compile import compile_scenario
 
     cases_file = Path(cases_file)
     spec = load(CasesFile, cases_file)
@@ -415,8 +416,9 @@ def calibration_figure(table: pd.DataFrame):
 def calibration(runs: int = 2000, seed: int = 0, scenarios: list[Path] | None = None) -> pd.DataFrame:
     """P(peak MID = k), P(use of force or worse) and P(war) for each shipped scenario at default
     settings, pooled (equal weight per scenario), and the recomputed base rates below."""
-    from .compile import SCENARIOS_DIR, compile_scenario
-    from .ensemble import simulate
+    from sim.engine.ensemble import simulate
+    from sim.inputs.compile import compile_scenario
+    from sim.inputs.library import SCENARIOS_DIR
 
     rows = {}
     for p in scenarios or sorted(SCENARIOS_DIR.glob("*.yaml")):
