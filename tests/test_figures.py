@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
-from sim.analysis import tables as an
 from sim.analysis import figures as F
+from sim.analysis import tables as an
 from sim.engine.ensemble import simulate
 from sim.inputs.compile import compile_scenario
 from sim.inputs.library import SCENARIOS_DIR

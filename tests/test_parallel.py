@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.experiments import jobs as parallel
 from sim.cli import main
 from sim.engine.ensemble import simulate
 from sim.errors import InputError
+from sim.experiments import jobs as parallel
 from sim.experiments.jobs import ProcessPoolEvaluator, SequentialEvaluator, Task, run_chunk, run_job
 from sim.experiments.planning import HEADLINE, CIPlanner, half_widths
 from sim.experiments.store import Chunk, read_runs

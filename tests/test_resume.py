@@ -15,9 +15,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sim.experiments import store as st
 from sim.cli import main
 from sim.errors import InputError
+from sim.experiments import store as st
 from sim.experiments.jobs import run_job
 from sim.experiments.store import read_runs
 from sim.inputs.library import SCENARIOS_DIR

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.engine.outcomes import FORCE_OUTCOMES
 from sim.inputs.catalogue import load_catalogue
+from sim.names import FORCE_OUTCOMES
 
 CAT = load_catalogue()
 

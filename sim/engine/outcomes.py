@@ -10,19 +10,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine.rules import END_REASONS, REASON_NAMES, Decision, Outcome, State
+from sim.engine.rules import REASON_NAMES, Decision, Outcome, State
 from sim.inputs.compile import Spec
-
-OUTCOMES = (
-    "deescalated_agreement",
-    "frozen_stalemate",
-    "coercive_gain",
-    "contained_clash",
-    "major_war",
-    "nuclear_use",
-)
-ICB_OUTCOMES = ("victory", "compromise", "stalemate", "defeat")
-FORCE_OUTCOMES = ("contained_clash", "major_war", "nuclear_use")
+from sim.names import END_REASONS, ICB_OUTCOMES, OUTCOMES, EndReason, MidLevel, Threshold
 
 
 def classify(spec: Spec, st: State) -> dict[str, np.ndarray]:
@@ -37,12 +27,12 @@ def classify(spec: Spec, st: State) -> dict[str, np.ndarray]:
         for b in np.flatnonzero(adv[a]):
             won[:, a] |= st.conceded[:, b] & ~st.conceded[:, a]
     lost = st.conceded & ~np.stack([np.any(st.conceded[:, adv[a]], axis=1) for a in range(A)], axis=1)
-    agreement = st.end == END_REASONS.index("agreement")
+    agreement = st.end == EndReason.AGREEMENT
     out[agreement] = OUTCOMES.index("deescalated_agreement")
     out[won.any(axis=1)] = OUTCOMES.index("coercive_gain")  # settled on one side's terms
-    out[st.peak_mid >= 4] = OUTCOMES.index("contained_clash")
-    out[st.crisis >= cat.rung_index("major_war")] = OUTCOMES.index("major_war")
-    out[st.crisis >= cat.rung_index("nuclear_use")] = OUTCOMES.index("nuclear_use")
+    out[st.peak_mid >= MidLevel.USE_OF_FORCE] = OUTCOMES.index("contained_clash")
+    out[st.crisis >= cat.threshold(Threshold.WAR)] = OUTCOMES.index("major_war")
+    out[st.crisis >= cat.threshold(Threshold.NUCLEAR)] = OUTCOMES.index("nuclear_use")
     icb = np.full((R, A), ICB_OUTCOMES.index("stalemate"), np.int8)
     icb[agreement[:, None] & np.ones((1, A), bool)] = ICB_OUTCOMES.index("compromise")
     icb[won] = ICB_OUTCOMES.index("victory")
@@ -91,7 +81,7 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
         "peak_unit": pd.Categorical(unit_names[spec.rung_unit[st.crisis]], categories=list(unit_names)),
         "peak_mid_hostility": st.peak_mid.astype(np.int8),
         "peak_icb_viol": st.peak_viol.astype(np.int8),
-        "use_of_force": st.peak_mid >= 4,
+        "use_of_force": st.peak_mid >= MidLevel.USE_OF_FORCE,
         "first_force_turn": st.first_force.astype(np.int16),
         "incidents": st.incidents.astype(np.int16),
         "casualty_incidents": st.casualties.astype(np.int16),

@@ -17,8 +17,7 @@ _GOLD = np.uint64(0x9E3779B97F4A7C15)
 _S30, _S27, _S31, _S11 = (np.uint64(s) for s in (30, 27, 31, 11))
 _TO_UNIT = 1.0 / float(1 << 53)
 
-# stream identifiers (one per kind of draw); the numbers key the draws, so a retired stream keeps its slot
-CHOICE, FRICTION, ANSWER, PERCEIVE, PERCEIVE_DIR, ENCOUNTER, INJECT, _RETIRED, MEDIATE = range(1, 10)
+# stream identifiers live in sim.names.Stream (one per kind of draw)
 
 
 def mix(z: np.ndarray) -> np.ndarray:

@@ -19,11 +19,19 @@ import numpy as np
 
 from sim.engine import rng
 from sim.inputs.compile import TERMS, CondNode, Spec
+from sim.names import (
+    TERM_NAMES,
+    ChannelEffect,
+    ChannelStatus,
+    EndReason,
+    IcbViolence,
+    MidLevel,
+    Stream,
+    TargetKind,
+    Threshold,
+)
 
-# termination codes
-RUNNING, AGREEMENT, FADED, TIME_LIMIT, MAJOR_WAR, NUCLEAR = range(6)
-END_REASONS = ("running", "agreement", "faded", "time_limit", "major_war", "nuclear_use")
-REASON_NAMES = (*TERMS, "affinity")
+REASON_NAMES = TERM_NAMES
 TALK_WINDOW = 3
 OFFER_WINDOW = 2
 CALM_TURNS = 4
@@ -214,7 +222,7 @@ def begin_turn(spec: Spec, st: State, release: tuple[int, ...] = ()) -> list[tup
     fired = []
     if not spec.injects:
         return fired
-    u = rng.draw(st.keys, st.turn, rng.INJECT, len(spec.injects))
+    u = rng.draw(st.keys, st.turn, Stream.INJECT, len(spec.injects))
     for inj in spec.injects:
         i = inj.index
         d = due(spec, st, inj, release)
@@ -287,7 +295,7 @@ def _answer_prob(spec: Spec, st: State, c: np.ndarray, a, b) -> np.ndarray:
     cc = np.maximum(c, 0)
     z = (spec.ch_logit[cc] + spec.ch_clim[cc] * st.rel[R, a, b] - spec.ch_prov[cc] * st.H[R, b, a])
     p = 1.0 / (1.0 + np.exp(-z))
-    return np.where((c >= 0) & (st.ch_status[R, cc] == 1), p, 0.0)
+    return np.where((c >= 0) & (st.ch_status[R, cc] == ChannelStatus.OPEN), p, 0.0)
 
 
 def best_open(spec: Spec, st: State, table: np.ndarray, a, b) -> tuple[np.ndarray, np.ndarray]:
@@ -404,11 +412,12 @@ def _mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndar
     A = rows[None, :]
     valid = np.broadcast_to(spec.opt_valid[rows][None], (len(st.keys), len(rows), spec.opt_valid.shape[1]))
     AA = np.broadcast_to(A, t_adv.shape)
-    any_open = first_with_status(spec, st, spec.chan_list, AA, t_adv, 1) >= 0
-    any_susp = first_with_status(spec, st, spec.chan_list, AA, t_adv, 0) >= 0
+    any_open = first_with_status(spec, st, spec.chan_list, AA, t_adv, ChannelStatus.OPEN) >= 0
+    any_susp = first_with_status(spec, st, spec.chan_list, AA, t_adv, ChannelStatus.SUSPENDED) >= 0
     req = spec.opt_req_channel[rows][None]
-    ok = (req < 0) | ((req == 1) & any_open[..., None]) | ((req == 0) & any_susp[..., None])
-    fo_open = first_with_status(spec, st, spec.forum_list, AA, t_adv, 1) >= 0
+    ok = ((req < 0) | ((req == ChannelStatus.OPEN) & any_open[..., None])
+          | ((req == ChannelStatus.SUSPENDED) & any_susp[..., None]))
+    fo_open = first_with_status(spec, st, spec.forum_list, AA, t_adv, ChannelStatus.OPEN) >= 0
     ok &= ~spec.opt_multi[rows][None] | fo_open[..., None]
     talks = (st.talks[R, A, t_adv] > 0) | (st.talks[R, t_adv, A] > 0)
     ok &= ~spec.opt_req_talks[rows][None] | talks[..., None]
@@ -483,7 +492,7 @@ def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
     rows, e, t_adv, t_ally, s = sc.rows, sc.weights, sc.t_adv, sc.t_ally, sc.state
     W = spec.W[rows]
     cum = np.cumsum(e, axis=2)
-    u = rng.draw(st.keys, st.turn, rng.CHOICE, rows) * cum[..., -1]
+    u = rng.draw(st.keys, st.turn, Stream.CHOICE, rows) * cum[..., -1]
     opt = np.argmax(cum > u[..., None], axis=2)
     forced = st.forced[:, rows] >= 0
     opt = np.where(forced, st.forced[:, rows], opt)
@@ -499,7 +508,7 @@ def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
     order = np.argsort(-D, axis=2, kind="stable")
     order = np.concatenate([order[..., :2], order[..., -1:]], axis=2)
     kind = spec.opt_target_kind[rows[None, :], opt]
-    tgt = np.where(kind == 1, t_adv, np.where(kind == 2, t_ally, -1))
+    tgt = np.where(kind == TargetKind.ADVERSARY, t_adv, np.where(kind == TargetKind.ALLY, t_ally, -1))
     ft = st.forced_tgt[:, rows]
     tgt = np.where(forced & (ft >= 0), ft, tgt)
     return Decision(opt=opt, target=tgt, prob=prob, reasons=order,
@@ -527,19 +536,19 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
     tg = np.maximum(tgt, 0)
     intended = spec.act_rung[act]
     top = len(spec.rung_esc) - 1
-    up = rng.draw(st.keys, t, rng.FRICTION, A) < spec.rung_friction[intended]
+    up = rng.draw(st.keys, t, Stream.FRICTION, A) < spec.rung_friction[intended]
     realised = np.minimum(intended + up, top)
     mid = np.where(up, np.maximum(spec.act_mid[act], spec.rung_min_mid[realised]), spec.act_mid[act])
     viol = spec.act_viol[act]
     incident = np.zeros((R, A), bool)
-    harass = spec.catalogue.rung_index("harass")
+    harass = spec.catalogue.threshold(Threshold.FORCE)
 
     # encounters: routine contact that can become an accident
     prm = spec.scenario.parameters
     E = len(spec.enc_rate)
     if E:
-        u = rng.draw(st.keys, t, rng.ENCOUNTER, 6 * E).reshape(R, E, 6)
-        grey = spec.catalogue.rung_index("grey_zone")
+        u = rng.draw(st.keys, t, Stream.ENCOUNTER, 6 * E).reshape(R, E, 6)
+        grey = spec.catalogue.threshold(Threshold.GREY)
         for e in range(E):
             p, q = spec.enc_p[e], spec.enc_q[e]
             dom = spec.enc_domain[e]
@@ -561,8 +570,8 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
             st.casualties += cas
             incident[rr, resp] |= hit
             realised[rr, resp] = np.where(hit, np.maximum(realised[rr, resp], harass), realised[rr, resp])
-            mid[rr, resp] = np.where(hit, np.maximum(mid[rr, resp], 4), mid[rr, resp])
-            viol[rr, resp] = np.where(cas, np.maximum(viol[rr, resp], 2), viol[rr, resp])
+            mid[rr, resp] = np.where(hit, np.maximum(mid[rr, resp], MidLevel.USE_OF_FORCE), mid[rr, resp])
+            viol[rr, resp] = np.where(cas, np.maximum(viol[rr, resp], IcbViolence.MINOR_CLASHES), viol[rr, resp])
             deliberate = u[:, e, 4] < (1.0 - st.clarity[rr, victim, resp])
             shock = hit * (INCIDENT_SHOCK + DELIBERATE_READ * deliberate)
             st.H[rr, victim, resp] = np.minimum(st.H[rr, victim, resp] + shock, 1.0)
@@ -571,7 +580,7 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
     # channels: calls, forums, suspensions
     answered = -np.ones((R, A), np.int8)
     clarity = st.clarity * 0.5
-    ua = rng.draw(st.keys, t, rng.ANSWER, A)
+    ua = rng.draw(st.keys, t, Stream.ANSWER, A)
     chan_eff = spec.act_chan[act]
     for a in range(A):
         ce = chan_eff[:, a]
@@ -579,7 +588,7 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
             continue
         b = tg[:, a]
         av = np.full(R, a)
-        for kind, table in ((1, spec.chan_list), (4, spec.forum_list)):
+        for kind, table in ((ChannelEffect.USE, spec.chan_list), (ChannelEffect.MULTILATERAL, spec.forum_list)):
             use = (ce == kind) & has_t[:, a]
             if not use.any():
                 continue
@@ -597,7 +606,8 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
             # an answered call or forum is an off-ramp: it opens a window of talks
             st.talks[rr[ans], a, b[ans]] = TALK_WINDOW
             st.talks[rr[ans], b[ans], a] = TALK_WINDOW
-        for kind, before, after in ((2, 1, 0), (3, 0, 1)):  # suspend an open channel / restore a suspended one
+        for kind, before, after in ((ChannelEffect.SUSPEND, ChannelStatus.OPEN, ChannelStatus.SUSPENDED),
+                                    (ChannelEffect.RESTORE, ChannelStatus.SUSPENDED, ChannelStatus.OPEN)):
             c = first_with_status(spec, st, spec.chan_list, av, b, before)
             sel = (ce == kind) & has_t[:, a] & (c >= 0)
             st.ch_status[rr[sel], c[sel]] = after
@@ -605,13 +615,13 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
         for a in range(A):
             b = tg[:, a]
             hit = spec.ch_susp[:, act[:, a]].T & spec.ch_party[None, :, a] & spec.ch_party[:, b].T & has_t[:, [a]]
-            st.ch_status[hit] = np.minimum(st.ch_status[hit], 0)
+            st.ch_status[hit] = np.minimum(st.ch_status[hit], ChannelStatus.SUSPENDED)
     st.clarity = clarity
 
     # perception: each observer reads each move, misreading more without an answered channel
     fog = prm.fog
-    u1 = rng.draw(st.keys, t, rng.PERCEIVE, A * A).reshape(R, A, A)
-    u2 = rng.draw(st.keys, t, rng.PERCEIVE_DIR, A * A).reshape(R, A, A)
+    u1 = rng.draw(st.keys, t, Stream.PERCEIVE, A * A).reshape(R, A, A)
+    u2 = rng.draw(st.keys, t, Stream.PERCEIVE_DIR, A * A).reshape(R, A, A)
     mis = u1 < fog * (1.0 - clarity)
     shift = np.where(u2 < MISREAD_UP, 1, -1) * mis
     perc = np.clip(realised[:, None, :] + shift, 0, top)
@@ -629,7 +639,7 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
     for a in range(A):
         k = act[:, a]
         b = tg[:, a]
-        hit_adv = has_t[:, a] & (spec.act_target_kind[k] == 1)
+        hit_adv = has_t[:, a] & (spec.act_target_kind[k] == TargetKind.ADVERSARY)
         h = np.clip(esc[perc[rr, b, a]], 0.0, None)
         relief = spec.act_relief[k] * (1.0 - prev_esc[:, a])
         d = hit_adv * (prm.hostility_decay * gain * h + spec.act_provocation[k] - relief)
@@ -643,7 +653,7 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
         force = hit_adv & (realised[:, a] >= harass)
         st.attacked[rr[force], b[force]] = True
         # reassurance: an ally addressed by a relief move feels less threatened by its adversaries
-        to_ally = has_t[:, a] & (spec.act_target_kind[k] == 2) & (spec.act_relief[k] > 0)
+        to_ally = has_t[:, a] & (spec.act_target_kind[k] == TargetKind.ALLY) & (spec.act_relief[k] > 0)
         if to_ally.any():
             rel_ally = (spec.act_relief[k] * to_ally)[:, None] * spec.adv[b]
             st.H[rr, b, :] = np.clip(st.H[rr, b, :] - rel_ally, 0.0, 1.0)
@@ -652,13 +662,13 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
 
     # concessions, grievances, talks, offers, commitments
     received = np.zeros((R, A), bool)
-    um = rng.draw(st.keys, t, rng.MEDIATE, A)
+    um = rng.draw(st.keys, t, Stream.MEDIATE, A)
     st.talks = np.maximum(st.talks - 1, 0).astype(np.int8)
     st.offers = np.maximum(st.offers - 1, 0).astype(np.int8)
     for a in range(A):
         k = act[:, a]
         b = tg[:, a]
-        ok = has_t[:, a] & (spec.act_target_kind[k] == 1)
+        ok = has_t[:, a] & (spec.act_target_kind[k] == TargetKind.ADVERSARY)
         received[rr[ok], b[ok]] |= (spec.act_relief[k] > 0)[ok]
         st.conceded[:, a] |= spec.act_concession[k] & ok
         talk = ok & spec.act_talks[k]
@@ -691,18 +701,18 @@ def resolve(spec: Spec, st: State, dec: Decision) -> Outcome:
     st.forced_tgt[:] = -1
 
     # termination
-    calm_top = spec.catalogue.rung_index("declare")
+    calm_top = spec.catalogue.threshold(Threshold.CALM_CEILING)
     st.calm = np.where(turn_max <= calm_top, st.calm + 1, 0).astype(np.int16)
     # settled: an agreement offer between adversaries met by an offer or a cooperative move
-    coop = realised <= spec.catalogue.rung_index("engage")
+    coop = realised <= spec.catalogue.threshold(Threshold.COOPERATIVE_CEILING)
     accepted = (st.offers.transpose(0, 2, 1) > 0) | coop[:, None, :]  # [r, a, b]: b offered back or cooperates
     agreed = ((st.offers > 0) & accepted & spec.adv[None]).any(axis=(1, 2))
     end = np.zeros(R, np.int8)
-    end[t >= spec.turns] = TIME_LIMIT
-    end[st.calm >= CALM_TURNS] = FADED
-    end[agreed] = AGREEMENT
-    end[turn_max >= spec.catalogue.rung_index("major_war")] = MAJOR_WAR
-    end[turn_max >= spec.catalogue.rung_index("nuclear_use")] = NUCLEAR
+    end[t >= spec.turns] = EndReason.TIME_LIMIT
+    end[st.calm >= CALM_TURNS] = EndReason.FADED
+    end[agreed] = EndReason.AGREEMENT
+    end[turn_max >= spec.catalogue.threshold(Threshold.WAR)] = EndReason.MAJOR_WAR
+    end[turn_max >= spec.catalogue.threshold(Threshold.NUCLEAR)] = EndReason.NUCLEAR_USE
     st.end = end
     st.end_turn = np.where(end > 0, t, st.end_turn).astype(np.int16)
     return Outcome(action=act, target=tgt, intended=intended, realised=realised, perceived=perceived,

@@ -128,7 +128,7 @@ def _sha(data: bytes) -> str:
 
 
 # The modules a worker computes with (a test checks this covers everything run_chunk loads).
-MODEL_MODULES = ("errors", "inputs", "inputs.catalogue", "inputs.compile", "inputs.library", "inputs.loader",
+MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.library", "inputs.loader",
                  "inputs.schema", "engine", "engine.ensemble", "engine.outcomes", "engine.rng", "engine.rules",
                  "experiments", "experiments.jobs", "experiments.store")
 
@@ -566,7 +566,7 @@ def _indicators(outcome, force):
 def _part_codes(store: Store, chunk: Chunk):
     import numpy as np
 
-    from sim.engine.outcomes import OUTCOMES
+    from sim.names import OUTCOMES
 
     t = store.read_part("runs", chunk, ["outcome", "use_of_force"]).to_pandas()
     pos = {name: i for i, name in enumerate(OUTCOMES)}

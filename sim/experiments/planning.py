@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.engine.outcomes import OUTCOMES
+from sim.names import OUTCOMES
 
 HEADLINE = (*OUTCOMES, "use_of_force")
 DEFAULT_STEP = 1_000

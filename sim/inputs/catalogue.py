@@ -15,6 +15,7 @@ from sim.errors import InputError
 from sim.inputs.library import DATA_DIR
 from sim.inputs.loader import load
 from sim.inputs.schema import Action, ActionCatalogue, Channel, ChannelTable, Ladder, Rung
+from sim.names import Threshold
 
 #: MID 5.0 action code -> hostility level (escalation_frameworks.md, section 2).
 MID_ACTION_HOSTILITY = {0: 1, **dict.fromkeys(range(1, 7), 2), **dict.fromkeys(range(7, 13), 3),
@@ -51,6 +52,10 @@ class Catalogue:
                 return i
         raise KeyError(unit_id)
 
+    def threshold(self, name: Threshold | str) -> int:
+        """Index of the rung that plays a role in the rules (``thresholds`` in ladder.yaml)."""
+        return self.rung_index(self.ladder.thresholds[Threshold(name).value])
+
     def score_points(self, rung: Rung) -> float:
         return next(c.points for c in self.ladder.score_categories if c.id == rung.score_category)
 
@@ -78,6 +83,9 @@ def _check(cat: Catalogue, paths: dict[str, Path]) -> None:
         if u < last_unit:
             raise InputError(lad, f"rungs.{i}.unit", "units must appear in ladder order")
         last_unit = u
+    for name, rung in cat.ladder.thresholds.items():
+        if rung not in rung_ids:
+            raise InputError(lad, f"thresholds.{name}", f"unknown rung {rung!r}")
     act = paths["actions"]
     ids = [a.id for a in cat.actions]
     if len(set(ids)) != len(ids):

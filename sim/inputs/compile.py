@@ -29,15 +29,21 @@ from sim.inputs.library import (
     OVERLAYS_DIR,
 )
 from sim.inputs.loader import read_yaml, validate
-from sim.inputs.schema import ACTOR_IDS, TERM_NAMES, Baseline, Inject, Overlay, Posture, ScenarioFile
+from sim.inputs.schema import Baseline, Inject, Overlay, Posture, ScenarioFile
+from sim.names import (
+    ACTION_CATEGORIES,
+    ACTOR_IDS,
+    RULE_COVERED_UNITS,
+    WEIGHTED_TERMS,
+    ChannelEffect,
+    ChannelStatus,
+    EncounterDomain,
+    TargetKind,
+    Threshold,
+)
 
 #: Decision terms carried in the weight matrix (affinity has weight 1 and is added directly).
-TERMS = tuple(t for t in TERM_NAMES if t != "affinity")
-CHANNEL_EFFECTS = {None: 0, "use": 1, "suspend": 2, "restore": 3, "multilateral": 4}
-ENCOUNTER_DOMAINS = {None: 0, "air": 1, "sea": 2, "land": 3}
-STATUS = {"not_operational": -1, "suspended": 0, "open": 1}
-TARGET_KIND = {"none": 0, "adversary": 1, "ally": 2}
-RULE_COVERED_UNITS = {"navy", "air_force"}
+TERMS = WEIGHTED_TERMS
 
 
 @dataclass(frozen=True)
@@ -307,12 +313,11 @@ def compile_scenario(
 
     rung_ids = [r.id for r in cat.rungs]
     n_r = len(rung_ids)
-    status_quo = cat.rung_index("status_quo")
+    status_quo = cat.threshold(Threshold.BASELINE)
     span = float(n_r - 1 - status_quo)
     rung_esc = np.array([(i - status_quo) / span for i in range(n_r)])
     rung_unit = np.array([cat.unit_index(r.unit) for r in cat.rungs])
-    unit_min_mid = {"force": 4, "war": 5, "nuclear_threat": 3, "nuclear": 5}
-    rung_min_mid = np.array([unit_min_mid.get(r.unit, 1) for r in cat.rungs])
+    rung_min_mid = np.array([cat.ladder.units[cat.unit_index(r.unit)].min_mid for r in cat.rungs])
     units = cat.ladder.units
     n_u = len(units)
     fbt = np.zeros((n_u, n_u))
@@ -336,15 +341,15 @@ def compile_scenario(
         "act_relation": col(lambda a: a.effects.relation),
         "act_relief": col(lambda a: a.effects.relief),
         "act_provocation": col(lambda a: a.effects.provocation),
-        "act_chan": col(lambda a: CHANNEL_EFFECTS[a.effects.channel], int),
+        "act_chan": col(lambda a: ChannelEffect.parse(a.effects.channel), int),
         "act_concession": col(lambda a: a.effects.concession, bool),
         "act_commit": col(lambda a: a.effects.commitment, bool),
         "act_agreement": col(lambda a: a.effects.agreement, bool),
         "act_talks": col(lambda a: a.effects.talks, bool),
-        "act_encounter": col(lambda a: ENCOUNTER_DOMAINS[a.effects.encounter], int),
+        "act_encounter": col(lambda a: EncounterDomain.parse(a.effects.encounter), int),
         "act_casualties": col(lambda a: a.effects.casualties, bool),
         "act_mediation": col(lambda a: a.effects.mediation, bool),
-        "act_target_kind": col(lambda a: TARGET_KIND[a.target], int),
+        "act_target_kind": col(lambda a: TargetKind.parse(a.target), int),
         "rung_esc": rung_esc,
         "rung_cost": np.array([r.cost for r in cat.rungs]),
         "rung_friction": np.array([r.friction for r in cat.rungs]),
@@ -376,7 +381,7 @@ def compile_scenario(
         if cid not in known_ch:
             raise InputError(where, f"channels.{cid}", "unknown channel")
     C = len(chans)
-    ch_status = np.array([STATUS[scen.channels.get(c.id, c.status)] for c in chans], int)
+    ch_status = np.array([ChannelStatus.parse(scen.channels.get(c.id, c.status)) for c in chans], int)
     shift = scen.parameters.hotline_answer_shift
 
     def logit(p: float) -> float:
@@ -451,8 +456,9 @@ def compile_scenario(
             v = getattr(act.requires, key)
             if v is not None:
                 rq_rung[key][k] = cat.rung_index(v)
-    req_channel = np.array([{None: -1, "suspended": 0, "open": 1}[a.requires.channel] for a in acts])
-    engage = cat.rung_index("engage")
+    req_channel = np.array([-1 if a.requires.channel is None else ChannelStatus.parse(a.requires.channel)
+                            for a in acts])
+    engage = cat.threshold(Threshold.COOPERATIVE_CEILING)
     affinity = np.zeros((A, K))
     for ai, a in enumerate(actor_ids):
         aff = postures[a].affinity
@@ -481,7 +487,8 @@ def compile_scenario(
         "opt_cost": np.where(valid, garr["rung_cost"][o_rung], 0.0),
         "opt_unit": np.where(valid, rung_unit[o_rung], 0),
         "opt_deesc": valid & (o_rung <= engage),
-        "opt_chan": valid & (np.isin(garr["act_chan"][safe], [1, 4]) | garr["act_talks"][safe]
+        "opt_chan": valid & (np.isin(garr["act_chan"][safe], [ChannelEffect.USE, ChannelEffect.MULTILATERAL])
+                             | garr["act_talks"][safe]
                              | garr["act_mediation"][safe]),
         "opt_econ": np.where(valid, col(lambda a: a.econ_disruption)[safe], 0.0),
         "opt_support": valid & col(lambda a: a.support, bool)[safe],
@@ -492,7 +499,7 @@ def compile_scenario(
         "opt_req_crisis": np.where(valid, rq_rung["min_crisis_rung"][safe], -1),
         "opt_req_own": np.where(valid, rq_rung["min_own_rung"][safe], -1),
         "opt_req_talks": valid & col(lambda a: a.requires.talks_with_target, bool)[safe],
-        "opt_multi": valid & (garr["act_chan"][safe] == 4),
+        "opt_multi": valid & (garr["act_chan"][safe] == ChannelEffect.MULTILATERAL),
         # firebreak penalty of each option given the unit the crisis has already reached
         "opt_firebreak": fbt[:, np.where(valid, rung_unit[o_rung], 0)],
     }
@@ -562,7 +569,7 @@ def compile_scenario(
     earr = {
         "enc_p": np.array([idx[e.parties[0]] for e in encs], int),
         "enc_q": np.array([idx[e.parties[1]] for e in encs], int),
-        "enc_domain": np.array([ENCOUNTER_DOMAINS[e.domain] for e in encs], int),
+        "enc_domain": np.array([EncounterDomain.parse(e.domain) for e in encs], int),
         "enc_rate": np.array([e.rate for e in encs]),
         "enc_unsafe": np.array([e.unsafe for e in encs]),
         "enc_collision": np.array([e.collision for e in encs]),
@@ -627,8 +634,7 @@ def compile_scenario(
 
 def affinity_keys_unknown(postures: dict[str, Posture], cat: Catalogue):
     """Yield (file, field, key) for affinity keys naming no action or category."""
-    categories = {"cooperative", "diplomatic", "political", "informational", "economic", "cyber",
-                  "grey_zone", "military", "nuclear"}
+    categories = set(ACTION_CATEGORIES)
     ids = {a.id for a in cat.actions}
     for a, p in postures.items():
         for key in p.affinity:
@@ -695,7 +701,7 @@ def _compile_inject(i, inj: Inject, idx, cat, opt_action, chans, flags, where, i
     for cid, st in e.channels.items():
         if cid not in ch_ids:
             raise InputError(where, f"{f}.effects.channels.{cid}", "channel is not active in this scenario")
-        channels.append((ch_ids.index(cid), STATUS[st]))
+        channels.append((ch_ids.index(cid), int(ChannelStatus.parse(st))))
     for fl in e.flags:
         if fl not in flags:
             flags.append(fl)

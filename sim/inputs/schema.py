@@ -12,35 +12,21 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-ACTOR_IDS = ("US", "PRC", "JPN", "ROK", "DPRK", "TWN")
+from sim.names import (
+    ACTION_CATEGORIES,
+    ACTOR_IDS,
+    CHANNEL_KINDS,
+    ENCOUNTER_UNITS,
+    FLASHPOINTS,
+    TERM_NAMES,
+    WEIGHTED_TERMS,
+    Threshold,
+)
+
 ActorId = Literal[ACTOR_IDS]
-FLASHPOINTS = (
-    "taiwan_strait",
-    "korean_peninsula",
-    "east_china_sea",
-    "south_china_sea",
-    "us_china_air_sea",
-    "japan_korea",
-    "regional_missiles",
-)
 Flashpoint = Literal[FLASHPOINTS]
-TERM_NAMES = (
-    "threat",
-    "stakes",
-    "reciprocity",
-    "inertia",
-    "cost",
-    "firebreak",
-    "alliance",
-    "entrapment",
-    "audience",
-    "interdependence",
-    "channel",
-    "climate",
-    "grievance",
-    "affinity",
-)
-Term = Literal[tuple(t for t in TERM_NAMES if t != "affinity")]
+Term = Literal[WEIGHTED_TERMS]
+ThresholdName = Literal[tuple(t.value for t in Threshold)]
 
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
@@ -66,6 +52,7 @@ class LadderUnit(Strict):
         None, description="Name of the threshold crossed on entering this unit (Kahn-style)."
     )
     salience: float = Field(0.0, ge=0.0, le=10.0, description="Resistance to crossing it the first time.")
+    min_mid: int = Field(1, ge=1, le=5, description="Lowest MID hostility a move carried into this unit implies.")
 
 
 class Rung(Strict):
@@ -98,6 +85,14 @@ class Ladder(Strict):
     disagreements: list[str] = Field(
         default_factory=list, description="Where Kahn, MID and ICB legitimately disagree."
     )
+    thresholds: dict[ThresholdName, str] = Field(description="Rungs with a meaning in the rules, by name.")
+
+    @model_validator(mode="after")
+    def _thresholds(self) -> Ladder:
+        missing = [t.value for t in Threshold if t not in self.thresholds]
+        if missing:
+            raise ValueError(f"thresholds missing: {', '.join(missing)}")
+        return self
 
 
 # --------------------------------------------------------------------------- actions
@@ -146,17 +141,7 @@ class Action(Strict):
 
     id: str
     label: str
-    category: Literal[
-        "cooperative",
-        "diplomatic",
-        "political",
-        "informational",
-        "economic",
-        "cyber",
-        "grey_zone",
-        "military",
-        "nuclear",
-    ]
+    category: Literal[ACTION_CATEGORIES]
     rung: str
     target: Literal["adversary", "ally", "none"]
     mid_action: int = Field(ge=0, le=21, description="COW MID 5.0 action code (0-21).")
@@ -186,7 +171,7 @@ class Channel(Strict):
 
     id: str
     label: str
-    kind: Literal["hotline", "military", "multilateral", "encounter_rules", "mediation"]
+    kind: Literal[CHANNEL_KINDS]
     parties: list[ActorId] = Field(min_length=2)
     status: Literal["open", "suspended", "not_operational"]
     base_answer: Unit = Field(description="Probability a call is answered in a neutral climate.")
@@ -451,7 +436,7 @@ class Encounter(Strict):
     id: str
     parties: list[ActorId] = Field(min_length=2, max_length=2)
     domain: Literal["air", "sea", "land"]
-    units: Literal["navy", "coast_guard", "militia", "air_force", "army"]
+    units: Literal[ENCOUNTER_UNITS]
     rate: Unit = Field(description="Per-turn probability of an encounter at baseline activity.")
     unsafe: Unit = Field(description="Probability an encounter is unsafe when no rules are followed.")
     collision: Unit = Field(description="Probability an unsafe encounter becomes a collision.")

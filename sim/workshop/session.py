@@ -30,11 +30,10 @@ from sim.engine.mesa_adapter import CrisisModel, CrisisScenario
 from sim.errors import SessionError
 from sim.inputs.compile import Spec, compile_inject, compile_scenario
 from sim.inputs.schema import Inject
+from sim.names import Stream
 
 PHASES = ("briefing", "situation", "deliberation", "submission", "adjudication", "readout", "hotwash", "endex")
 SeatMode = Literal["human", "ai", "hybrid"]
-ADJUDICATE = 12  # rng stream for visible matrix rolls
-FORECAST = 13
 
 
 @dataclass
@@ -552,7 +551,7 @@ class Session:
             S = self.state
             n_prev = sum(1 for e in self.events if e["type"] == "adjudicated" and e.get("mode") == "matrix")
             lane = self._actor(actor) + 64 * n_prev  # a fresh, reproducible roll each time
-            roll = float(rng.draw(S.st.keys, S.move, ADJUDICATE, np.array([lane]))[0, 0])
+            roll = float(rng.draw(S.st.keys, S.move, Stream.ADJUDICATE, np.array([lane]))[0, 0])
             success = roll < probability
         elif mode == "model":
             success = True
@@ -612,12 +611,13 @@ class Session:
         Play continues to the scenario's turn limit even if the model would already have
         called the crisis over (the facilitator, not the model, ends a workshop).
         """
-        from sim.engine.outcomes import OUTCOMES, classify
+        from sim.engine.outcomes import classify
+        from sim.names import OUTCOMES
 
         S = self.state
         spec, st = S.spec, S.st
         batch = st.take(np.zeros(runs, int))
-        base = rng.run_keys(S.seed * 7919 + S.run_index, [FORECAST * 1_000_003 + len(self.events)])[0]
+        base = rng.run_keys(S.seed * 7919 + S.run_index, [Stream.FORECAST * 1_000_003 + len(self.events)])[0]
         with np.errstate(over="ignore"):
             batch.keys = rng.mix(np.uint64(base) ^ rng.mix(np.arange(runs, dtype=np.uint64) + np.uint64(1)))
         batch.run = np.arange(runs)

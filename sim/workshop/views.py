@@ -12,6 +12,7 @@ import html
 import io
 from datetime import UTC, datetime
 
+from sim.names import ChannelStatus
 from sim.workshop.session import Session
 
 CSS = """
@@ -23,7 +24,7 @@ body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:0;backgrou
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:18px} .card{border:1px solid #999;border-radius:8px;padding:14px}
 @media print{.card{page-break-inside:avoid} .pagebreak{page-break-after:always}}
 """
-STATUS = {-1: "not_operational", 0: "suspended", 1: "open"}
+STATUS = {int(s): s.name.lower() for s in ChannelStatus}
 
 
 def _e(x) -> str:

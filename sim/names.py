@@ -1,0 +1,194 @@
+"""The one registry of names and codes: every list of ids and every integer code the engine uses.
+
+Data files name things by id; the compiled arrays carry small integer codes. Both come from
+here, so a schema, a rule and a results column cannot disagree about what ``2`` means, and the
+JSON Schemas emit their enums from these tuples. Rungs with a meaning in the rules (the use of
+force, the calm ceiling, ...) are named once, in the ``thresholds`` block of
+``sim/data/ladder.yaml``, and looked up through :class:`Threshold`.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+
+#: The state actors a posture file can describe (``actors/<id>.yaml``).
+ACTOR_IDS = ("US", "PRC", "JPN", "ROK", "DPRK", "TWN")
+
+FLASHPOINTS = (
+    "taiwan_strait",
+    "korean_peninsula",
+    "east_china_sea",
+    "south_china_sea",
+    "us_china_air_sea",
+    "japan_korea",
+    "regional_missiles",
+)
+
+#: Decision terms in utility order; ``affinity`` has weight 1 and is added directly.
+TERM_NAMES = (
+    "threat",
+    "stakes",
+    "reciprocity",
+    "inertia",
+    "cost",
+    "firebreak",
+    "alliance",
+    "entrapment",
+    "audience",
+    "interdependence",
+    "channel",
+    "climate",
+    "grievance",
+    "affinity",
+)
+#: The weighted terms (the columns of the posture weight matrix).
+WEIGHTED_TERMS = tuple(t for t in TERM_NAMES if t != "affinity")
+
+ACTION_CATEGORIES = (
+    "cooperative",
+    "diplomatic",
+    "political",
+    "informational",
+    "economic",
+    "cyber",
+    "grey_zone",
+    "military",
+    "nuclear",
+)
+
+CHANNEL_KINDS = ("hotline", "military", "multilateral", "encounter_rules", "mediation")
+ENCOUNTER_UNITS = ("navy", "coast_guard", "militia", "air_force", "army")
+#: Forces the encounter rules cover: CUES (2014) and the US-China MOU bind navies and air forces,
+#: not coast guards or maritime militia (shared/domain/crisis_mechanisms.md, "CUES").
+RULE_COVERED_UNITS = frozenset({"navy", "air_force"})
+
+
+class ChannelStatus(IntEnum):
+    """A channel's state; only an open channel can be answered."""
+
+    NOT_OPERATIONAL = -1
+    SUSPENDED = 0
+    OPEN = 1
+
+    @classmethod
+    def parse(cls, name: str) -> ChannelStatus:
+        return cls[name.upper()]
+
+    @property
+    def label(self) -> str:
+        return self.name.lower().replace("_", " ")
+
+
+class ChannelEffect(IntEnum):
+    """What an action does to a channel (``effects.channel`` in actions.yaml)."""
+
+    NONE = 0
+    USE = 1
+    SUSPEND = 2
+    RESTORE = 3
+    MULTILATERAL = 4
+
+    @classmethod
+    def parse(cls, name: str | None) -> ChannelEffect:
+        return cls.NONE if name is None else cls[name.upper()]
+
+
+class EncounterDomain(IntEnum):
+    NONE = 0
+    AIR = 1
+    SEA = 2
+    LAND = 3
+
+    @classmethod
+    def parse(cls, name: str | None) -> EncounterDomain:
+        return cls.NONE if name is None else cls[name.upper()]
+
+
+class TargetKind(IntEnum):
+    """Whom an action is aimed at (``target`` in actions.yaml)."""
+
+    NONE = 0
+    ADVERSARY = 1
+    ALLY = 2
+
+    @classmethod
+    def parse(cls, name: str) -> TargetKind:
+        return cls[name.upper()]
+
+
+class Stream(IntEnum):
+    """Random-number streams: each kind of draw has its own, so adding one never shifts another.
+
+    The numbers key the draws (``sim.engine.rng.draw``): a retired stream keeps its slot.
+    """
+
+    CHOICE = 1
+    FRICTION = 2
+    ANSWER = 3
+    PERCEIVE = 4
+    PERCEIVE_DIR = 5
+    ENCOUNTER = 6
+    INJECT = 7
+    RETIRED_8 = 8
+    MEDIATE = 9
+    ADJUDICATE = 12  # the workshop's visible matrix rolls
+    FORECAST = 13  # the workshop's "forecast from here" continuations
+
+
+class EndReason(IntEnum):
+    """Why a run stopped (the ``end_reason`` column)."""
+
+    RUNNING = 0
+    AGREEMENT = 1
+    FADED = 2
+    TIME_LIMIT = 3
+    MAJOR_WAR = 4
+    NUCLEAR_USE = 5
+
+
+END_REASONS = tuple(r.name.lower() for r in EndReason)
+
+#: Outcome classes of a run, in order of severity (the ``outcome`` column).
+OUTCOMES = (
+    "deescalated_agreement",
+    "frozen_stalemate",
+    "coercive_gain",
+    "contained_clash",
+    "major_war",
+    "nuclear_use",
+)
+FORCE_OUTCOMES = ("contained_clash", "major_war", "nuclear_use")
+WAR_OUTCOMES = ("major_war", "nuclear_use")
+#: ICB-style outcome for each actor (ICB OUTCOM, collapsed).
+ICB_OUTCOMES = ("victory", "compromise", "stalemate", "defeat")
+
+
+class MidLevel(IntEnum):
+    """COW MID 5.0 hostility levels (Palmer et al. 2022): 4 and above is a use of force."""
+
+    NONE = 1
+    THREAT = 2
+    DISPLAY = 3
+    USE_OF_FORCE = 4
+    WAR = 5
+
+
+class IcbViolence(IntEnum):
+    """ICB v15 VIOL: the most severe violence in the crisis."""
+
+    NONE = 1
+    MINOR_CLASHES = 2
+    SERIOUS_CLASHES = 3
+    WAR = 4
+
+
+class Threshold(StrEnum):
+    """Rungs with a meaning in the rules; ``sim/data/ladder.yaml`` says which rung each is."""
+
+    BASELINE = "baseline"  # where a quiet crisis sits; escalation is measured from here
+    COOPERATIVE_CEILING = "cooperative_ceiling"  # at or below: a cooperative move (accepts an offer)
+    CALM_CEILING = "calm_ceiling"  # at or below: a calm turn (toward fading)
+    GREY = "grey"  # grey-zone pressure or worse makes encounters more often unsafe
+    FORCE = "force"  # the first rung that is a use of force
+    WAR = "war"  # major war ends the run
+    NUCLEAR = "nuclear"  # nuclear use ends the run
