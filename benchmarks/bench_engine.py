@@ -26,8 +26,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def mesa_runs(path: Path, spec, seed: int, idx: np.ndarray) -> tuple[pd.DataFrame, float]:
     t = time.perf_counter()
-    rows = [CrisisModel(CrisisScenario(scenario_file=str(path), seed=seed, run_index=int(i)), spec=spec)
-            .run().runs_row() for i in idx]
+    rows = []
+    for i in idx:
+        m = CrisisModel(CrisisScenario(scenario_file=str(path), seed=seed, run_index=int(i)), spec=spec)
+        m.run_model()
+        rows.append(m.runs_row())
     return pd.concat(rows, ignore_index=True), time.perf_counter() - t
 
 

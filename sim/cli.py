@@ -122,7 +122,7 @@ def _add_validation_parsers(sub) -> None:
 def cmd_run(a: argparse.Namespace) -> int:
     """Chunked job (sim.experiments.jobs): parts streamed to OUT/<table>/, consolidated at the end."""
     from sim.experiments.jobs import run_job
-    from sim.inputs.compile import parse_override
+    from sim.inputs.condition import parse_override
     from sim.inputs.library import DEFAULT_SCENARIO
 
     overrides = [parse_override(x) for x in a.overrides]

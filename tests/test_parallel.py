@@ -22,6 +22,7 @@ from sim.experiments.jobs import ProcessPoolEvaluator, SequentialEvaluator, Task
 from sim.experiments.planning import HEADLINE, CIPlanner, half_widths
 from sim.experiments.store import Chunk, read_runs
 from sim.inputs.compile import compile_scenario
+from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
 
 SCEN = SCENARIOS_DIR / "senkaku.yaml"
@@ -129,7 +130,8 @@ def test_workers_refuse_other_inputs(tmp_path):
 def test_code_hash_covers_every_module_a_worker_loads():
     code = ("import sys\nfrom sim.experiments.jobs import MODEL_MODULES, Task, run_chunk\n"
             "from sim.experiments.store import Chunk\n"
-            f"run_chunk(Task({str(SCEN)!r}, (), (), (), 0, Chunk(None, 0, 0, 20), True, 20))\n"
+            "from sim.inputs.condition import Condition\n"
+            f"run_chunk(Task(Condition({str(SCEN)!r}), 0, Chunk(None, 0, 0, 20), True, 20))\n"
             "print(sorted(m[4:] for m in sys.modules if m.startswith('sim.') and m[4:] not in MODEL_MODULES))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        cwd=Path(__file__).resolve().parent.parent)
@@ -138,9 +140,9 @@ def test_code_hash_covers_every_module_a_worker_loads():
 
 
 def test_worker_reports_bad_input_instead_of_crashing():
-    t = Task(str(SCEN), (("parameters.fog", 7.0),), (), (), 0, Chunk(None, 0, 0, 10), False, 10)
+    t = Task(Condition(str(SCEN), overrides=(("parameters.fog", 7.0),)), 0, Chunk(None, 0, 0, 10), False, 10)
     res = run_chunk(t)
-    assert res.error[0] == "input" and res.error[2] == "parameters.fog" and not res.parts
+    assert isinstance(res.error, InputError) and res.error.field == "parameters.fog" and not res.parts
 
 
 @pytest.mark.parametrize("args,expect", [

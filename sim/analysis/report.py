@@ -415,12 +415,13 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataF
     if lever_runs <= 0:
         return None, "Lever comparison switched off (--lever-runs 0)."
     from sim.errors import InputError
-    from sim.inputs.compile import compile_scenario, load_scenario
+    from sim.inputs.compile import compile_scenario
+    from sim.inputs.condition import Condition, apply
 
     levers, overlays = list(m.get("levers", [])), list(m.get("overlays", []))
     settings = [list(x) for x in m.get("overrides", [])]
     try:
-        prefix = [list(x) for x in load_scenario(path, [], levers, overlays)[3].overrides]
+        prefix = [list(x) for x in apply(Condition.of(path, levers=levers, overlays=overlays)).applied.overrides]
         explicit = settings[len(prefix):] if settings[:len(prefix)] == prefix else settings
         explicit_t = [(k, v) for k, v in explicit]
         base_spec = compile_scenario(path, explicit_t, levers=levers, overlays=overlays)

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import rng, rules
-from sim.engine.outcomes import EventLog, summarise
+from sim.engine.loop import run_batch
+from sim.engine.outcomes import EventLog
 from sim.inputs.compile import Spec
 
 DEFAULT_BATCH = 25_000
@@ -33,17 +34,7 @@ def simulate_batch(spec: Spec, seed: int, runs: np.ndarray, log: EventLog) -> di
     """Advance one batch of runs to their end; return the runs-table columns."""
     runs = np.asarray(runs, np.int64)
     st = rules.State.initial(spec, rng.run_keys(seed, runs), runs)
-    done: list[dict] = []
-    while len(st.keys):
-        log.record_injects(rules.begin_turn(spec, st), st.turn)
-        dec = rules.decide(spec, st)
-        out = rules.resolve(spec, st, dec)
-        log.record(st, dec, out)
-        fin = st.end > 0
-        if fin.any():
-            done.append(summarise(spec, st.take(np.flatnonzero(fin)), seed))
-            st = st.take(np.flatnonzero(~fin))
-    return _concat(done)
+    return _concat(run_batch(spec, st, log, seed))
 
 
 def _concat(parts: list[dict]) -> dict:

@@ -1,41 +1,47 @@
-"""The per-run Mesa model: one crisis, one state actor per agent.
+"""The Mesa adapter: one run of a condition as a Mesa ``Model``, for Mesa's own tools.
 
-This is the readable reference path used by notebooks and workshops. Each
-:class:`StateActor` decides for itself by calling :func:`sim.engine.rules.decide` on its own
-row; the model then resolves all moves simultaneously with :func:`sim.engine.rules.resolve`.
-Those are the same functions the ensemble path uses, so run *i* of seed *s* here is
-identical to run *i* of seed *s* in any ensemble.
+What it is for: stepping a single crisis turn by turn in a notebook or a Solara app, collecting
+per-turn data with Mesa's ``DataCollector``, and ``mesa.batch_run`` over conditions and run
+indices. What it is not: a second implementation. The state lives in one ``State`` batch of one
+run; each :class:`StateActor` decides for its own row with the same rule function the ensemble
+uses, and the model advances through the one turn loop (:mod:`sim.engine.loop`). Random draws
+are keyed by (seed, run, turn, stream), so run *i* of seed *s* here equals run *i* of seed *s* in
+any ensemble. For thousands of runs use :func:`sim.engine.ensemble.simulate`, which is two
+orders of magnitude faster.
+
+``mesa.batch_run(CrisisModel, {"scenario_file": path, "run_index": range(100)}, max_steps=200)``
+plays 100 runs; parameters are the fields of :class:`CrisisScenario`.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
-from mesa import Agent, Model
+from mesa import Agent, DataCollector, Model
 from mesa.experimental.scenarios import Scenario
 
-from sim.engine import rng, rules
+from sim.engine import loop, rng, rules
 from sim.engine.ensemble import runs_frame
 from sim.engine.outcomes import EventLog, summarise
-from sim.inputs.compile import Spec, compile_scenario
+from sim.inputs.compile import Spec, compiled
+from sim.inputs.condition import Condition
 from sim.inputs.library import DEFAULT_SCENARIO
 
 
 class CrisisScenario(Scenario):
-    """Typed parameters of one run: which scenario file, which seed, which run."""
+    """Typed parameters of one run: the condition (scenario, levers, overlays, overrides), seed, run."""
 
     scenario_file: str = str(DEFAULT_SCENARIO)
+    levers: tuple = ()
+    overlays: tuple = ()
+    overrides: tuple = ()
     seed: int = 0
     run_index: int = 0
-    overrides: tuple = ()
 
-
-@lru_cache(maxsize=32)
-def _compiled(path: str, overrides: tuple) -> Spec:
-    return compile_scenario(path, list(overrides) or None)
+    @property
+    def condition(self) -> Condition:
+        return Condition.of(self.scenario_file, levers=self.levers, overlays=self.overlays,
+                            overrides=[tuple(kv) for kv in self.overrides])
 
 
 class StateActor(Agent):
@@ -56,6 +62,11 @@ class StateActor(Agent):
         """The rung of this actor's latest move."""
         return self.model.spec.catalogue.rungs[int(self.model.state.level[0, self.index])].id
 
+    @property
+    def top_threat(self) -> float:
+        """How threatening this actor finds its most threatening counterpart."""
+        return float(np.delete(self.model.state.H[0, self.index], self.index).max(initial=0.0))
+
     def perceived_threat(self) -> dict[str, float]:
         """How threatening this actor finds each other actor right now."""
         H = self.model.state.H[0, self.index]
@@ -63,39 +74,44 @@ class StateActor(Agent):
 
 
 class CrisisModel(Model):
-    """One run of a crisis scenario."""
+    """One run of a crisis condition; ``run_model()`` plays it to its end."""
 
     def __init__(self, scenario: CrisisScenario | None = None, spec: Spec | None = None, **kwargs):
         scenario = scenario or CrisisScenario(**kwargs)
         key = rng.run_keys(scenario.seed, [scenario.run_index])
-        scenario.rng = int(key[0])
+        scenario.rng = int(key[0])  # Mesa's own generator is unused: draws come from the run key
         super().__init__(scenario=scenario)
-        self.spec = spec or _compiled(str(Path(scenario.scenario_file)), tuple(scenario.overrides))
+        self.spec = spec or compiled(scenario.condition)
         self.state = rules.State.initial(self.spec, key, np.array([scenario.run_index]))
         self.log = EventLog(self.spec)
         self.summary: dict | None = None
-        self.headlines: list[str] = []
         for i, a in enumerate(self.spec.actor_ids):
             StateActor(self, i, a)
         self.actors = sorted(self.agents_by_type[StateActor], key=lambda x: x.index)
+        self.datacollector = DataCollector(
+            model_reporters={"turn": lambda m: m.state.turn, "crisis_rung": "crisis_rung",
+                             "peak_mid_hostility": lambda m: int(m.state.peak_mid[0]),
+                             "incidents": lambda m: int(m.state.incidents[0])},
+            agent_reporters={"actor": "actor_id", "rung": "level", "top_threat": "top_threat"},
+        )
+        self.datacollector.collect(self)
+
+    @property
+    def crisis_rung(self) -> str:
+        """The highest rung the crisis has reached."""
+        return self.spec.catalogue.rungs[int(self.state.crisis[0])].id
+
+    def _agents_decide(self, spec: Spec, st: rules.State) -> rules.Decision:
+        self.agents_by_type[StateActor].do("decide")
+        return rules.merge([a.decision for a in self.actors])
 
     def step(self) -> None:
-        """One turn: injects, simultaneous decisions, resolution."""
-        st, spec = self.state, self.spec
-        self.log.record_injects(rules.begin_turn(spec, st), st.turn)
-        self.agents_by_type[StateActor].do("decide")
-        dec = rules.merge([a.decision for a in self.actors])
-        out = rules.resolve(spec, st, dec)
-        self.log.record(st, dec, out)
-        if st.end[0] > 0:
-            self.summary = summarise(spec, st, self.scenario.seed)
+        """One turn through the shared loop: injects, each agent's decision, resolution."""
+        loop.advance(self.spec, self.state, self.log, decide=self._agents_decide)
+        self.datacollector.collect(self)
+        if self.state.end[0] > 0:
+            self.summary = summarise(self.spec, self.state, self.scenario.seed)
             self.running = False
-
-    def run(self) -> CrisisModel:
-        """Play the crisis to its end."""
-        while self.running:
-            self.step()
-        return self
 
     def runs_row(self) -> pd.DataFrame:
         """This run's row of the runs table (after it has ended)."""

@@ -213,14 +213,16 @@ def due(spec: Spec, st: State, inj, release: tuple[int, ...] = ()) -> np.ndarray
     return d & ~st.fired[:, i] & ~st.declined[:, i]
 
 
-def begin_turn(spec: Spec, st: State, release: tuple[int, ...] = ()) -> list[tuple[np.ndarray, int]]:
+def begin_turn(spec: Spec, st: State, release: tuple[int, ...] = (),
+               automatic: bool = True) -> list[tuple[np.ndarray, int]]:
     """Advance the clock and fire due injects; return (runs, inject index) pairs fired.
 
-    Contingency injects fire only when listed in ``release`` (a facilitator's call).
+    Contingency injects fire only when listed in ``release`` (a facilitator's call); with
+    ``automatic=False`` nothing fires by itself (a workshop, where the facilitator releases).
     """
     st.turn += 1
     fired = []
-    if not spec.injects:
+    if not spec.injects or not automatic:
         return fired
     u = rng.draw(st.keys, st.turn, Stream.INJECT, len(spec.injects))
     for inj in spec.injects:

@@ -22,20 +22,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import hashlib
-import json
 import math
 import os
 import socket
 import sys
-import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future
 from concurrent.futures import wait as _cf_wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +49,9 @@ from sim.experiments.store import (
     read_json,
     write_json_atomic,
 )
+from sim.inputs.compile import compiled, remember
+from sim.inputs.condition import Condition
+from sim.inputs.library import OVERLAYS_DIR
 
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 BACKENDS = ("local", "dask")
@@ -68,15 +68,24 @@ RESULT_FILES = ("runs.parquet", "events.parquet", "injects.parquet", "design.par
 class Task:
     """Everything a worker needs for one chunk; no RNG state, no compiled arrays."""
 
-    scenario: str
-    overrides: tuple[tuple[str, Any], ...]
-    levers: tuple[str, ...]
-    overlays: tuple[str, ...]
+    condition: Condition
     seed: int
     chunk: Chunk
     events: bool
     batch_size: int
     inputs: dict[str, str] = field(default_factory=dict)  # expected input fingerprint (see fingerprint())
+
+
+class WorkerMismatch(OSError):
+    """A worker's input files or model code differ from the parent's (not the same checkout)."""
+
+    def __init__(self, host: str, keys: list[str]):
+        super().__init__(errno.EINVAL, "worker inputs differ from this machine's (not the same checkout): "
+                         + (", ".join(keys) or "model code"), host)
+        self.host, self.keys = host, keys
+
+    def __reduce__(self):
+        return (type(self), (self.host, self.keys))
 
 
 @dataclass
@@ -85,42 +94,16 @@ class ChunkResult:
     parts: dict[str, bytes]
     outcome: Any = None  # int8 outcome-class codes in run order (for --until-ci)
     force: Any = None  # bool use_of_force in run order
-    error: tuple | None = None  # ("input", path, field, message, line) or ("mismatch", host, keys)
+    error: Exception | None = None  # an InputError or WorkerMismatch, raised in the parent
     host: str = ""
     seconds: float = 0.0
 
-
-_SPECS: OrderedDict[str, Any] = OrderedDict()
-_FINGERPRINTS: dict[str, dict[str, str]] = {}
-_LOCK = threading.Lock()
-
-
-def _spec_key(scenario: str, overrides, levers, overlays) -> str:
-    return json.dumps([scenario, [list(kv) for kv in overrides], list(levers), list(overlays)],
-                      sort_keys=True, default=str)
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
 
 
-def compiled(scenario: str, overrides=(), levers=(), overlays=()):
-    """Compile a scenario once per process (a worker sees the same point chunk after chunk)."""
-    from sim.inputs.compile import compile_scenario
-
-    key = _spec_key(scenario, overrides, levers, overlays)
-    with _LOCK:
-        if key in _SPECS:
-            _SPECS.move_to_end(key)
-            return _SPECS[key]
-    spec = compile_scenario(scenario, [tuple(kv) for kv in overrides] or None, levers=list(levers),
-                            overlays=list(overlays))
-    _remember(key, spec)
-    return spec
-
-
-def _remember(key: str, spec) -> None:
-    with _LOCK:
-        _SPECS[key] = spec
-        _SPECS.move_to_end(key)
-        while len(_SPECS) > 8:
-            _SPECS.popitem(last=False)
+_FINGERPRINTS: dict[Condition, dict[str, str]] = {}
 
 
 def _sha(data: bytes) -> str:
@@ -128,13 +111,15 @@ def _sha(data: bytes) -> str:
 
 
 # The modules a worker computes with (a test checks this covers everything run_chunk loads).
-MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.library", "inputs.loader",
-                 "inputs.schema", "engine", "engine.ensemble", "engine.outcomes", "engine.rng", "engine.rules",
-                 "experiments", "experiments.jobs", "experiments.store")
+MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.condition",
+                 "inputs.library", "inputs.loader", "inputs.schema", "engine", "engine.ensemble", "engine.loop",
+                 "engine.outcomes", "engine.rng", "engine.rules", "experiments", "experiments.jobs",
+                 "experiments.measures", "experiments.store")
 
 
 def _hash_code() -> str:
     here = Path(__file__).resolve().parent.parent
+
     def source(module: str) -> Path:
         path = here.joinpath(*module.split("."))
         return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
@@ -155,8 +140,6 @@ def code_hash() -> str:
 def fingerprint(spec) -> dict[str, str]:
     """Hashes of the files a compiled scenario was built from (postures, baseline, catalogue,
     the scenario file as written, overlays) and of the model code."""
-    from sim.inputs.library import OVERLAYS_DIR
-
     own = Path(spec.path).name
     fp = {f"file:{k}": v for k, v in spec.file_hashes.items() if k != own}
     fp[f"scenario:{own}"] = _sha(Path(spec.path).read_bytes())
@@ -178,15 +161,14 @@ def run_chunk(task: Task) -> ChunkResult:
     host = f"{socket.gethostname()}:{os.getpid()}"
     c = task.chunk
     try:
-        spec = compiled(task.scenario, task.overrides, task.levers, task.overlays)
+        spec = compiled(task.condition)
     except InputError as exc:
-        return ChunkResult(c, {}, error=("input", exc.path, exc.field, exc.message, exc.line), host=host)
+        return ChunkResult(c, {}, error=exc, host=host)
     if task.inputs:
-        key = _spec_key(task.scenario, task.overrides, task.levers, task.overlays)
-        fp = _FINGERPRINTS.get(key) or _FINGERPRINTS.setdefault(key, fingerprint(spec))
+        fp = _FINGERPRINTS.get(task.condition) or _FINGERPRINTS.setdefault(task.condition, fingerprint(spec))
         bad = sorted(k for k, v in task.inputs.items() if k in fp and fp[k] != v)
         if bad or "code" not in fp:
-            return ChunkResult(c, {}, error=("mismatch", host, bad), host=host)
+            return ChunkResult(c, {}, error=WorkerMismatch(host, bad), host=host)
     res = simulate(spec, task.seed, np.arange(c.start, c.stop, dtype=np.int64), events=task.events,
                    batch_size=max(1, min(task.batch_size, c.n)))
     frames = {"runs": res.runs, "injects": res.injects}
@@ -450,12 +432,10 @@ def make_evaluator(backend: str = "local", jobs: int | None = None, scheduler: s
 
 @dataclass(frozen=True)
 class Point:
-    """What one design point computes: scenario settings, seed, and runs (the cap with --until-ci)."""
+    """What one design point computes: a condition, a seed, and runs (the cap with --until-ci)."""
 
     index: int | None
-    overrides: tuple[tuple[str, Any], ...]
-    levers: tuple[str, ...]
-    overlays: tuple[str, ...]
+    condition: Condition
     seed: int
     runs: int
 
@@ -504,7 +484,7 @@ class JobResult:
         return self.manifest.get("until_ci")
 
 
-class _Progress:
+class Progress:
     """A tqdm bar with ETA (``progress=True``) or a callback receiving run counts as they finish."""
 
     def __init__(self, progress, desc: str):
@@ -544,6 +524,11 @@ class _Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def progress_bar(progress, desc: str) -> Progress:
+    """A progress bar (``progress=True``), a callback receiving run counts, or nothing (``False``)."""
+    return Progress(progress, desc)
 
 
 def auto_chunk_size(runs_per_point: int, workers: int) -> int:
@@ -655,7 +640,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
     store.prepare()
     store.clean_tmp()
 
-    bar = _Progress(progress, job.title)
+    bar = Progress(progress, job.title)
     stats = {"computed": 0, "reused": 0}
     with contextlib.ExitStack() as stack:
         ev_box: list[Evaluator] = []
@@ -672,19 +657,13 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
 
         def task(c: Chunk) -> Task:
             p = job.points[c.point or 0]
-            return Task(str(job.scenario), p.overrides, p.levers, p.overlays, p.seed, c, job.events,
-                        batch_size, job.inputs)
+            return Task(p.condition, p.seed, c, job.events, batch_size, job.inputs)
 
         def check(c: Chunk, res: ChunkResult) -> None:
-            if res.error is None:
-                return
-            if res.error[0] == "input":
-                _, path, fld, message, line = res.error
-                if job.error_field:
-                    path, fld = job.error_field(c, fld)
-                raise InputError(path, fld, message, line)
-            raise OSError(errno.EINVAL, "worker inputs differ from this machine's (not the same checkout): "
-                          + (", ".join(res.error[2]) or "model code"), res.error[1])
+            if isinstance(res.error, InputError) and job.error_field:
+                path, fld = job.error_field(c, res.error.field)
+                raise InputError(path, fld, res.error.message, res.error.line)
+            res.raise_error()
 
         try:
             # ---- phase 1 (--until-ci): add chunks in run order until the intervals are narrow enough
@@ -711,7 +690,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
 
                 done_set = set(done)
                 todo = [c for c in chunks if c not in done_set]
-                _drive(todo, task, lambda: get_ev(len(todo)), on_plan, needed)
+                drive(todo, task, lambda: get_ev(len(todo)), on_plan, needed)
                 final = [pl.stop_at for pl in planners]
                 bar.total(sum(final))
                 write_json_atomic({**read_json(job_path), "final_runs": final}, job_path)
@@ -733,7 +712,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
                 stats["computed"] += 1
                 bar.update(c.n)
 
-            _drive(todo, task, lambda: get_ev(len(todo)), on_result)
+            drive(todo, task, lambda: get_ev(len(todo)), on_result)
         finally:
             bar.close()
         info["workers"] = ev_box[0].workers if ev_box else 0
@@ -792,7 +771,7 @@ def _result(out: Path, man: dict, job: Job, info: dict, t0: float) -> JobResult:
                      seconds=time.perf_counter() - t0)
 
 
-def _drive(chunks: Sequence[Chunk], make_task: Callable[[Chunk], Task], get_ev: Callable[[], Evaluator],
+def drive(chunks: Sequence[Chunk], make_task: Callable[[Chunk], Task], get_ev: Callable[[], Evaluator],
            on_result: Callable[[Chunk, ChunkResult], None], needed: Callable[[Chunk], bool] = lambda c: True) -> None:
     """Keep at most two chunks per worker in flight (bounded memory), in run order, and hand
     each finished chunk to ``on_result``; drop chunks that ``needed`` no longer wants."""
@@ -852,12 +831,12 @@ def run_job(scenario: str | Path | None = None, runs: int = 10_000, seed: int = 
         raise InputError("--until-ci", "", f"must be between 0 and 0.5 (got {until_ci})")
     if ci_step < 1:
         raise InputError("--until-ci", "step", "must be positive")
-    path = Path(scenario) if scenario else DEFAULT_SCENARIO
-    overrides = tuple((str(k), v) for k, v in overrides)
-    levers, overlays = tuple(levers), tuple(overlays)
-    spec = compile_scenario(path, list(overrides) or None, levers=list(levers), overlays=list(overlays))
+    cond = Condition.of(scenario or DEFAULT_SCENARIO, levers=levers, overlays=overlays, overrides=overrides)
+    path = Path(cond.scenario)
+    spec = compile_scenario(cond)
     abs_path = str(path.resolve())
-    _remember(_spec_key(abs_path, overrides, levers, overlays), spec)  # --jobs 1 reuses this compile
+    cond = replace(cond, scenario=abs_path)
+    remember(cond, spec)  # --jobs 1 reuses this compile
     out = Path(out) if out else Path("results") / f"{spec.scenario.id}-seed{seed}"
     identity = {"kind": "run", "content_hash": spec.content_hash, "seed": int(seed), "runs": runs,
                 "events": bool(events), "until_ci": until_ci, "ci_step": ci_step if until_ci else None}
@@ -865,7 +844,7 @@ def run_job(scenario: str | Path | None = None, runs: int = 10_000, seed: int = 
     def build_manifest(final: list[int], info: dict) -> dict:
         return {**manifest(spec, int(seed), final[0], argv), "title": spec.scenario.title}
 
-    job = Job(kind="run", scenario=Path(abs_path), points=[Point(None, overrides, levers, overlays, int(seed), runs)],
+    job = Job(kind="run", scenario=Path(abs_path), points=[Point(None, cond, int(seed), runs)],
               events=events, identity=identity, inputs=fingerprint(spec), title=spec.scenario.id,
               until_ci=until_ci, ci_step=ci_step, manifest=build_manifest)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,

@@ -286,10 +286,11 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     ``sim.experiments.jobs.JobResult``; read the results with ``sim.experiments.store.read_runs(out)`` and
     ``sim.experiments.store.read_design(out)``, or per-point probabilities with ``summarise(out)``.
     """
-    from sim.experiments.jobs import Job, Point, _remember, _spec_key, execute, fingerprint
+    from sim.experiments.jobs import Job, Point, execute, fingerprint
     from sim.experiments.manifest import manifest
     from sim.experiments.store import parquet_bytes
-    from sim.inputs.compile import compile_scenario
+    from sim.inputs.compile import compile_scenario, remember
+    from sim.inputs.condition import Condition
 
     sweep_path = None
     if isinstance(sweep, str | Path):
@@ -310,13 +311,13 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     specs = {}
     for p in _probes(sf, points):
         try:
-            spec = compile_scenario(scen, list(p.overrides) or None, levers=list(p.levers), overlays=list(p.overlays))
+            spec = compile_scenario(Condition(str(scen), p.levers, p.overlays, p.overrides))
         except InputError as exc:
             fld = next((k for k in sf.design.factors if k in (exc.field or "")), None)
             what = f"value {p.values[fld]!r} rejected" if fld else "rejected"
             raise InputError(where, f"design.factors.{fld}" if fld else f"design point {p.index}",
                              f"{what}: {exc}") from None
-        _remember(_spec_key(str(scen), p.overrides, p.levers, p.overlays), spec)
+        remember(Condition(str(scen), p.levers, p.overlays, p.overrides), spec)
         specs[p.index] = spec
     base = specs[0]
     out = Path(out) if out else Path("results") / f"sweep-{sweep_path.stem if sweep_path else base.scenario.id}"
@@ -350,7 +351,8 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
         return where, f"design point {c.point}: {fld}"
 
     job = Job(kind="sweep", scenario=scen,
-              points=[Point(p.index, p.overrides, p.levers, p.overlays, p.seed, sf.runs_per_point) for p in points],
+              points=[Point(p.index, Condition(str(scen), p.levers, p.overlays, p.overrides), p.seed, sf.runs_per_point)
+                      for p in points],
               events=sf.events, identity=identity, inputs=inputs, title=sf.title or f"sweep {base.scenario.id}",
               until_ci=sf.until_ci, manifest=build_manifest, write_extra=write_design, error_field=error_field)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import math
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,18 +22,17 @@ import numpy as np
 
 from sim.errors import InputError
 from sim.inputs.catalogue import Catalogue, load_catalogue
+from sim.inputs.condition import Applied, Condition, apply, set_path
 from sim.inputs.library import (
     ACTORS_DIR,
     CATALOGUE_FILES,
     DATA_DIR,
     DEFAULT_SCENARIO,
-    OVERLAYS_DIR,
 )
 from sim.inputs.loader import read_yaml, validate
-from sim.inputs.schema import Baseline, Inject, Overlay, Posture, ScenarioFile
+from sim.inputs.schema import Baseline, Inject, Posture, ScenarioFile
 from sim.names import (
     ACTION_CATEGORIES,
-    ACTOR_IDS,
     RULE_COVERED_UNITS,
     WEIGHTED_TERMS,
     ChannelEffect,
@@ -113,45 +113,6 @@ class Spec:
 # --------------------------------------------------------------------------- helpers
 
 
-def set_path(data: dict, dotted: str, value: Any, path: str) -> None:
-    """Set ``a.b.0.c`` in nested YAML data (used by --set overrides and sweeps)."""
-    parts = dotted.split(".")
-    node: Any = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            try:
-                idx = int(part)
-                node[idx]
-            except (ValueError, IndexError):
-                raise InputError(path, dotted, f"no list item {part!r}") from None
-            if last:
-                node[idx] = value
-            else:
-                node = node[idx]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            else:
-                node = node.setdefault(part, {})
-        else:
-            raise InputError(path, dotted, f"cannot descend into {type(node).__name__}")
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Parse ``key=value`` where value is YAML (numbers, lists, strings)."""
-    import yaml
-
-    if "=" not in text:
-        raise InputError("--set", text, "expected KEY=VALUE")
-    key, raw = text.split("=", 1)
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        raise InputError("--set", key, f"cannot parse value {raw!r}") from None
-    return key.strip(), value
-
-
 def _hash_bytes(*blobs: bytes) -> str:
     h = hashlib.sha256()
     for b in blobs:
@@ -188,76 +149,6 @@ def _apply_variant(posture: Posture, name: str | None, where: str, field: str) -
 # --------------------------------------------------------------------------- compile
 
 
-def load_overlay(name: str) -> Overlay:
-    path = OVERLAYS_DIR / f"{name}.yaml"
-    if not path.exists():
-        known = ", ".join(sorted(p.stem for p in OVERLAYS_DIR.glob("*.yaml"))) or "none"
-        raise InputError("--overlay", name, f"unknown overlay (known: {known})")
-    data, node = read_yaml(path)
-    return validate(Overlay, data, path, node)
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What was changed from the files as written: overlays, levers, explicit overrides."""
-
-    overlays: tuple[str, ...] = ()
-    levers: tuple[str, ...] = ()
-    overrides: tuple[tuple[str, Any], ...] = ()
-
-
-def load_scenario(
-    path: str | Path,
-    overrides: list[tuple[str, Any]] | None = None,
-    levers: tuple[str, ...] | list[str] = (),
-    overlays: tuple[str, ...] | list[str] = (),
-) -> tuple[ScenarioFile, bytes, dict[str, list[tuple[str, Any]]], Applied]:
-    """Read a scenario, apply overlays, then levers, then explicit overrides, and validate.
-
-    Returns the scenario, its bytes (with the changes, for hashing), the changes aimed at
-    postures (``postures.<ACTOR>.<path>``) and the baseline (``baseline.<path>``), and a
-    record of what was applied.
-    """
-    path = Path(path)
-    data, node = read_yaml(path)
-    base = validate(ScenarioFile, data, path, node)
-    settings: list[tuple[str, Any]] = []
-    names_ov = list(dict.fromkeys([*base.overlays, *overlays]))
-    for name in names_ov:
-        settings += [(st.path, st.value) for st in load_overlay(name).set]
-    lever_map = {lv.id: lv for lv in base.levers}
-    for name in levers:
-        if name not in lever_map:
-            known = ", ".join(lever_map) or "none"
-            raise InputError(path, f"levers.{name}", f"unknown lever (known: {known})")
-        settings += [(st.path, st.value) for st in lever_map[name].set]
-    settings += list(overrides or [])
-    targets: dict[str, list[tuple[str, Any]]] = {}
-    scen_settings = []
-    for key, value in settings:
-        head, _, rest = key.partition(".")
-        if head == "postures":
-            actor, _, sub = rest.partition(".")
-            if actor not in ACTOR_IDS or not sub:
-                raise InputError(path, key, "expected postures.<ACTOR>.<path>")
-            targets.setdefault(actor, []).append((sub, value))
-        elif head == "baseline":
-            if not rest:
-                raise InputError(path, key, "expected baseline.<path>")
-            targets.setdefault("baseline", []).append((rest, value))
-        else:
-            scen_settings.append((key, value))
-    scen = base
-    if scen_settings:
-        data = copy.deepcopy(data)
-        for key, value in scen_settings:
-            set_path(data, key, value, str(path))
-        scen = validate(ScenarioFile, data, path, None)
-    applied = Applied(tuple(names_ov), tuple(levers), tuple(settings))
-    raw = path.read_bytes() + json.dumps(settings, sort_keys=True, default=str).encode()
-    return scen, raw, targets, applied
-
-
 def _read_with(path: Path, model, changes: list[tuple[str, Any]] | None):
     data, node = read_yaml(path)
     if changes:
@@ -275,21 +166,52 @@ def _read_with(path: Path, model, changes: list[tuple[str, Any]] | None):
 
 
 def compile_scenario(
-    path: str | Path = DEFAULT_SCENARIO,
+    path: str | Path | Condition = DEFAULT_SCENARIO,
     overrides: list[tuple[str, Any]] | None = None,
     catalogue: Catalogue | None = None,
     levers: tuple[str, ...] | list[str] = (),
     overlays: tuple[str, ...] | list[str] = (),
 ) -> Spec:
-    """Load a scenario and its postures and build the static arrays.
+    """Compile a scenario file, or a :class:`~sim.inputs.condition.Condition`, with extra changes.
 
     ``levers`` (ids defined in the scenario) and ``overlays`` (files in
     ``scenarios/overlays``) are named sets of overrides; ``overrides`` are applied last.
     Keys ``postures.<ACTOR>.<path>`` and ``baseline.<path>`` change posture data.
     """
-    path = Path(path)
+    return compile_condition(Condition.of(path, levers=levers, overlays=overlays, overrides=overrides), catalogue)
+
+
+_SPECS: OrderedDict[Condition, Spec] = OrderedDict()
+_LOCK = threading.Lock()
+_CACHED = 8
+
+
+def remember(condition: Condition, spec: Spec) -> None:
+    """Keep a compiled condition (the one spec cache: workers see the same point chunk after chunk)."""
+    with _LOCK:
+        _SPECS[condition] = spec
+        _SPECS.move_to_end(condition)
+        while len(_SPECS) > _CACHED:
+            _SPECS.popitem(last=False)
+
+
+def compiled(condition: Condition) -> Spec:
+    """Compile a condition once per process."""
+    with _LOCK:
+        if condition in _SPECS:
+            _SPECS.move_to_end(condition)
+            return _SPECS[condition]
+    spec = compile_condition(condition)
+    remember(condition, spec)
+    return spec
+
+
+def compile_condition(condition: Condition, catalogue: Catalogue | None = None) -> Spec:
+    """Load a condition's scenario and postures and build the static arrays."""
+    path = Path(condition.scenario)
     cat = catalogue or load_catalogue()
-    scen, scen_bytes, targets, applied = load_scenario(path, overrides, levers, overlays)
+    app = apply(condition)
+    scen, scen_bytes, targets, applied = app.scenario, app.raw, app.posture_changes, app.applied
     where = str(path)
     actor_ids = tuple(a.id for a in scen.actors)
     A = len(actor_ids)

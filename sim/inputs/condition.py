@@ -1,0 +1,199 @@
+"""A condition: the scenario file plus everything changed from it (overlays, levers, overrides).
+
+This is the one way to say "these settings" everywhere: the command line, jobs, sweeps, the
+analysis and validation runners, the Mesa adapter and the workshop. Applying a condition reads
+the scenario, applies its overlays, then its levers, then explicit ``--set`` overrides (in that
+order, so an explicit override wins), and validates the result. Keys ``postures.<ACTOR>.<path>``
+and ``baseline.<path>`` are routed to the posture files instead of the scenario.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sim.errors import InputError
+from sim.inputs.library import DEFAULT_SCENARIO, OVERLAYS_DIR
+from sim.inputs.loader import read_yaml, validate
+from sim.inputs.schema import Overlay, ScenarioFile
+from sim.names import ACTOR_IDS
+
+
+@dataclass(frozen=True)
+class Condition:
+    """What to simulate: a scenario file and the changes applied to it.
+
+    ``overrides`` are ``(dotted.path, value)`` pairs (see :func:`parse_override`); values are
+    plain YAML data. Two conditions are equal when they would compile to the same inputs.
+    """
+
+    scenario: str = str(DEFAULT_SCENARIO)
+    levers: tuple[str, ...] = ()
+    overlays: tuple[str, ...] = ()
+    overrides: tuple[tuple[str, Any], ...] = ()
+    label: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scenario", str(self.scenario))
+        object.__setattr__(self, "levers", tuple(self.levers))
+        object.__setattr__(self, "overlays", tuple(self.overlays))
+        object.__setattr__(self, "overrides", tuple((str(k), v) for k, v in self.overrides))
+
+    @classmethod
+    def of(cls, scenario: str | Path | Condition | None = None, *, levers: Iterable[str] = (),
+           overlays: Iterable[str] = (), overrides: Iterable[tuple[str, Any]] | None = (),
+           label: str = "") -> Condition:
+        """A condition from loose arguments (a Condition passes through, with extra changes added)."""
+        if isinstance(scenario, Condition):
+            return scenario.plus(levers=levers, overlays=overlays, overrides=overrides or ())
+        return cls(str(scenario or DEFAULT_SCENARIO), tuple(levers), tuple(overlays), tuple(overrides or ()), label)
+
+    def plus(self, *, levers: Iterable[str] = (), overlays: Iterable[str] = (),
+             overrides: Iterable[tuple[str, Any]] = (), label: str | None = None) -> Condition:
+        """This condition with more levers, overlays or overrides (a lever already on stays once)."""
+        lv = (*self.levers, *(x for x in levers if x not in self.levers))
+        ov = (*self.overlays, *(x for x in overlays if x not in self.overlays))
+        return Condition(self.scenario, lv, ov, (*self.overrides, *overrides),
+                         self.label if label is None else label)
+
+    def key(self) -> str:
+        """A stable text key (caches, job identities)."""
+        return json.dumps([self.scenario, list(self.levers), list(self.overlays),
+                           [list(kv) for kv in self.overrides]], sort_keys=True, default=str)
+
+    def __hash__(self) -> int:
+        return hash(self.key())
+
+    @property
+    def name(self) -> str:
+        """A readable name: the label, else the scenario stem and the changes."""
+        if self.label:
+            return self.label
+        parts = [Path(self.scenario).stem, *self.overlays, *self.levers,
+                 *(f"{k}={v}" for k, v in self.overrides)]
+        return " + ".join(parts)
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What was changed from the files as written: overlays, levers, explicit overrides."""
+
+    overlays: tuple[str, ...] = ()
+    levers: tuple[str, ...] = ()
+    overrides: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class AppliedScenario:
+    """A condition applied: the validated scenario and the changes aimed at the posture files."""
+
+    scenario: ScenarioFile
+    raw: bytes  # the scenario's bytes plus the changes, for hashing
+    posture_changes: dict[str, list[tuple[str, Any]]]  # actor (or "baseline") -> [(path, value)]
+    applied: Applied
+
+
+def set_path(data: dict, dotted: str, value: Any, path: str) -> None:
+    """Set ``a.b.0.c`` in nested YAML data (used by --set overrides and sweeps)."""
+    parts = dotted.split(".")
+    node: Any = data
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        if isinstance(node, list):
+            try:
+                idx = int(part)
+                node[idx]
+            except (ValueError, IndexError):
+                raise InputError(path, dotted, f"no list item {part!r}") from None
+            if last:
+                node[idx] = value
+            else:
+                node = node[idx]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise InputError(path, dotted, f"cannot descend into {type(node).__name__}")
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``key=value`` where value is YAML (numbers, lists, strings)."""
+    import yaml
+
+    if "=" not in text:
+        raise InputError("--set", text, "expected KEY=VALUE")
+    key, raw = text.split("=", 1)
+    try:
+        value = yaml.safe_load(raw)
+    except yaml.YAMLError:
+        raise InputError("--set", key, f"cannot parse value {raw!r}") from None
+    return key.strip(), value
+
+
+def load_overlay(name: str) -> Overlay:
+    path = OVERLAYS_DIR / f"{name}.yaml"
+    if not path.exists():
+        known = ", ".join(sorted(p.stem for p in OVERLAYS_DIR.glob("*.yaml"))) or "none"
+        raise InputError("--overlay", name, f"unknown overlay (known: {known})")
+    data, node = read_yaml(path)
+    return validate(Overlay, data, path, node)
+
+
+def settings(condition: Condition, base: ScenarioFile) -> tuple[list[str], list[tuple[str, Any]]]:
+    """The overlays in force and every setting in the order applied: overlays, levers, overrides."""
+    path = condition.scenario
+    out: list[tuple[str, Any]] = []
+    overlays = list(dict.fromkeys([*base.overlays, *condition.overlays]))
+    for name in overlays:
+        out += [(st.path, st.value) for st in load_overlay(name).set]
+    lever_map = {lv.id: lv for lv in base.levers}
+    for name in condition.levers:
+        if name not in lever_map:
+            known = ", ".join(lever_map) or "none"
+            raise InputError(path, f"levers.{name}", f"unknown lever (known: {known})")
+        out += [(st.path, st.value) for st in lever_map[name].set]
+    return overlays, out + list(condition.overrides)
+
+
+def _route(path: str, changes: Sequence[tuple[str, Any]]):
+    """Split changes into those for the scenario and those for posture files (by actor, or baseline)."""
+    targets: dict[str, list[tuple[str, Any]]] = {}
+    scenario = []
+    for key, value in changes:
+        head, _, rest = key.partition(".")
+        if head == "postures":
+            actor, _, sub = rest.partition(".")
+            if actor not in ACTOR_IDS or not sub:
+                raise InputError(path, key, "expected postures.<ACTOR>.<path>")
+            targets.setdefault(actor, []).append((sub, value))
+        elif head == "baseline":
+            if not rest:
+                raise InputError(path, key, "expected baseline.<path>")
+            targets.setdefault("baseline", []).append((rest, value))
+        else:
+            scenario.append((key, value))
+    return scenario, targets
+
+
+def apply(condition: Condition) -> AppliedScenario:
+    """Read the scenario, apply the condition's changes and validate the result."""
+    path = Path(condition.scenario)
+    data, node = read_yaml(path)
+    base = validate(ScenarioFile, data, path, node)
+    overlays, changes = settings(condition, base)
+    scen_changes, targets = _route(str(path), changes)
+    scen = base
+    if scen_changes:
+        data = copy.deepcopy(data)
+        for key, value in scen_changes:
+            set_path(data, key, value, str(path))
+        scen = validate(ScenarioFile, data, path, None)
+    applied = Applied(tuple(overlays), condition.levers, tuple(changes))
+    raw = path.read_bytes() + json.dumps(changes, sort_keys=True, default=str).encode()
+    return AppliedScenario(scen, raw, targets, applied)
