@@ -10,9 +10,6 @@ settings) side by side with differences, risk ratios and their intervals.
 
 from __future__ import annotations
 
-import base64
-import html
-import io
 import json
 import os
 from collections.abc import Callable
@@ -24,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import tables as an
+from sim.analysis.html import esc, figure_html
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
@@ -78,20 +76,6 @@ COMPARE_SECTIONS = (
 
 
 # =============================================================================== HTML helpers
-
-
-def esc(x: Any) -> str:
-    return html.escape(str(x), quote=True)
-
-
-def figure_html(fig, caption: str = "", dpi: int = 110) -> str:
-    """A matplotlib figure as an embedded PNG (base64) with a caption."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
-    data = base64.b64encode(buf.getvalue()).decode("ascii")
-    alt = esc(fig.axes[0].get_title().split("\n")[0] if fig.axes else caption)
-    cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img alt="{alt}" src="data:image/png;base64,{data}">{cap}</figure>'
 
 
 def _safe_figure(make: Callable[[], Any], caption: str = "") -> str:

@@ -237,6 +237,31 @@ def begin_turn(spec: Spec, st: State, release: tuple[int, ...] = (),
     return fired
 
 
+def release(spec: Spec, st: State, index: int, inj=None) -> np.ndarray:
+    """Fire inject ``index`` now, by a facilitator's call; return the runs where it happened.
+
+    The inject's ``probability`` is drawn exactly as when it falls due in a batch run (stream
+    INJECT, lane ``index``, this turn): a release that fails is declined, as in the batch.
+    ``inj`` is an edited or new inject (``compile.compile_inject``; ``index`` -1 for a new one).
+    """
+    chosen = inj if inj is not None else spec.injects[index]
+    lane = max(index, 0)
+    u = rng.draw(st.keys, st.turn, Stream.INJECT, np.array([lane]))[:, 0]
+    happened = u < chosen.probability
+    if index >= 0:
+        st.declined[:, index] |= ~happened
+    if happened.any():
+        apply_inject(spec, st, index, happened, inj=inj)
+    return happened
+
+
+def admissible(spec: Spec, st: State, actor: int) -> np.ndarray:
+    """Option indices the actor may take now in each run, as a (runs, options) mask."""
+    rows = np.array([actor])
+    t_adv, _ = targets(spec, st, rows)
+    return mask(spec, st, rows, t_adv)[:, 0]
+
+
 def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray, inj=None) -> None:
     """Apply one inject's effects to the runs in ``mask``.
 
@@ -275,7 +300,7 @@ def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray, inj=None) 
 # --------------------------------------------------------------------------- decisions
 
 
-def _targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Adversary and ally each actor would address: the most threatening adversary,
     and the ally it is committed to that is most under threat."""
     adv = spec.adv[rows]
@@ -408,7 +433,7 @@ def _features(spec: Spec, st: State, rows: np.ndarray, pick: np.ndarray | None =
             "deesc": g("opt_deesc"), "econ": g("opt_econ"), "chan": g("opt_chan"), "affinity": aff}
 
 
-def _mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
+def mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
     """Dynamic preconditions (channel status, talks, crisis stage) as a (R, a, K) mask."""
     R = np.arange(len(st.keys))[:, None]
     A = rows[None, :]
@@ -478,12 +503,12 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     escalation odds.
     """
     rows = np.arange(spec.n_actors) if rows is None else np.asarray(rows)
-    t_adv, t_ally = _targets(spec, st, rows)
+    t_adv, t_ally = targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
     util = utility(spec, st, rows, s)
     tau = spec.tau[rows][None, :, None]
-    mask = _mask(spec, st, rows, t_adv)
-    v = np.where(mask, util / tau, -np.inf)
+    ok = mask(spec, st, rows, t_adv)
+    v = np.where(ok, util / tau, -np.inf)
     v = v - v.max(axis=2, keepdims=True)
     return Scored(rows=rows, weights=np.ascontiguousarray(np.exp(v)), t_adv=t_adv, t_ally=t_ally, state=s)
 

@@ -426,9 +426,7 @@ class Session:
         S = self.state
         spec, st = S.spec, S.st
         a = self._actor(actor)
-        rows = np.array([a])
-        t_adv, _ = rules._targets(spec, st, rows)
-        mask = rules._mask(spec, st, rows, t_adv)[0, 0]
+        mask = rules.admissible(spec, st, a)[0]
         advs = [spec.actor_ids[b] for b in np.flatnonzero(spec.adv[a])]
         allies = [spec.actor_ids[b] for b in np.flatnonzero(spec.commit[a] > 0)]
         out = {}
