@@ -46,12 +46,18 @@ def advance(spec: Spec, st: State, log: EventLog, decide: Decide = rules.decide,
     return finish(spec, st, log, decide(spec, st))
 
 
-def run_batch(spec: Spec, st: State, log: EventLog, seed: int, decide: Decide = rules.decide) -> list[dict]:
-    """Play every run in ``st`` to its end; return the runs-table columns of each finished group."""
+def run_batch(spec: Spec, st: State, log: EventLog, seed: int, decide: Decide = rules.decide,
+              max_turn: int | None = None) -> list[dict]:
+    """Play every run in ``st`` to its end (or to ``max_turn``); return the runs-table columns
+    of each group of runs that finished together."""
     done: list[dict] = []
+    if max_turn is not None and st.turn >= max_turn:
+        return [summarise(spec, st, seed)] if len(st.keys) else []
     while len(st.keys):
         advance(spec, st, log, decide)
         fin = st.end > 0
+        if max_turn is not None and st.turn >= max_turn:
+            fin[:] = True
         if fin.any():
             done.append(summarise(spec, st.take(np.flatnonzero(fin)), seed))
             st = st.take(np.flatnonzero(~fin))
