@@ -217,7 +217,7 @@ def cmd_describe(a: argparse.Namespace) -> int:
         var = f" (variant {sa.variant})" if sa.variant else ""
         print(f"  {sa.id:<5} {p.name}{var}; adversaries: {adv}")
     print("Channels: " + ", ".join(f"{c} ({['not operational', 'suspended', 'open'][st + 1]})"
-                                   for c, st in zip(spec.channel_ids, spec.ch_status0, strict=True)))
+                                   for c, st in zip(spec.channel_ids, spec.channels.status0, strict=True)))
     print("Injects:")
     for inj in s.injects:
         when = f"turn {inj.turn}" if inj.kind == "scheduled" else inj.kind

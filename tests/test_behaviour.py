@@ -46,10 +46,10 @@ def ablate_affinity(actor: str, action: str):
     """Remove one posture preference (to show it is what produces the behaviour)."""
     def apply(spec):
         a = spec.actor_index(actor)
-        j = int(np.flatnonzero(spec.opt_action[a] == CAT.action_index(action))[0])
-        aff = spec.opt_affinity.copy()
+        j = int(np.flatnonzero(spec.options.action[a] == CAT.action_index(action))[0])
+        aff = spec.options.affinity.copy()
         aff[a, j] = 0.0
-        return dataclasses.replace(spec, arrays={**spec.arrays, "opt_affinity": aff})
+        return dataclasses.replace(spec, options=dataclasses.replace(spec.options, affinity=aff))
     apply.__name__ = f"no_{actor}_{action}_affinity"
     return apply
 

@@ -100,3 +100,33 @@ def test_channel_triggers_name_real_actions():
 
 def test_nuclear_use_needs_a_war_first():
     assert CAT.rung_index(ACTIONS["nuclear_use"].requires.min_crisis_rung) >= CAT.rung_index("major_war")
+
+
+def test_removed_fields_are_named_in_the_error(tmp_path):
+    """Fields that never had an effect were removed; a file that still uses one gets a clear line."""
+    import yaml
+
+    from sim.errors import InputError
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.library import DATA_DIR
+
+    for name, field, edit in (("actions.yaml", "casualties", lambda d: d["actions"][0].setdefault("effects", {})),
+                              ("channels.yaml", "naval_only", lambda d: d["channels"][0])):
+        folder = tmp_path / field
+        folder.mkdir()
+        for f in ("ladder.yaml", "actions.yaml", "channels.yaml"):
+            (folder / f).write_text((DATA_DIR / f).read_text())
+        data = yaml.safe_load((folder / name).read_text())
+        edit(data)[field] = True
+        (folder / name).write_text(yaml.safe_dump(data))
+        with pytest.raises(InputError, match=f"'{field}' was removed"):
+            load_catalogue(str(folder))
+
+
+def test_agreement_turns_is_the_offer_window(specs):
+    from sim.inputs.compile import compile_scenario
+    from sim.inputs.library import SCENARIOS_DIR
+
+    assert specs["senkaku"].constants.offer_window == 2
+    spec = compile_scenario(SCENARIOS_DIR / "senkaku.yaml", [("parameters.agreement_turns", 5)])
+    assert spec.constants.offer_window == 5

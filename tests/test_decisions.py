@@ -11,9 +11,9 @@ import dataclasses
 import numpy as np
 import pytest
 
-from sim.engine import rules
+from sim.engine import decisions, rules
 from sim.engine.rng import run_keys
-from sim.inputs.compile import TERMS
+from sim.names import WEIGHTED_TERMS as TERMS
 
 
 def state(spec, turn=3):
@@ -29,20 +29,20 @@ def probs(spec, st, actor):
 
 def expected_esc(spec, st, actor):
     p, a = probs(spec, st, actor)
-    return float((p * spec.opt_esc[a]).sum())
+    return float((p * spec.options.esc[a]).sum())
 
 
 def mass(spec, st, actor, pred):
     p, a = probs(spec, st, actor)
     acts = spec.catalogue.actions
-    sel = np.array([spec.opt_valid[a, j] and pred(acts[spec.opt_action[a, j]]) for j in range(p.size)])
+    sel = np.array([spec.options.valid[a, j] and pred(acts[spec.options.action[a, j]]) for j in range(p.size)])
     return float(p[sel].sum())
 
 
 def reweight(spec, actor, term, factor):
-    W = spec.W.copy()
+    W = spec.behaviour.weights.copy()
     W[spec.actor_index(actor), TERMS.index(term)] *= factor
-    return dataclasses.replace(spec, arrays={**spec.arrays, "W": W})
+    return dataclasses.replace(spec, behaviour=dataclasses.replace(spec.behaviour, weights=W))
 
 
 def rung_at_least(spec, rung):
@@ -100,8 +100,8 @@ def test_firebreak_restrains_most_until_the_actor_itself_crosses(specs):
         st.H[0, p, spec.actor_index("JPN")] = 0.6
     for st in (others, itself):
         st.crisis[:] = spec.catalogue.rung_index("harass")
-        st.crossed[:] = spec.rung_unit[st.crisis]
-    itself.own_crossed[0, p] = spec.rung_unit[spec.catalogue.rung_index("harass")]
+        st.crossed[:] = spec.ladder.unit[st.crisis]
+    itself.own_crossed[0, p] = spec.ladder.unit[spec.catalogue.rung_index("harass")]
     f = rung_at_least(spec, "harass")
     m0, m1, m2 = (mass(spec, st, "PRC", f) for st in (nobody, others, itself))
     assert m0 < m1 < m2 and m2 > 2 * m0
@@ -139,7 +139,8 @@ def test_domestic_pressure_pushes_firmness(specs):
     spec = specs["taiwan_strait"]
     st = state(spec)
     st.H[0, spec.actor_index("US"), spec.actor_index("PRC")] = 0.4
-    calm = dataclasses.replace(spec, arrays={**spec.arrays, "pressure": spec.pressure * 0})
+    quiet = dataclasses.replace(spec.behaviour, pressure=spec.behaviour.pressure * 0)
+    calm = dataclasses.replace(spec, behaviour=quiet)
     assert expected_esc(spec, st, "US") > expected_esc(calm, st, "US")
 
 
@@ -221,13 +222,13 @@ def test_fast_utility_equals_sum_of_terms(specs, ensembles, name):
     st.crossed[:] = rng.integers(0, 6, st.crossed.shape)
     st.own_crossed[:] = np.minimum(rng.integers(0, 6, st.own_crossed.shape), st.crossed[:, None])
     rows = np.arange(spec.n_actors)
-    t_adv, t_ally = rules._targets(spec, st, rows)
+    t_adv, t_ally = rules.targets(spec, st, rows)
     s = rules.state_terms(spec, st, rows, t_adv, t_ally)
-    f = rules._features(spec, st, rows)
-    total = f["affinity"] - spec.tau[None, :, None] * spec.opt_crowd[None]
+    f = decisions.features(spec, st, rows)
+    total = f["affinity"] - spec.behaviour.tau[None, :, None] * spec.options.crowd[None]
     for j, (term, val) in enumerate(rules.term_values({k: v[..., None] for k, v in s.items()}, f)):
         assert term == TERMS[j]
-        total = total + spec.W[None, :, j, None] * val
+        total = total + spec.behaviour.weights[None, :, j, None] * val
     fast = rules.utility(spec, st, rows, s)
-    valid = np.broadcast_to(spec.opt_valid[None], fast.shape)
+    valid = np.broadcast_to(spec.options.valid[None], fast.shape)
     np.testing.assert_allclose(fast[valid], total[valid], rtol=1e-12, atol=1e-12)

@@ -89,7 +89,8 @@ def test_variants_change_what_they_say(specs):
     base = specs["senkaku"]
     cash = compile_scenario(SCENARIOS_DIR / "senkaku.yaml", [("actors.2.variant", "cash_cows")])
     u, j = base.actor_index("US"), base.actor_index("JPN")
-    assert cash.commit[u, j] < base.commit[u, j]
+    assert cash.dyads.commitment[u, j] < base.dyads.commitment[u, j]
     kp = specs["korean_peninsula"]
     lr = compile_scenario(SCENARIOS_DIR / "korean_peninsula.yaml", [("actors.0.variant", "long_range")])
-    assert (lr.opt_affinity[0] > kp.opt_affinity[0]).any() and lr.W[0].sum() > kp.W[0].sum()
+    assert (lr.options.affinity[0] > kp.options.affinity[0]).any()
+    assert lr.behaviour.weights[0].sum() > kp.behaviour.weights[0].sum()

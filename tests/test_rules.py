@@ -27,7 +27,7 @@ def test_static_preconditions_hold_in_events(specs, ensembles, name):
             assert spec.scenario.flashpoint in rq.flashpoints, action
         if act.target == "adversary":
             for a, t in zip(group.actor.astype(str), group.target.astype(str), strict=True):
-                assert spec.adv[spec.actor_index(a), spec.actor_index(t)], (action, a, t)
+                assert spec.dyads.adversary[spec.actor_index(a), spec.actor_index(t)], (action, a, t)
 
 
 @pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])

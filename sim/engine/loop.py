@@ -15,7 +15,7 @@ import numpy as np
 
 from sim.engine import rules
 from sim.engine.outcomes import EventLog, summarise
-from sim.engine.rules import Decision, Outcome, State
+from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.compile import Spec
 
 Decide = Callable[[Spec, State], Decision]
@@ -32,7 +32,7 @@ def begin(spec: Spec, st: State, log: EventLog, release: tuple[int, ...] = (), a
     return fired
 
 
-def finish(spec: Spec, st: State, log: EventLog, dec: Decision) -> Outcome:
+def finish(spec: Spec, st: State, log: EventLog, dec: Decision) -> TurnRecord:
     """Resolve every actor's move at once and record the turn."""
     out = rules.resolve(spec, st, dec)
     log.record(st, dec, out)
@@ -40,7 +40,7 @@ def finish(spec: Spec, st: State, log: EventLog, dec: Decision) -> Outcome:
 
 
 def advance(spec: Spec, st: State, log: EventLog, decide: Decide = rules.decide,
-            release: tuple[int, ...] = ()) -> Outcome:
+            release: tuple[int, ...] = ()) -> TurnRecord:
     """One whole turn: injects, decisions (``decide``), resolution."""
     begin(spec, st, log, release)
     return finish(spec, st, log, decide(spec, st))

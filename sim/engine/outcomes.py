@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine.rules import REASON_NAMES, Decision, Outcome, State
+from sim.engine.decisions import REASON_NAMES
+from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.compile import Spec
 from sim.names import END_REASONS, ICB_OUTCOMES, OUTCOMES, EndReason, MidLevel, Threshold
 
@@ -20,7 +21,7 @@ def classify(spec: Spec, st: State) -> dict[str, np.ndarray]:
     cat = spec.catalogue
     R, A = len(st.keys), spec.n_actors
     out = np.full(R, OUTCOMES.index("frozen_stalemate"), np.int8)
-    adv = spec.adv
+    adv = spec.dyads.adversary
     # an actor "won" if an adversary conceded and it did not
     won = np.zeros((R, A), bool)
     for a in range(A):
@@ -78,7 +79,7 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
         "duration_hours": st.end_turn.astype(np.float64) * spec.hours,
         "peak_rung": pd.Categorical(rung_names[st.crisis], categories=list(rung_names)),
         "peak_rung_index": st.crisis.astype(np.int8),
-        "peak_unit": pd.Categorical(unit_names[spec.rung_unit[st.crisis]], categories=list(unit_names)),
+        "peak_unit": pd.Categorical(unit_names[spec.ladder.unit[st.crisis]], categories=list(unit_names)),
         "peak_mid_hostility": st.peak_mid.astype(np.int8),
         "peak_icb_viol": st.peak_viol.astype(np.int8),
         "use_of_force": st.peak_mid >= MidLevel.USE_OF_FORCE,
@@ -89,7 +90,7 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
         "mediation_occurred": st.mediated.copy(),
         "coercive_winner": pd.Categorical.from_codes(
             np.where(cls["winner"] >= 0, cls["winner"] + 1, 0), ("", *spec.actor_ids)),
-        "path": escalation_path(spec, st.hist, st.end_turn, spec.level0.max() * np.ones(len(st.run), int)),
+        "path": escalation_path(spec, st.hist, st.end_turn, spec.world.level.max() * np.ones(len(st.run), int)),
     }
     for a, actor in enumerate(spec.actor_ids):
         cols[f"icb_outcome_{actor}"] = pd.Categorical.from_codes(cls["icb"][:, a], ICB_OUTCOMES)
@@ -109,7 +110,7 @@ class EventLog:
         self.parts: list[dict[str, np.ndarray]] = []
         self.injects: list[tuple[np.ndarray, int, int]] = []
 
-    def record(self, st: State, dec: Decision, out: Outcome) -> None:
+    def record(self, st: State, dec: Decision, out: TurnRecord) -> None:
         if not self.enabled:
             return
         R, A = out.action.shape

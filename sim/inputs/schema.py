@@ -132,8 +132,15 @@ class ActionEffects(Strict):
     encounter: Literal["air", "sea", "land"] | None = Field(
         None, description="Puts units in contact with the target's forces (raises encounter risk)."
     )
-    casualties: bool = False
     mediation: bool = Field(False, description="Seeks a third-party mediator (succeeds with parameters.mediation).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data):
+        if isinstance(data, dict) and "casualties" in data:
+            raise ValueError("'casualties' was removed: it never had an effect (casualties come from encounter "
+                             "collisions, see scenario encounters); delete the field")
+        return data
 
 
 class Action(Strict):
@@ -178,11 +185,18 @@ class Channel(Strict):
     climate_sensitivity: float = Field(ge=0.0, le=10.0)
     provocation_sensitivity: float = Field(ge=0.0, le=10.0)
     clarity: Unit = Field(description="Share of misperception removed when the channel is answered.")
-    naval_only: bool = Field(False, description="Covers navies only (CUES); coast guards are outside it.")
     suspend_on: list[str] = Field(
         default_factory=list, description="Action ids that make the offended party suspend the channel."
     )
     notes: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _removed(cls, data):
+        if isinstance(data, dict) and "naval_only" in data:
+            raise ValueError("'naval_only' was removed: it never had an effect (which forces the encounter rules "
+                             "cover is sim.names.RULE_COVERED_UNITS, applied to scenario encounters); delete it")
+        return data
 
 
 class ChannelTable(Strict):
@@ -280,6 +294,12 @@ class Baseline(Strict):
     hostility_gain: Value = Field(description="Perceived-threat increment per unit of perceived escalation.")
     ally_spillover: Value = Field(description="Share of an attack on an ally felt as a threat to oneself.")
     frame_spillover: Value = Field(description="Share of the US-China climate carried into cross-camp dyads.")
+    talk_window: Value = Field(description="Turns talks stay open after an answered call, a proposal or mediation.")
+    calm_turns: Value = Field(description="Consecutive calm turns after which a crisis has faded.")
+    misread_up: Value = Field(description="Share of misreadings that see a move as more escalatory than it was.")
+    refusal_signal: Value = Field(description="Perceived-threat increment for the caller when a call goes unanswered.")
+    incident_shock: Value = Field(description="Perceived-threat increment for the victim of a collision.")
+    deliberate_read: Value = Field(description="Further increment when the collision is read as deliberate.")
 
     @model_validator(mode="after")
     def _all_terms(self) -> Baseline:
@@ -455,7 +475,8 @@ class Parameters(Strict):
     stress: Unit = Field(0.3, description="Exogenous stress (pandemic, recession), 0..1.")
     elections: list[ActorId] = Field(default_factory=list, description="Actors in election season.")
     hostility_decay: Unit = 0.15
-    agreement_turns: int = Field(2, ge=1, le=50)
+    agreement_turns: int = Field(2, ge=1, le=50, description="Turns an agreement offer stays open for the other "
+                                 "side to accept (by an offer of its own or a cooperative move).")
     mediation: Unit = Field(
         0.3, description="Probability that a request for third-party (middle-power) mediation finds a mediator."
     )

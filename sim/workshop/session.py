@@ -427,11 +427,11 @@ class Session:
         spec, st = S.spec, S.st
         a = self._actor(actor)
         mask = rules.admissible(spec, st, a)[0]
-        advs = [spec.actor_ids[b] for b in np.flatnonzero(spec.adv[a])]
-        allies = [spec.actor_ids[b] for b in np.flatnonzero(spec.commit[a] > 0)]
+        advs = [spec.actor_ids[b] for b in np.flatnonzero(spec.dyads.adversary[a])]
+        allies = [spec.actor_ids[b] for b in np.flatnonzero(spec.dyads.commitment[a] > 0)]
         out = {}
         for j in np.flatnonzero(mask):
-            act = spec.catalogue.actions[spec.opt_action[a, j]]
+            act = spec.catalogue.actions[spec.options.action[a, j]]
             out[act.id] = advs if act.target == "adversary" else allies if act.target == "ally" else []
         return out
 
@@ -445,14 +445,14 @@ class Session:
         p = sc.probabilities[0, 0]
         acts = spec.catalogue.actions
         order = np.argsort(-p, kind="stable")[:top]
-        k = spec.opt_action[a, int(dec.opt[0, 0])]
+        k = spec.options.action[a, int(dec.opt[0, 0])]
         tgt = int(dec.target[0, 0])
         reasons = [(rules.REASON_NAMES[int(r)], float(w)) for r, w in zip(dec.reasons[0, 0], dec.contrib[0, 0],
                                                                              strict=True)]
         return {"actor": actor, "action": acts[k].id, "label": acts[k].label,
                 "target": spec.actor_ids[tgt] if tgt >= 0 else None,
                 "probability": float(dec.prob[0, 0]),
-                "alternatives": [{"action": acts[spec.opt_action[a, j]].id, "probability": float(p[j])}
+                "alternatives": [{"action": acts[spec.options.action[a, j]].id, "probability": float(p[j])}
                                  for j in order],
                 "drivers": reasons[:2], "restraint": reasons[2]}
 
@@ -466,7 +466,7 @@ class Session:
             sub = subs[a]
             ok = adj.get(a) is None or adj[a].success
             k = spec.catalogue.action_index(sub.action) if ok else hold
-            opt[0, i] = int(np.flatnonzero(spec.opt_action[i] == k)[0])
+            opt[0, i] = int(np.flatnonzero(spec.options.action[i] == k)[0])
             if ok and sub.target:
                 tgt[0, i] = spec.actor_index(sub.target)
         z = np.zeros((1, A, 3), int)

@@ -1,0 +1,310 @@
+"""Resolution: every actor's move of the turn is applied at once, in the order MODEL.md §3.4-3.5 gives.
+
+realise (friction can carry a move one rung higher) -> encounters (routine contact that can
+become an accident) -> channels (calls, forums, suspensions) -> perception (each observer reads
+each move, misreading more without an answered channel) -> hostility and relations ->
+commitments (concessions, grievances, talks, offers, mediation) -> trackers -> termination.
+Each step reads and writes the batch ``State``; draws are keyed by (run, turn, stream, lane).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine import rng
+from sim.engine.channels import best_open, first_with_status
+from sim.engine.state import Decision, State, TurnRecord
+from sim.inputs.spec import Spec
+from sim.names import (
+    ChannelEffect,
+    ChannelStatus,
+    EndReason,
+    IcbViolence,
+    MidLevel,
+    Stream,
+    TargetKind,
+    Threshold,
+)
+
+#: Lanes of the ENCOUNTER stream per encounter: occurs, unsafe, collision, casualties, read as deliberate,
+#: who is responsible when both or neither side pressed.
+_ENCOUNTER_LANES = 6
+#: When both sides (or neither) were pressing, responsibility for a collision is a toss-up.
+_TOSS_UP = 0.5
+#: Grey-zone pressure or worse by either side triples the chance an encounter is unsafe (an assumption:
+#: CUES-era incident reports cluster in periods of coercive pressure; crisis_mechanisms.md).
+_AGGRESSIVE_UNSAFE_FACTOR = 2.0
+#: The responsible side's own threat perception rises by this share of the victim's shock.
+_RESPONDER_SHARE = 0.5
+#: Clarity from an answered channel halves each turn (it must be renewed).
+_CLARITY_DECAY = 0.5
+#: A grievance that is answered by a relief move halves.
+_GRIEVANCE_RELIEF = 0.5
+
+
+@dataclass
+class Move:
+    """The turn's moves as the resolution steps see them (mutated as accidents and incidents occur)."""
+
+    act: np.ndarray  # (R, A) catalogue action
+    target: np.ndarray  # (R, A) target actor, -1 for none
+    intended: np.ndarray
+    realised: np.ndarray
+    mid: np.ndarray
+    viol: np.ndarray
+    incident: np.ndarray
+    answered: np.ndarray
+    perceived: np.ndarray | None = None
+
+    @property
+    def has_target(self) -> np.ndarray:
+        return self.target >= 0
+
+    @property
+    def tg(self) -> np.ndarray:
+        return np.maximum(self.target, 0)
+
+
+def resolve(spec: Spec, st: State, dec: Decision) -> TurnRecord:
+    """Apply all actors' moves simultaneously and update the world."""
+    mv = realise(spec, st, dec)
+    encounters(spec, st, mv)
+    channels(spec, st, mv)
+    perceive(spec, st, mv)
+    hostility(spec, st, mv)
+    commitments(spec, st, mv)
+    track(spec, st, mv)
+    terminate(spec, st, mv)
+    return TurnRecord(action=mv.act, target=mv.target, intended=mv.intended, realised=mv.realised,
+                      perceived=mv.perceived, mid=mv.mid, incident=mv.incident, answered=mv.answered)
+
+
+def realise(spec: Spec, st: State, dec: Decision) -> Move:
+    """Friction (Payne-style accidents): a move may be realised one rung higher than chosen."""
+    R, A = len(st.keys), spec.n_actors
+    act = spec.options.action[np.arange(A)[None, :], dec.opt]
+    intended = spec.actions.rung[act]
+    up = rng.draw(st.keys, st.turn, Stream.FRICTION, A) < spec.ladder.friction[intended]
+    realised = np.minimum(intended + up, len(spec.ladder.esc) - 1)
+    mid = np.where(up, np.maximum(spec.actions.mid[act], spec.ladder.min_mid[realised]), spec.actions.mid[act])
+    return Move(act=act, target=dec.target, intended=intended, realised=realised, mid=mid,
+                viol=spec.actions.viol[act], incident=np.zeros((R, A), bool), answered=-np.ones((R, A), np.int8))
+
+
+def encounters(spec: Spec, st: State, mv: Move) -> None:
+    """Routine contact between units, more frequent when either side is active in the domain, can turn
+    unsafe (less so under the encounter rules) and into a collision the responsible side is blamed for."""
+    enc, E = spec.encounters, len(spec.encounters.rate)
+    if not E:
+        return
+    R = len(st.keys)
+    rr = np.arange(R)
+    prm = spec.scenario.parameters
+    u = rng.draw(st.keys, st.turn, Stream.ENCOUNTER, _ENCOUNTER_LANES * E).reshape(R, E, _ENCOUNTER_LANES)
+    grey = spec.catalogue.threshold(Threshold.GREY)
+    for e in range(E):
+        p, q = enc.p[e], enc.q[e]
+        on_p = spec.actions.encounter[mv.act[:, p]] == enc.domain[e]
+        on_q = spec.actions.encounter[mv.act[:, q]] == enc.domain[e]
+        occurs = u[:, e, 0] < np.minimum(1.0, enc.rate[e] * (1.0 + on_p.astype(float) + on_q))
+        aggressive = (mv.realised[:, p] >= grey) | (mv.realised[:, q] >= grey)
+        rules = 1.0 - prm.encounter_rules * enc.covered[e]
+        unsafe = np.minimum(1.0, enc.unsafe[e] * rules * (1.0 + _AGGRESSIVE_UNSAFE_FACTOR * aggressive))
+        hit = occurs & (u[:, e, 1] < unsafe) & (u[:, e, 2] < enc.collision[e])
+        if not hit.any():
+            continue
+        cas = hit & (u[:, e, 3] < enc.casualties[e])
+        # the side whose units were pressing in this domain is responsible; else a toss-up
+        resp = np.where(on_p & ~on_q, p, np.where(on_q & ~on_p, q, np.where(u[:, e, 5] < _TOSS_UP, p, q)))
+        _collision(spec, st, mv, rr, hit, cas, resp, np.where(resp == p, q, p), u[:, e, 4])
+
+
+def _collision(spec: Spec, st: State, mv: Move, rr: np.ndarray, hit: np.ndarray, cas: np.ndarray,
+               resp: np.ndarray, victim: np.ndarray, u_read: np.ndarray) -> None:
+    """A collision is a use of force by the responsible side; the victim reads it as deliberate unless a
+    channel has clarified intent."""
+    k = spec.constants
+    harass = spec.catalogue.threshold(Threshold.FORCE)
+    st.incidents += hit
+    st.casualties += cas
+    mv.incident[rr, resp] |= hit
+    mv.realised[rr, resp] = np.where(hit, np.maximum(mv.realised[rr, resp], harass), mv.realised[rr, resp])
+    mv.mid[rr, resp] = np.where(hit, np.maximum(mv.mid[rr, resp], MidLevel.USE_OF_FORCE), mv.mid[rr, resp])
+    mv.viol[rr, resp] = np.where(cas, np.maximum(mv.viol[rr, resp], IcbViolence.MINOR_CLASHES), mv.viol[rr, resp])
+    deliberate = u_read < (1.0 - st.clarity[rr, victim, resp])
+    shock = hit * (k.incident_shock + k.deliberate_read * deliberate)
+    st.H[rr, victim, resp] = np.minimum(st.H[rr, victim, resp] + shock, 1.0)
+    st.H[rr, resp, victim] = np.minimum(st.H[rr, resp, victim] + hit * k.incident_shock * _RESPONDER_SHARE, 1.0)
+
+
+def channels(spec: Spec, st: State, mv: Move) -> None:
+    """Calls and forums (answered or not), suspensions and restorations, and suspensions provoked by
+    actions the channel's parties treat as offences."""
+    R, A = len(st.keys), spec.n_actors
+    clarity = st.clarity * _CLARITY_DECAY
+    ua = rng.draw(st.keys, st.turn, Stream.ANSWER, A)
+    effect = spec.actions.channel[mv.act]
+    for a in range(A):
+        ce = effect[:, a]
+        if not (ce > 0).any():
+            continue
+        for kind, table in ((ChannelEffect.USE, spec.channels.bilateral),
+                            (ChannelEffect.MULTILATERAL, spec.channels.forums)):
+            use = (ce == kind) & mv.has_target[:, a]
+            if use.any():
+                _call(spec, st, mv, a, use, table, ua[:, a], clarity)
+        b, av = mv.tg[:, a], np.full(R, a)
+        for kind, before, after in ((ChannelEffect.SUSPEND, ChannelStatus.OPEN, ChannelStatus.SUSPENDED),
+                                    (ChannelEffect.RESTORE, ChannelStatus.SUSPENDED, ChannelStatus.OPEN)):
+            c = first_with_status(spec, st, spec.channels.bilateral, av, b, before)
+            sel = (ce == kind) & mv.has_target[:, a] & (c >= 0)
+            st.ch_status[np.flatnonzero(sel), c[sel]] = after
+    if len(spec.channel_ids):
+        ch = spec.channels
+        for a in range(A):
+            hit = ch.suspend_on[:, mv.act[:, a]].T & ch.party[None, :, a] & ch.party[:, mv.tg[:, a]].T
+            hit &= mv.has_target[:, [a]]
+            st.ch_status[hit] = np.minimum(st.ch_status[hit], ChannelStatus.SUSPENDED)
+    st.clarity = clarity
+
+
+def _call(spec: Spec, st: State, mv: Move, a: int, use: np.ndarray, table: np.ndarray, u: np.ndarray,
+          clarity: np.ndarray) -> None:
+    """Actor ``a`` calls its target on the best open channel (or forum) between them."""
+    rr = np.arange(len(st.keys))
+    b = mv.tg[:, a]
+    c, p = best_open(spec, st, table, np.full(len(rr), a), b)
+    ok = use & (c >= 0)
+    ans = ok & (u < p)
+    cc = np.maximum(c, 0)
+    np.add.at(st.tried, (rr[ok], cc[ok]), 1)
+    np.add.at(st.answered, (rr[ans], cc[ans]), 1)
+    mv.answered[:, a] = np.where(ok, ans, mv.answered[:, a])
+    cl = np.where(ans, spec.channels.clarity[cc], 0.0)
+    clarity[rr, a, b] = np.maximum(clarity[rr, a, b], cl)
+    clarity[rr, b, a] = np.maximum(clarity[rr, b, a], cl)
+    refused = np.minimum(st.H[rr, a, b] + spec.constants.refusal_signal, 1.0)
+    st.H[rr, a, b] = np.where(ok & ~ans, refused, st.H[rr, a, b])
+    # an answered call or forum is an off-ramp: it opens a window of talks
+    st.talks[rr[ans], a, b[ans]] = spec.constants.talk_window
+    st.talks[rr[ans], b[ans], a] = spec.constants.talk_window
+
+
+def perceive(spec: Spec, st: State, mv: Move) -> None:
+    """Each observer reads each move one rung off with probability fog x (1 - clarity)."""
+    R, A = len(st.keys), spec.n_actors
+    ar = np.arange(A)
+    u1 = rng.draw(st.keys, st.turn, Stream.PERCEIVE, A * A).reshape(R, A, A)
+    u2 = rng.draw(st.keys, st.turn, Stream.PERCEIVE_DIR, A * A).reshape(R, A, A)
+    mis = u1 < spec.scenario.parameters.fog * (1.0 - st.clarity)
+    shift = np.where(u2 < spec.constants.misread_up, 1, -1) * mis
+    perc = np.clip(mv.realised[:, None, :] + shift, 0, len(spec.ladder.esc) - 1)
+    perc[:, ar, ar] = mv.realised
+    st.perc = perc
+    mv.perceived = np.where(mv.has_target, perc[np.arange(R)[:, None], mv.tg, ar[None, :]], -1)
+
+
+def hostility(spec: Spec, st: State, mv: Move) -> None:
+    """Perceived threat decays, then follows each target's reading of the move against it (and its
+    allies' readings, scaled by commitment), plus provocations and red lines; relief and reassurance
+    lower it; relations move with each action's relation effect."""
+    R, A = len(st.keys), spec.n_actors
+    rr = np.arange(R)
+    prm, k = spec.scenario.parameters, spec.constants
+    esc = spec.ladder.esc
+    prev_esc = np.clip(esc[st.level], 0.0, None)
+    st.H *= 1.0 - prm.hostility_decay
+    st.attacked = np.zeros((R, A), bool)
+    for a in range(A):
+        act, b = mv.act[:, a], mv.tg[:, a]
+        hit_adv = mv.has_target[:, a] & (spec.actions.target_kind[act] == TargetKind.ADVERSARY)
+        h = np.clip(esc[st.perc[rr, b, a]], 0.0, None)
+        relief = spec.actions.relief[act] * (1.0 - prev_esc[:, a])
+        d = hit_adv * (prm.hostility_decay * k.hostility_gain * h + spec.actions.provocation[act] - relief)
+        st.H[rr, b, a] = np.clip(st.H[rr, b, a] + d, 0.0, 1.0)
+        for c in range(A):
+            w = spec.dyads.commitment[c, :][b] * hit_adv * (c != a)
+            if w.any():
+                hc = np.clip(esc[st.perc[:, c, a]], 0.0, None)
+                gain = prm.hostility_decay * k.ally_spillover * w * k.hostility_gain * hc
+                st.H[:, c, a] = np.clip(st.H[:, c, a] + gain, 0.0, 1.0)
+        st.H[:, :, a] = np.clip(st.H[:, :, a] + spec.behaviour.red_lines[:, a, :][:, act].T, 0.0, 1.0)
+        force = hit_adv & (mv.realised[:, a] >= spec.catalogue.threshold(Threshold.FORCE))
+        st.attacked[rr[force], b[force]] = True
+        # reassurance: an ally addressed by a relief move feels less threatened by its adversaries
+        to_ally = mv.has_target[:, a] & (spec.actions.target_kind[act] == TargetKind.ALLY)
+        to_ally &= spec.actions.relief[act] > 0
+        if to_ally.any():
+            rel_ally = (spec.actions.relief[act] * to_ally)[:, None] * spec.dyads.adversary[b]
+            st.H[rr, b, :] = np.clip(st.H[rr, b, :] - rel_ally, 0.0, 1.0)
+        dr = spec.actions.relation[act] * mv.has_target[:, a]
+        st.rel[rr, a, b] = st.rel[rr, b, a] = np.clip(st.rel[rr, a, b] + dr, -1.0, 1.0)
+
+
+def commitments(spec: Spec, st: State, mv: Move) -> None:
+    """Concessions, grievances, talks, agreement offers, public commitments and mediation requests."""
+    R, A = len(st.keys), spec.n_actors
+    rr = np.arange(R)
+    k, acts = spec.constants, spec.actions
+    received = np.zeros((R, A), bool)
+    um = rng.draw(st.keys, st.turn, Stream.MEDIATE, A)
+    st.talks = np.maximum(st.talks - 1, 0).astype(np.int8)
+    st.offers = np.maximum(st.offers - 1, 0).astype(np.int8)
+    for a in range(A):
+        act, b = mv.act[:, a], mv.tg[:, a]
+        ok = mv.has_target[:, a] & (acts.target_kind[act] == TargetKind.ADVERSARY)
+        received[rr[ok], b[ok]] |= (acts.relief[act] > 0)[ok]
+        st.conceded[:, a] |= acts.concession[act] & ok
+        talk = ok & acts.talks[act]
+        st.talks[rr[talk], a, b[talk]] = k.talk_window
+        offer = ok & acts.agreement[act]
+        st.offers[rr[offer], a, b[offer]] = k.offer_window
+        st.committed[:, a] |= acts.commitment[act]
+        med = ok & acts.mediation[act]
+        st.mediation |= med
+        found = med & (um[:, a] < spec.scenario.parameters.mediation)
+        st.mediated |= found
+        st.talks[rr[found], a, b[found]] = k.talk_window
+        st.talks[rr[found], b[found], a] = k.talk_window
+        st.taken[rr, a, act] = True
+    has_adv = spec.dyads.adversary.any(axis=1)[None, :]
+    grown = np.minimum(st.frustration + spec.behaviour.grievance_rate[None, :] * has_adv, 1.0)
+    st.frustration = np.where(received, st.frustration * _GRIEVANCE_RELIEF, grown)
+
+
+def track(spec: Spec, st: State, mv: Move) -> None:
+    """Levels, the crisis peak, firebreaks crossed, peak MID and ICB levels, first use of force."""
+    t = st.turn
+    st.level = mv.realised
+    turn_max = mv.realised.max(axis=1)
+    st.crisis = np.maximum(st.crisis, turn_max)
+    st.crossed = spec.ladder.unit[st.crisis]
+    st.own_crossed = np.maximum(st.own_crossed, spec.ladder.unit[mv.realised])
+    st.peak_mid = np.maximum(st.peak_mid, mv.mid.max(axis=1)).astype(np.int8)
+    st.peak_viol = np.maximum(st.peak_viol, mv.viol.max(axis=1)).astype(np.int8)
+    force = turn_max >= spec.catalogue.threshold(Threshold.FORCE)
+    st.first_force = np.where((st.first_force < 0) & force, t, st.first_force).astype(np.int16)
+    st.hist[:, t] = turn_max
+    st.forced[:] = -1
+    st.forced_tgt[:] = -1
+
+
+def terminate(spec: Spec, st: State, mv: Move) -> None:
+    """A run ends at the turn limit, when calm has lasted, by agreement, or in war or nuclear use."""
+    cat, t = spec.catalogue, st.turn
+    turn_max = mv.realised.max(axis=1)
+    st.calm = np.where(turn_max <= cat.threshold(Threshold.CALM_CEILING), st.calm + 1, 0).astype(np.int16)
+    # settled: an agreement offer between adversaries met by an offer or a cooperative move
+    coop = mv.realised <= cat.threshold(Threshold.COOPERATIVE_CEILING)
+    accepted = (st.offers.transpose(0, 2, 1) > 0) | coop[:, None, :]  # [r, a, b]: b offered back or cooperates
+    agreed = ((st.offers > 0) & accepted & spec.dyads.adversary[None]).any(axis=(1, 2))
+    end = np.zeros(len(st.keys), np.int8)
+    end[t >= spec.turns] = EndReason.TIME_LIMIT
+    end[st.calm >= spec.constants.calm_turns] = EndReason.FADED
+    end[agreed] = EndReason.AGREEMENT
+    end[turn_max >= cat.threshold(Threshold.WAR)] = EndReason.MAJOR_WAR
+    end[turn_max >= cat.threshold(Threshold.NUCLEAR)] = EndReason.NUCLEAR_USE
+    st.end = end
+    st.end_turn = np.where(end > 0, t, st.end_turn).astype(np.int16)

@@ -1,0 +1,142 @@
+"""The state of a batch of runs, and the records one turn produces.
+
+Every array has a leading run axis, so one ``State`` holds one run (the Mesa adapter, the
+workshop) or a hundred thousand (the ensemble); runs never interact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.inputs.spec import Spec
+
+
+@dataclass
+class State:
+    """Mutable world state for a batch of runs (leading axis = run)."""
+
+    keys: np.ndarray
+    run: np.ndarray
+    turn: int
+    level: np.ndarray
+    H: np.ndarray
+    rel: np.ndarray
+    perc: np.ndarray
+    committed: np.ndarray
+    frustration: np.ndarray
+    conceded: np.ndarray
+    talks: np.ndarray
+    offers: np.ndarray
+    ch_status: np.ndarray
+    clarity: np.ndarray
+    crisis: np.ndarray
+    crossed: np.ndarray
+    own_crossed: np.ndarray
+    peak_mid: np.ndarray
+    peak_viol: np.ndarray
+    stakes_shift: np.ndarray
+    stress: np.ndarray
+    flags: np.ndarray
+    fired: np.ndarray
+    forced: np.ndarray
+    forced_tgt: np.ndarray
+    attacked: np.ndarray
+    calm: np.ndarray
+    end: np.ndarray
+    end_turn: np.ndarray
+    tried: np.ndarray
+    answered: np.ndarray
+    incidents: np.ndarray
+    casualties: np.ndarray
+    first_force: np.ndarray
+    mediation: np.ndarray
+    taken: np.ndarray
+    hist: np.ndarray
+    mediated: np.ndarray
+    declined: np.ndarray
+    aff_shift: np.ndarray | None = None
+
+    @classmethod
+    def initial(cls, spec: Spec, keys: np.ndarray, runs: np.ndarray) -> State:
+        R, A = len(keys), spec.n_actors
+        C = max(len(spec.channel_ids), 1)
+        N = len(spec.catalogue.actions)
+        lvl = np.broadcast_to(spec.world.level, (R, A)).copy()
+        crisis = np.full(R, int(spec.world.level.max()))
+        return cls(
+            keys=np.asarray(keys, np.uint64), run=np.asarray(runs, np.int64), turn=0,
+            level=lvl,
+            H=np.broadcast_to(spec.world.hostility, (R, A, A)).copy(),
+            rel=np.broadcast_to(spec.world.relation, (R, A, A)).copy(),
+            perc=np.broadcast_to(spec.world.level[None, :], (R, A, A)).copy(),
+            committed=np.zeros((R, A), bool),
+            frustration=np.zeros((R, A)),
+            conceded=np.zeros((R, A), bool),
+            talks=np.zeros((R, A, A), np.int8),
+            offers=np.zeros((R, A, A), np.int8),
+            ch_status=np.broadcast_to(
+                spec.channels.status0 if len(spec.channel_ids) else np.zeros(1, int), (R, C)).copy(),
+            clarity=np.zeros((R, A, A)),
+            crisis=crisis,
+            crossed=spec.ladder.unit[crisis],
+            own_crossed=spec.ladder.unit[lvl].copy(),
+            peak_mid=np.ones(R, np.int8),
+            peak_viol=np.ones(R, np.int8),
+            stakes_shift=np.zeros((R, A)),
+            stress=np.full(R, spec.scenario.parameters.stress),
+            flags=np.zeros((R, max(len(spec.flags), 1)), bool),
+            fired=np.zeros((R, max(len(spec.injects), 1)), bool),
+            forced=-np.ones((R, A), np.int64),
+            forced_tgt=-np.ones((R, A), np.int64),
+            attacked=np.zeros((R, A), bool),
+            calm=np.zeros(R, np.int16),
+            end=np.zeros(R, np.int8),
+            end_turn=np.zeros(R, np.int16),
+            tried=np.zeros((R, C), np.int16),
+            answered=np.zeros((R, C), np.int16),
+            incidents=np.zeros(R, np.int16),
+            casualties=np.zeros(R, np.int16),
+            first_force=-np.ones(R, np.int16),
+            mediation=np.zeros(R, bool),
+            taken=np.zeros((R, A, N), bool),
+            hist=np.zeros((R, spec.turns + 1), np.int8),
+            mediated=np.zeros(R, bool),
+            declined=np.zeros((R, max(len(spec.injects), 1)), bool),
+            aff_shift=np.zeros((R, A, spec.options.action.shape[1])) if spec.has_affinity_shift else None,
+        )
+
+    def take(self, idx: np.ndarray) -> State:
+        """The sub-batch of runs at ``idx`` (used to drop finished runs)."""
+        out = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            out[f.name] = v[idx] if isinstance(v, np.ndarray) else v
+        return State(**out)
+
+
+@dataclass
+class Decision:
+    """What a set of actors chose this turn, and why."""
+
+    opt: np.ndarray  # (R, a) option index into spec.options.action
+    target: np.ndarray  # (R, a) target actor index, -1 for none
+    prob: np.ndarray  # (R, a) probability of the chosen option
+    reasons: np.ndarray  # (R, a, 3) terms: two strongest drivers, then the strongest restraint
+    contrib: np.ndarray  # (R, a, 3) their contributions relative to holding
+    forced: np.ndarray  # (R, a) scripted move (inject) rather than a choice
+
+
+@dataclass
+class TurnRecord:
+    """What happened in one resolved turn: the per-actor event record."""
+
+    action: np.ndarray
+    target: np.ndarray
+    intended: np.ndarray
+    realised: np.ndarray
+    perceived: np.ndarray
+    mid: np.ndarray
+    incident: np.ndarray
+    answered: np.ndarray
