@@ -11,8 +11,23 @@ from __future__ import annotations
 
 from enum import IntEnum, StrEnum
 
-#: The state actors a posture file can describe (``actors/<id>.yaml``).
-ACTOR_IDS = ("US", "PRC", "JPN", "ROK", "DPRK", "TWN")
+from sim.inputs.library import ACTORS_DIR
+
+#: The papers' actors, in the order they are listed everywhere.
+CORE_ACTORS = ("US", "PRC", "JPN", "ROK", "DPRK", "TWN")
+
+
+def _actor_ids() -> tuple[str, ...]:
+    """One posture file per actor (``actors/<id>.yaml``) is what makes an actor: the core six in their
+    order, then any other posture files found, alphabetically (e.g. ``actors/rus.yaml`` adds RUS)."""
+    found = {p.stem.upper() for p in ACTORS_DIR.glob("*.yaml") if p.stem != "baseline"}
+    if not found:
+        return CORE_ACTORS
+    return (*(a for a in CORE_ACTORS if a in found), *sorted(found - set(CORE_ACTORS)))
+
+
+#: The state actors: one per posture file in the actors folder.
+ACTOR_IDS = _actor_ids()
 
 FLASHPOINTS = (
     "taiwan_strait",

@@ -14,8 +14,7 @@ from pydantic import BaseModel
 from sim.inputs.library import ACTORS_DIR
 from sim.inputs.loader import load
 from sim.inputs.schema import Baseline, Posture, Source, Value
-
-ORDER = ("us", "prc", "jpn", "rok", "dprk", "twn")
+from sim.names import ACTOR_IDS
 
 
 def walk(obj, path: str = "") -> Iterator[tuple[str, Value | Source]]:
@@ -69,7 +68,8 @@ def count(posture: Posture) -> Count:
 
 def load_postures(actors_dir: Path = ACTORS_DIR) -> dict[str, Posture]:
     files = {p.stem: p for p in actors_dir.glob("*.yaml") if p.name != "baseline.yaml"}
-    names = [n for n in ORDER if n in files] + sorted(set(files) - set(ORDER))
+    order = [a.lower() for a in ACTOR_IDS]
+    names = [n for n in order if n in files] + sorted(set(files) - set(order))
     return {n: load(Posture, files[n]) for n in names}
 
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from sim.experiments.measures import MEASURE_NAMES
 from sim.names import (
     ACTION_CATEGORIES,
     ACTOR_IDS,
@@ -528,8 +529,7 @@ class Lever(Strict):
     source: Citation
     set: list[LeverSetting] = Field(min_length=1)
     expect: Literal["lower", "higher"] = Field(description="Expected direction of the measure.")
-    measure: Literal["use_of_force", "serious_clash", "major_war", "escalation", "deescalated_agreement",
-                     "agreement", "incidents"] = "use_of_force"
+    measure: Literal[MEASURE_NAMES] = "use_of_force"
     note: str = ""
 
 
