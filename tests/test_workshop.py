@@ -3,6 +3,7 @@ and views that never leak controller-only material."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import random
@@ -18,8 +19,9 @@ from sim.errors import InputError, SessionError
 from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
 from sim.workshop.documents import aar_markdown, export_all
+from sim.workshop.render import hotwash_html, projector_html, team_html
 from sim.workshop.session import Session
-from sim.workshop.views import hotwash_html, projector_html, team_html
+from sim.workshop.terminal import Console
 
 ROOT = Path(__file__).resolve().parent.parent
 SENKAKU = SCENARIOS_DIR / "senkaku.yaml"
@@ -288,3 +290,17 @@ def test_the_models_verdict_is_said_once_and_play_goes_on(tmp_path):
     assert [h.text for h in s.state.headlines].count(said[0]) == 1
     with pytest.raises(SessionError, match="has 6 moves"):
         s.start_move()
+
+
+def test_terminal_console_drives_the_same_session(tmp_path):
+    s = Session.create(tmp_path / "t", SENKAKU, seed=4, seats={"JPN": "human"})
+    script = ("move\nrelease S1\nrelease S2\ninjects\nphase submission\ndecide JPN protest PRC\npreview\nai\n"
+              "phase adjudication\npreview\nresolve\nforecast 50\nbogus\n")
+    out = io.StringIO()
+    Console(s, stdin=io.StringIO(script), stdout=out).cmdloop()
+    text = out.getvalue()
+    assert "S2 was released but did not happen (chance 30%)" in text
+    assert "S2     conditional  did not happen" in text and "S1     move 1       released" in text
+    assert "! missing decisions from PRC, US" in text  # a preview before every team has decided
+    assert "50 runs from move 1" in text and "unknown command 'bogus'" in text
+    assert len(s.state.moves) == 1 and Session.load(tmp_path / "t").hash() == s.hash()

@@ -3,7 +3,8 @@
 Started by ``run_sim.py facilitate SCENARIO`` (127.0.0.1 unless --host is given). Routes:
 ``/`` facilitator, ``/projector`` the room's screen, ``/team/<ACTOR>`` a team's own picture.
 All tabs share one session (``sim.workshop.server``); every click is one logged event.
-The projector and team pages render only redacted view-models (``sim.workshop.views``).
+The projector and team pages render only redacted view-models (``sim.workshop.views``, drawn by
+``sim.workshop.render``).
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ import solara
 from sim.errors import InputError
 from sim.workshop import server
 from sim.workshop.documents import export_all
-from sim.workshop.session import PHASES
-from sim.workshop.views import hotwash_html, projector_html, team_html
+from sim.workshop.records import PHASES
+from sim.workshop.render import hotwash_html, projector_html, team_html
+from sim.workshop.views import msel_status
 
 
 def use_live() -> int:
@@ -69,18 +71,16 @@ def Injects(message):
     _ = message.value  # subscribe: redraw after any action in this tab
     s = server.session()
     S = s.state
-    due = set(s.due_injects()) if S.move else set()
-    released = {r["id"] for r in S.released}
+    statuses = msel_status(s)
     title, set_title = solara.use_state("")
     text, set_text = solara.use_state("")
     to, set_to = solara.use_state("all")
     with solara.Card("MSEL (facilitator only)"):
         for inj in S.spec.scenario.injects:
-            status = ("released" if inj.id in released else "skipped" if inj.id in S.skipped
-                      else "held" if inj.id in S.held else "DUE" if inj.id in due else "pending")
+            status = statuses[inj.id]
             with solara.Row(style="align-items:center"):
-                solara.Text(f"{inj.id} [{status}] {inj.title}")
-                if status not in ("released", "skipped"):
+                solara.Text(f"{inj.id} [{status.upper() if status == 'due' else status}] {inj.title}")
+                if status not in ("released", "did not happen", "skipped"):
                     solara.Button("Release", on_click=lambda i=inj.id: do(message, s.release, i), small=True)
                     solara.Button("Hold", on_click=lambda i=inj.id: do(message, s.hold, i), small=True, text=True)
                     solara.Button("Skip", on_click=lambda i=inj.id: do(message, s.skip, i), small=True, text=True)
