@@ -93,6 +93,7 @@ def facilitator_handbook(session: Session) -> str:
 
 
 def msel_as_released(session: Session) -> str:
+    """The MSEL as it was played: what was released, when, to whom, edited or not (CSV)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["serial", "move", "released_at", "title", "to", "edited"])

@@ -65,6 +65,7 @@ def due(spec: Spec, st: rules.State) -> list[str]:
 
 
 def already_fired(st: rules.State, index: int) -> bool:
+    """Whether scripted inject ``index`` has happened (a new inject, -1, never has)."""
     return bool(index >= 0 and st.fired[0, index])
 
 

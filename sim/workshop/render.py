@@ -7,10 +7,15 @@ what its model holds. Charts are embedded as base64 PNG (pages must stand alone,
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sim.analysis.html import esc, png_base64
 from sim.workshop import views
 from sim.workshop.session import Session
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CSS = """
 body{font-family:system-ui,Segoe UI,Helvetica,Arial,sans-serif;margin:0;background:#fff;color:#111}
@@ -33,7 +38,7 @@ def page(title: str, body: str, refresh: int | None = None, fragment: bool = Fal
             f"<style>{CSS}</style></head><body>{body}</body></html>")
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float) -> tuple[Figure, Axes]:
     """A new figure and axes on the Agg backend (the console and the exports run headless)."""
     import matplotlib
 
@@ -43,7 +48,7 @@ def _figure(width: float, height: float):
     return plt.subplots(figsize=(width, height), dpi=100)
 
 
-def _embedded(fig) -> str:
+def _embedded(fig: Figure) -> str:
     """The figure laid out, as base64 PNG, and closed (a long session draws hundreds)."""
     import matplotlib.pyplot as plt
 
@@ -187,13 +192,16 @@ def render_hotwash(model: dict, fragment: bool = False) -> str:
 
 
 def projector_html(session: Session, fragment: bool = False) -> str:
+    """The projector page of a live session (through its redacted view-model)."""
     return render_projector(views.projector_model(session), [r.id for r in session.state.spec.catalogue.rungs],
                             fragment=fragment)
 
 
 def team_html(session: Session, actor: str, fragment: bool = False) -> str:
+    """One team's page of a live session (through its redacted view-model)."""
     return render_team(views.team_model(session, actor), fragment=fragment)
 
 
 def hotwash_html(session: Session, fragment: bool = False) -> str:
+    """The hot-wash page of a live session (through its redacted view-model)."""
     return render_hotwash(views.hotwash_model(session), fragment=fragment)

@@ -61,7 +61,7 @@ class Session:
 
     LOG = "session.jsonl"
 
-    def __init__(self, directory: Path, read_only: bool = False):
+    def __init__(self, directory: Path, read_only: bool = False) -> None:
         self.dir = Path(directory)
         self.read_only = read_only
         self.events: list[dict] = []
@@ -202,7 +202,7 @@ class Session:
         S.adjudications = []
         S.held = set()
 
-    def _inject_by_id(self, inject_id: str):
+    def _inject_by_id(self, inject_id: str) -> CInject:
         for inj in self.state.spec.injects:
             if inj.source.id == inject_id:
                 return inj
@@ -395,9 +395,11 @@ class Session:
         return len(self.state.released) > n
 
     def hold(self, inject_id: str) -> None:
+        """Keep a due inject back for now (it stays due)."""
         self._append("inject_held", id=inject_id)
 
     def skip(self, inject_id: str) -> None:
+        """Never release this inject: declined, as the engine declines one whose chance failed."""
         self._append("inject_skipped", id=inject_id)
 
     def submit(self, actor: str, action: str, target: str | None = None, channel: str | None = None,
@@ -461,6 +463,7 @@ class Session:
         return play.preview(S.spec, S.st, S.pending, {x.actor: x for x in S.adjudications})
 
     def resolve(self) -> MoveRecord:
+        """Commit the move: every team's move resolved at once by the model's rules."""
         self._append("resolved")
         return self.state.moves[-1]
 
@@ -500,9 +503,11 @@ class Session:
         return {"runs": f["runs"], "from_move": S.move, "outcomes": f["outcomes"], "peak": f["peak"]}
 
     def hash(self) -> str:
+        """The world's digest: a replayed or branched session is the same world iff it matches."""
         return play.state_hash(self.state.st)
 
     def decisions_csv(self) -> str:
+        """Every decision with its seat, source, AI proposal and ruling (one row per team and move)."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["move", "actor", "seat", "action", "target", "public", "rationale", "source", "ai_action",

@@ -10,6 +10,7 @@ import cmd
 import shlex
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from sim.errors import InputError
 from sim.workshop.documents import export_all
@@ -22,7 +23,7 @@ class Console(cmd.Cmd):
     intro = "Crisis workshop console. Type 'help' or '?' for commands; 'status' to see where you are."
     prompt = "(facilitator) "
 
-    def __init__(self, session: Session, stdin=None, stdout=None):
+    def __init__(self, session: Session, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         super().__init__(stdin=stdin, stdout=stdout)
         if stdin is not None:
             self.use_rawinput = False
@@ -233,5 +234,6 @@ class Console(cmd.Cmd):
 
 
 def run_console(session: Session) -> int:
+    """The console on this terminal (or on piped commands, for scripted sessions)."""
     Console(session, stdin=None if sys.stdin.isatty() else sys.stdin).cmdloop()
     return 0
