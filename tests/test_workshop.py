@@ -3,6 +3,8 @@ and views that never leak controller-only material."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import random
 import signal
@@ -14,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from sim.errors import InputError, SessionError
+from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
 from sim.workshop.documents import aar_markdown, export_all
+from sim.workshop.render import hotwash_html, projector_html, team_html
 from sim.workshop.session import Session
-from sim.workshop.views import hotwash_html, projector_html, team_html
+from sim.workshop.terminal import Console
 
 ROOT = Path(__file__).resolve().parent.parent
 SENKAKU = SCENARIOS_DIR / "senkaku.yaml"
@@ -218,3 +222,85 @@ def test_forecast_from_the_live_state(tmp_path):
     assert f["runs"] == 1000
     assert abs(sum(v["share"] for v in f["outcomes"].values()) - 1) < 1e-9
     assert f == s.forecast(1000)  # seeded: the room sees the same spread twice
+
+
+def test_a_workshop_plays_a_condition(tmp_path):
+    """Levers, overlays and overrides reach the workshop's world and are logged with it."""
+    s = Session.create(tmp_path / "c", SENKAKU, seed=4, levers=["coast_guard_rules"],
+                       overrides=[("parameters.fog", 0.3)])
+    assert s.state.spec.scenario.parameters.encounter_rules == 0.8 and s.state.spec.scenario.parameters.fog == 0.3
+    created = s.events[0]
+    assert created["condition"]["levers"] == ["coast_guard_rules"]
+    assert created["condition"]["overrides"] == [["parameters.fog", 0.3]]
+    s.play_move()
+    again = Session.load(tmp_path / "c")
+    assert again.state.condition == s.state.condition and again.hash() == s.hash()
+    same = Session.create(tmp_path / "c2", Condition.of(SENKAKU, levers=["coast_guard_rules"],
+                                                        overrides=[("parameters.fog", 0.3)]), seed=4)
+    same.play_move()
+    assert same.hash() == s.hash()
+    with pytest.raises(InputError, match="unknown lever"):
+        Session.create(tmp_path / "bad", SENKAKU, levers=["no_such_lever"])
+    assert not (tmp_path / "bad" / Session.LOG).exists()
+
+
+def _rewrite_log(folder: Path, change) -> None:
+    lines = [json.loads(x) for x in (folder / Session.LOG).read_text().splitlines()]
+    (folder / Session.LOG).write_text("".join(json.dumps(change(e), sort_keys=True) + "\n" for e in lines))
+
+
+def test_release_draws_the_injects_chance(tmp_path):
+    """A release draws the inject's probability as a batch run would; a failed one is said plainly."""
+    s = Session.create(tmp_path / "p", SENKAKU, seed=4)
+    s.start_move()
+    assert s.release("S1") is True  # probability 1
+    assert s.release("S2") is False  # chance 30%: run 0 of seed 4 draws 0.86 at turn 1
+    assert [r["id"] for r in s.state.not_happened] == ["S2"] and "S2" not in s.due_injects()
+    said = s.state.headlines[-1]
+    assert said.text == "S2 was released but did not happen (chance 30%)" and not said.public and not said.actor
+    assert "Japanese activists" not in projector_html(s) and "did not happen" not in team_html(s, "JPN")
+    with pytest.raises(SessionError, match="did not happen"):
+        s.release("S2")
+    assert s.release(inject={"id": "S2", "title": "Activists land (edited)", "kind": "contingency"}) is True
+    assert Session.load(tmp_path / "p").hash() == s.hash()
+    # a log from before the draw (no "drawn" on its releases) replays as it was played: S2 happened
+    _rewrite_log(tmp_path / "p", lambda e: {k: v for k, v in e.items() if k != "drawn"})
+    old = Session.load(tmp_path / "p", read_only=True, upto=4)
+    assert [r["id"] for r in old.state.released] == ["S1", "S2"] and not old.state.not_happened
+
+
+def test_skip_is_an_engine_decline_and_old_logs_load(tmp_path):
+    s = Session.create(tmp_path / "k", SENKAKU, seed=4)
+    s.skip("S1")
+    s.start_move()
+    assert s.due_injects() == [] and bool(s.state.st.declined[0, 0]) and not s.state.st.fired[0, 0]
+    _rewrite_log(tmp_path / "k", lambda e: {k: v for k, v in e.items() if k != "condition"})
+    old = Session.load(tmp_path / "k")  # a log from before conditions: the scenario as written
+    assert old.state.condition == Condition.of(str(SENKAKU)) and old.hash() == s.hash()
+
+
+def test_the_models_verdict_is_said_once_and_play_goes_on(tmp_path):
+    s = Session.create(tmp_path / "e", SENKAKU, seed=1, overrides=[("turns.max", 6)])
+    for _ in range(4):
+        s.play_move()
+    said = [h.text for h in s.state.headlines if "crisis has ended" in h.text]
+    assert said == ["By the model's rules the crisis has ended: faded"] and not s.state.ended
+    s.play_move()
+    s.play_move()
+    assert [h.text for h in s.state.headlines].count(said[0]) == 1
+    with pytest.raises(SessionError, match="has 6 moves"):
+        s.start_move()
+
+
+def test_terminal_console_drives_the_same_session(tmp_path):
+    s = Session.create(tmp_path / "t", SENKAKU, seed=4, seats={"JPN": "human"})
+    script = ("move\nrelease S1\nrelease S2\ninjects\nphase submission\ndecide JPN protest PRC\npreview\nai\n"
+              "phase adjudication\npreview\nresolve\nforecast 50\nbogus\n")
+    out = io.StringIO()
+    Console(s, stdin=io.StringIO(script), stdout=out).cmdloop()
+    text = out.getvalue()
+    assert "S2 was released but did not happen (chance 30%)" in text
+    assert "S2     conditional  did not happen" in text and "S1     move 1       released" in text
+    assert "! missing decisions from PRC, US" in text  # a preview before every team has decided
+    assert "50 runs from move 1" in text and "unknown command 'bogus'" in text
+    assert len(s.state.moves) == 1 and Session.load(tmp_path / "t").hash() == s.hash()

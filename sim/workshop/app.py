@@ -3,27 +3,33 @@
 Started by ``run_sim.py facilitate SCENARIO`` (127.0.0.1 unless --host is given). Routes:
 ``/`` facilitator, ``/projector`` the room's screen, ``/team/<ACTOR>`` a team's own picture.
 All tabs share one session (``sim.workshop.server``); every click is one logged event.
-The projector and team pages render only redacted view-models (``sim.workshop.views``).
+The projector and team pages render only redacted view-models (``sim.workshop.views``, drawn by
+``sim.workshop.render``).
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import solara
 
 from sim.errors import InputError
 from sim.workshop import server
 from sim.workshop.documents import export_all
-from sim.workshop.session import PHASES
-from sim.workshop.views import hotwash_html, projector_html, team_html
+from sim.workshop.records import PHASES
+from sim.workshop.render import hotwash_html, projector_html, team_html
+from sim.workshop.views import msel_status
+
+Message = solara.Reactive  # (error text, redraw counter) shared by one tab's panels
 
 
 def use_live() -> int:
     """Redraw this tab whenever any tab changes the session (poll the shared version)."""
     tick, set_tick = solara.use_state(server.version())
 
-    def watch(cancel: threading.Event):
+    def watch(cancel: threading.Event) -> None:
         seen = server.version()
         while not cancel.wait(0.7):
             now = server.version()
@@ -35,7 +41,7 @@ def use_live() -> int:
     return tick
 
 
-def do(message, fn, *args, **kwargs):
+def do(message: Message, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run a session call; show a one-line error instead of a traceback; redraw this tab."""
     n = message.value[1] + 1
     try:
@@ -48,7 +54,8 @@ def do(message, fn, *args, **kwargs):
 
 
 @solara.component
-def PhaseBar(message):
+def PhaseBar(message: Message) -> None:
+    """Where play is, and the buttons that move it on."""
     _ = message.value  # subscribe: redraw after any action in this tab
     s = server.session()
     S = s.state
@@ -65,22 +72,21 @@ def PhaseBar(message):
 
 
 @solara.component
-def Injects(message):
+def Injects(message: Message) -> None:
+    """The MSEL with each inject's status; release, hold, skip, or write a new inject."""
     _ = message.value  # subscribe: redraw after any action in this tab
     s = server.session()
     S = s.state
-    due = set(s.due_injects()) if S.move else set()
-    released = {r["id"] for r in S.released}
+    statuses = msel_status(s)
     title, set_title = solara.use_state("")
     text, set_text = solara.use_state("")
     to, set_to = solara.use_state("all")
     with solara.Card("MSEL (facilitator only)"):
         for inj in S.spec.scenario.injects:
-            status = ("released" if inj.id in released else "skipped" if inj.id in S.skipped
-                      else "held" if inj.id in S.held else "DUE" if inj.id in due else "pending")
+            status = statuses[inj.id]
             with solara.Row(style="align-items:center"):
-                solara.Text(f"{inj.id} [{status}] {inj.title}")
-                if status not in ("released", "skipped"):
+                solara.Text(f"{inj.id} [{status.upper() if status == 'due' else status}] {inj.title}")
+                if status not in ("released", "did not happen", "skipped"):
                     solara.Button("Release", on_click=lambda i=inj.id: do(message, s.release, i), small=True)
                     solara.Button("Hold", on_click=lambda i=inj.id: do(message, s.hold, i), small=True, text=True)
                     solara.Button("Skip", on_click=lambda i=inj.id: do(message, s.skip, i), small=True, text=True)
@@ -91,7 +97,7 @@ def Injects(message):
         solara.InputText("Text", value=text, on_value=set_text)
         solara.Select("To", values=["all", *S.spec.actor_ids], value=to, on_value=set_to)
 
-        def send():
+        def send() -> None:
             n = len(S.released) + 1
             do(message, s.release, inject={"id": f"X{n}", "title": title or "Update", "text": text,
                                            "kind": "contingency", "to": [to]})
@@ -99,7 +105,8 @@ def Injects(message):
 
 
 @solara.component
-def SeatPanel(message, actor: str):
+def SeatPanel(message: Message, actor: str) -> None:
+    """One seat: its mode, the AI's proposal, and the team's submission."""
     _ = message.value  # subscribe: redraw after any action in this tab
     s = server.session()
     S = s.state
@@ -130,7 +137,7 @@ def SeatPanel(message, actor: str):
             solara.InputText("Rationale", value=rationale, on_value=set_rationale)
             solara.InputText("Reason for overriding the AI (AI/hybrid seats)", value=reason, on_value=set_reason)
 
-            def submit():
+            def submit() -> None:
                 tg = target if target in targets else (targets[0] if targets else None)
                 do(message, s.submit, actor, action, tg, public=not secret, rationale=rationale,
                    override_reason=reason)
@@ -139,7 +146,8 @@ def SeatPanel(message, actor: str):
 
 
 @solara.component
-def Adjudication(message):
+def Adjudication(message: Message) -> None:
+    """Rule on each submission (model, matrix roll, or ruling) and resolve the move."""
     _ = message.value  # subscribe: redraw after any action in this tab
     s = server.session()
     S = s.state
@@ -168,7 +176,8 @@ def Adjudication(message):
 
 
 @solara.component
-def Forecast(message):
+def Forecast(message: Message) -> None:
+    """The outcome spread of AI-played continuations from the live state."""
     _ = message.value  # subscribe: redraw after any action in this tab
     s = server.session()
     result, set_result = solara.use_state(None)
@@ -184,7 +193,8 @@ def Forecast(message):
 
 
 @solara.component
-def Records(message):
+def Records(message: Message) -> None:
+    """Notes, hot-wash entries and the AAR and exports."""
     _ = message.value  # subscribe: redraw after any action in this tab
     s = server.session()
     note, set_note = solara.use_state("")
@@ -203,7 +213,8 @@ def Records(message):
 
 
 @solara.component
-def Facilitator():
+def Facilitator() -> None:
+    """The facilitator's page: everything, MSEL and AI reasoning included."""
     use_live()
     message = solara.use_reactive(("", 0))  # (error text, redraw counter)
     s = server.session()
@@ -226,7 +237,8 @@ def Facilitator():
 
 
 @solara.component
-def Projector():
+def Projector() -> None:
+    """The room's screen (the hot-wash screen during the hot wash): redacted view-models only."""
     use_live()
     n, set_n = solara.use_state(0)
     solara.Title("Projector")
@@ -237,7 +249,8 @@ def Projector():
 
 
 @solara.component
-def Team():
+def Team() -> None:
+    """A team's own page (route /team/<ACTOR>): its redacted view-model only."""
     use_live()
     n, set_n = solara.use_state(0)
     route, _ = solara.use_route()
@@ -251,7 +264,7 @@ def Team():
     solara.Button("Refresh", on_click=lambda: set_n(n + 1), text=True, small=True)
 
 
-def _team_routes():
+def _team_routes() -> list[solara.Route]:
     try:
         actors = server.session().state.spec.actor_ids
     except InputError:

@@ -12,7 +12,9 @@ import shutil
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sim.errors import InputError
 from sim.workshop.session import Session
@@ -36,10 +38,11 @@ def session() -> Session:
 
 
 def version() -> int:
+    """Bumped after every action, so each tab knows when to redraw."""
     return _version
 
 
-def act(fn, *args, **kwargs):
+def act(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Run one session call under the lock and tell every tab to redraw."""
     global _version
     with _lock:

@@ -1,9 +1,9 @@
-"""A live tabletop session, event-sourced on top of the Mesa model.
+"""A live tabletop session, event-sourced on top of the engine's one turn loop.
 
 Everything a facilitator or a team does is an event appended to ``session.jsonl`` (flushed
 and fsynced before the call returns). The session state is never saved directly: it is
-rebuilt by replaying the log through the same rule functions the simulations use
-(``sim.engine.rules``), so a session survives a crash, can be replayed read-only, and can be
+rebuilt by replaying the log through the engine (``sim.workshop.play``: the same turn loop and
+rules the simulations use), so a session survives a crash, can be replayed read-only, and can be
 branched from any move. Undo is an event too.
 
 A move runs through phases: situation -> deliberation -> submission -> adjudication ->
@@ -12,129 +12,49 @@ readout. Seats are human, AI or hybrid (the AI proposes, the team approves or re
 
 from __future__ import annotations
 
-import copy
 import csv
-import hashlib
 import io
 import json
 import os
-from dataclasses import dataclass, field, fields
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-import numpy as np
-
-from sim.engine import rng, rules
-from sim.engine.mesa_adapter import CrisisModel, CrisisScenario
 from sim.errors import SessionError
-from sim.inputs.compile import Spec, compile_inject, compile_scenario
+from sim.inputs.compile import compile_inject, compiled
+from sim.inputs.condition import Condition
 from sim.inputs.schema import Inject
-from sim.names import Stream
+from sim.inputs.spec import CInject
+from sim.workshop import play
+from sim.workshop.records import (
+    PHASES,
+    Adjudication,
+    Headline,
+    MoveRecord,
+    SeatMode,
+    SessionState,
+    Submission,
+)
 
-PHASES = ("briefing", "situation", "deliberation", "submission", "adjudication", "readout", "hotwash", "endex")
-SeatMode = Literal["human", "ai", "hybrid"]
-
-
-@dataclass
-class Submission:
-    """A team's (or the AI's) headline move for one move."""
-
-    actor: str
-    action: str
-    target: str | None
-    channel: str | None = None
-    public: bool = True
-    rationale: str = ""
-    source: str = "ai"  # ai | human | hybrid-approved | hybrid-replaced | ai-overridden
-    seat: str = "ai"
-    ai_action: str | None = None
-    ai_target: str | None = None
-    override_reason: str = ""
-
-
-@dataclass
-class Adjudication:
-    actor: str
-    mode: str  # model | ruling | matrix
-    success: bool
-    probability: float | None = None
-    roll: float | None = None
-    arguments: str = ""
-    reason: str = ""
-
-
-@dataclass
-class Headline:
-    move: int
-    text: str
-    public: bool = True
-    actor: str | None = None
-
-
-@dataclass
-class MoveRecord:
-    """What happened in one resolved move (for the read-out, the chart and the AAR)."""
-
-    move: int
-    submissions: dict[str, Submission]
-    adjudications: dict[str, Adjudication]
-    realised: dict[str, str]
-    perceived_by: dict[str, dict[str, str]]
-    answered: dict[str, str]
-    incidents: list[str]
-    injects: list[str]
-    crisis_rung: str
-
-
-@dataclass
-class SessionState:
-    """Everything rebuilt from the log (plus the live model it drives)."""
-
-    scenario: str
-    seed: int
-    run_index: int
-    model: CrisisModel
-    seats: dict[str, str]
-    phase: str = "briefing"
-    move: int = 0
-    paused: bool = False
-    released: list[dict] = field(default_factory=list)  # {move, id, title, text, to, edited, t}
-    held: set[str] = field(default_factory=set)
-    skipped: set[str] = field(default_factory=set)
-    pending: dict[str, Submission] = field(default_factory=dict)
-    adjudications: list[Adjudication] = field(default_factory=list)
-    moves: list[MoveRecord] = field(default_factory=list)
-    headlines: list[Headline] = field(default_factory=list)
-    notes: list[dict] = field(default_factory=list)
-    timer: dict | None = None
-    hotwash: list[dict] = field(default_factory=list)
-    ended: bool = False
-
-    @property
-    def spec(self) -> Spec:
-        return self.model.spec
-
-    @property
-    def st(self) -> rules.State:
-        return self.model.state
+__all__ = ["PHASES", "Adjudication", "Headline", "MoveRecord", "SeatMode", "Session", "SessionState", "Submission"]
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def state_hash(st: rules.State) -> str:
-    """A digest of the full simulation state: equal hashes mean identical worlds."""
-    h = hashlib.sha256()
-    for f in fields(st):
-        v = getattr(st, f.name)
-        if isinstance(v, np.ndarray):
-            h.update(f.name.encode())
-            h.update(np.ascontiguousarray(v).tobytes())
-        elif v is not None:
-            h.update(f"{f.name}={v}".encode())
-    return h.hexdigest()
+def condition_record(condition: Condition) -> dict:
+    """The changes a condition makes to its scenario, as logged in the "created" event."""
+    return {"levers": list(condition.levers), "overlays": list(condition.overlays),
+            "overrides": [[k, v] for k, v in condition.overrides], "label": condition.label}
+
+
+def condition_of(ev: dict) -> Condition:
+    """The condition a "created" event names (logs from before conditions: the scenario as written)."""
+    rec = ev.get("condition") or {}
+    return Condition(ev["scenario"], tuple(rec.get("levers", ())), tuple(rec.get("overlays", ())),
+                     tuple((k, v) for k, v in rec.get("overrides", ())), rec.get("label", ""))
 
 
 class Session:
@@ -142,7 +62,7 @@ class Session:
 
     LOG = "session.jsonl"
 
-    def __init__(self, directory: Path, read_only: bool = False):
+    def __init__(self, directory: Path, read_only: bool = False) -> None:
         self.dir = Path(directory)
         self.read_only = read_only
         self.events: list[dict] = []
@@ -151,17 +71,21 @@ class Session:
     # ------------------------------------------------------------------ create / load
 
     @classmethod
-    def create(cls, directory: Path, scenario: str | Path, seed: int = 0, run_index: int = 0,
-               seats: dict[str, str] | None = None, title: str = "") -> Session:
+    def create(cls, directory: Path, scenario: str | Path | Condition, seed: int = 0, run_index: int = 0,
+               seats: dict[str, str] | None = None, title: str = "", *, levers: Iterable[str] = (),
+               overlays: Iterable[str] = (), overrides: Iterable[tuple[str, Any]] = ()) -> Session:
+        """Start a session on a condition: a scenario (path or :class:`Condition`) plus levers,
+        overlays and ``(dotted.path, value)`` overrides, so a workshop can play a lever on."""
         directory = Path(directory)
         if (directory / cls.LOG).exists():
             raise SessionError(f"a session already exists in {directory}; resume it instead", "--session")
+        condition = Condition.of(scenario, levers=levers, overlays=overlays, overrides=overrides)
+        spec = compiled(condition)  # an unknown lever or a bad override fails before anything is written
         directory.mkdir(parents=True, exist_ok=True)
-        spec = compile_scenario(scenario)
         seats = {a: (seats or {}).get(a, "ai") for a in spec.actor_ids}
         s = cls(directory)
-        s._append("created", scenario=str(scenario), seed=int(seed), run_index=int(run_index), seats=seats,
-                  title=title or spec.scenario.title)
+        s._append("created", scenario=condition.scenario, condition=condition_record(condition), seed=int(seed),
+                  run_index=int(run_index), seats=seats, title=title or spec.scenario.title)
         return s
 
     @classmethod
@@ -232,10 +156,10 @@ class Session:
     # ------------------------------------------------------------------ event handlers (the rules of play)
 
     def _on_created(self, ev: dict) -> None:
-        sc = CrisisScenario(scenario_file=ev["scenario"], seed=ev["seed"], run_index=ev["run_index"])
-        model = CrisisModel(sc)
+        condition = condition_of(ev)
+        spec, st, log = play.new_world(condition, ev["seed"], ev["run_index"])
         self.state = SessionState(scenario=ev["scenario"], seed=ev["seed"], run_index=ev["run_index"],
-                                  model=model, seats=dict(ev["seats"]))
+                                  condition=condition, spec=spec, st=st, log=log, seats=dict(ev["seats"]))
 
     def _require(self, *phases: str) -> None:
         if self.state.ended:
@@ -270,48 +194,62 @@ class Session:
         self._require("briefing", "readout")
         if ev["move"] != S.move + 1:
             raise SessionError(f"expected move {S.move + 1}")
+        if ev["move"] > S.spec.turns:
+            raise SessionError(f"the scenario has {S.spec.turns} moves: end the exercise (ENDEX) or branch it")
         S.move = ev["move"]
-        S.st.turn += 1  # the clock, as rules.begin_turn would advance it
+        play.start_move(S.spec, S.st, S.log)
         S.phase = "situation"
         S.pending = {}
         S.adjudications = []
         S.held = set()
 
-    def _inject_by_id(self, inject_id: str):
+    def _inject_by_id(self, inject_id: str) -> CInject:
         for inj in self.state.spec.injects:
             if inj.source.id == inject_id:
                 return inj
         raise SessionError(f"unknown inject {inject_id!r}", "inject")
 
+    def _scripted_inject(self, inject_id: str) -> tuple[int, None, Inject]:
+        """The MSEL inject to release as written (once: a release whose chance failed stays failed)."""
+        base = self._inject_by_id(inject_id)
+        if play.already_fired(self.state.st, base.index):
+            raise SessionError(f"inject {inject_id} was already released", "inject")
+        failed = next((r for r in self.state.not_happened if r["id"] == inject_id), None)
+        if failed is not None:
+            raise SessionError(f"inject {inject_id} was released at move {failed['move']} and did not happen; "
+                               "release an edited version to play it anyway", "inject")
+        return base.index, None, base.source
+
+    def _edited_inject(self, data: dict) -> tuple[int, CInject, Inject]:
+        """An edited MSEL inject (same id) or a new one, compiled against the scenario."""
+        S = self.state
+        try:
+            inj_obj = Inject.model_validate(data)
+        except Exception as exc:  # pydantic validation error -> one clear line
+            raise SessionError(f"invalid inject: {str(exc).splitlines()[0]}", "inject") from None
+        base = next((i for i in S.spec.injects if i.source.id == inj_obj.id), None)
+        index = base.index if base is not None else -1
+        if play.already_fired(S.st, index):
+            raise SessionError(f"inject {inj_obj.id} was already released", "inject")
+        return index, compile_inject(S.spec, inj_obj, index), inj_obj
+
     def _on_inject_released(self, ev: dict) -> None:
         S = self.state
         if S.move < 1:
             raise SessionError("release injects once a move has started")
-        mask = np.ones(1, bool)
-        if ev.get("inject") is not None:  # edited or new inject, compiled against the scenario
-            try:
-                inj_obj = Inject.model_validate(ev["inject"])
-            except Exception as exc:  # pydantic validation error -> one clear line
-                raise SessionError(f"invalid inject: {str(exc).splitlines()[0]}", "inject") from None
-            base = next((i for i in S.spec.injects if i.source.id == inj_obj.id), None)
-            index = base.index if base is not None else -1
-            if base is not None and S.st.fired[0, index]:
-                raise SessionError(f"inject {inj_obj.id} was already released", "inject")
-            cinj = compile_inject(S.spec, inj_obj, index)
-            rules.apply_inject(S.spec, S.st, index, mask, inj=cinj)
-            title, text, to, edited = inj_obj.title, inj_obj.text, inj_obj.to, True
-            iid = inj_obj.id
-        else:
-            base = self._inject_by_id(ev["id"])
-            if S.st.fired[0, base.index]:
-                raise SessionError(f"inject {ev['id']} was already released", "inject")
-            rules.apply_inject(S.spec, S.st, base.index, mask)
-            title, text, to, edited = base.source.title, base.source.text, base.source.to, False
-            iid = base.source.id
-        S.held.discard(iid)
-        S.released.append({"move": S.move, "id": iid, "title": title, "text": text, "to": list(to),
-                           "edited": edited, "t": ev["t"]})
-        S.headlines.append(Headline(S.move, title, public="all" in to))
+        edited = ev.get("inject") is not None
+        index, cinj, src = self._edited_inject(ev["inject"]) if edited else self._scripted_inject(ev["id"])
+        S.held.discard(src.id)
+        # events logged before the workshop drew an inject's chance have no "drawn": they release for certain
+        if play.release(S.spec, S.st, S.log, index, cinj, drawn=bool(ev.get("drawn"))):
+            S.released.append({"move": S.move, "id": src.id, "title": src.title, "text": src.text, "to": list(src.to),
+                               "edited": edited, "t": ev["t"]})
+            S.headlines.append(Headline(S.move, src.title, public="all" in src.to))
+            return
+        chance = src.probability
+        S.not_happened.append({"move": S.move, "id": src.id, "title": src.title, "probability": chance, "t": ev["t"]})
+        S.headlines.append(Headline(S.move, f"{src.id} was released but did not happen (chance {chance:.0%})",
+                                    public=False))
 
     def _on_inject_held(self, ev: dict) -> None:
         self._inject_by_id(ev["id"])
@@ -320,7 +258,7 @@ class Session:
     def _on_inject_skipped(self, ev: dict) -> None:
         inj = self._inject_by_id(ev["id"])
         self.state.skipped.add(ev["id"])
-        self.state.st.declined[0, inj.index] = True
+        play.decline(self.state.spec, self.state.st, inj.index)
 
     def _on_decision(self, ev: dict) -> None:
         S = self.state
@@ -366,45 +304,39 @@ class Session:
             raise SessionError("there is no adjudication to undo")
         self.state.adjudications.pop()
 
+    def _all_submitted(self) -> None:
+        missing = [a for a in self.state.spec.actor_ids if a not in self.state.pending]
+        if missing:
+            raise SessionError(f"missing decisions from {', '.join(missing)}")
+
     def _on_resolved(self, ev: dict) -> None:
         S = self.state
         self._require("adjudication")
-        spec, st = S.spec, S.st
-        missing = [a for a in spec.actor_ids if a not in S.pending]
-        if missing:
-            raise SessionError(f"missing decisions from {', '.join(missing)}")
-        dec = self._decision_arrays(S.pending, {x.actor: x for x in S.adjudications})
-        out = rules.resolve(spec, st, dec)
-        S.model.log.record(st, dec, out)
-        rung = [r.id for r in spec.catalogue.rungs]
-        names = spec.actor_ids
-        realised = {a: rung[int(out.realised[0, i])] for i, a in enumerate(names)}
-        perceived = {o: {a: rung[int(st.perc[0, j, i])] for i, a in enumerate(names) if i != j}
-                     for j, o in enumerate(names)}
-        answered = {a: ("" if out.answered[0, i] < 0 else "yes" if out.answered[0, i] else "no")
-                    for i, a in enumerate(names)}
-        incidents = [a for i, a in enumerate(names) if out.incident[0, i]]
-        rec = MoveRecord(move=S.move, submissions=dict(S.pending), adjudications={x.actor: x for x in S.adjudications},
-                         realised=realised, perceived_by=perceived, answered=answered, incidents=incidents,
-                         injects=[r["id"] for r in S.released if r["move"] == S.move],
-                         crisis_rung=rung[int(st.crisis[0])])
+        self._all_submitted()
+        rec = play.resolve(S.spec, S.st, S.log, S.move, S.pending, {x.actor: x for x in S.adjudications},
+                           injects=[r["id"] for r in S.released if r["move"] == S.move])
         S.moves.append(rec)
-        for a in names:
-            sub = S.pending[a]
+        S.headlines += self._read_out(rec)
+        S.phase = "readout"
+        reason = play.end_reason(S.st)
+        if reason and not S.model_ended:  # the model's verdict, said once; the facilitator decides when play ends
+            S.model_ended = True
+            S.headlines.append(Headline(S.move, f"By the model's rules the crisis has ended: {reason}"))
+
+    def _read_out(self, rec: MoveRecord) -> list[Headline]:
+        """The read-out of a resolved move: each team's move (secret ones for that team only), incidents."""
+        out = []
+        for a, sub in rec.submissions.items():
             adj = rec.adjudications.get(a)
             if adj is not None and not adj.success:
-                S.headlines.append(Headline(S.move, f"{a}: {self.label(sub.action)} did not succeed",
-                                            public=sub.public, actor=a))
+                out.append(Headline(rec.move, f"{a}: {self.label(sub.action)} did not succeed", public=sub.public,
+                                    actor=a))
             elif sub.action != "hold":
                 tgt = f" ({sub.target})" if sub.target else ""
-                S.headlines.append(Headline(S.move, f"{a}: {self.label(sub.action)}{tgt}", public=sub.public, actor=a))
-        for a in incidents:
-            S.headlines.append(Headline(S.move, f"Incident: a collision involving {a}'s forces", public=True, actor=a))
-        S.phase = "readout"
-        if st.end[0] > 0 and S.model.running:  # the model's verdict; the facilitator decides when play ends
-            S.model.running = False
-            S.headlines.append(Headline(S.move, f"By the model's rules the crisis has ended: "
-                                                f"{rules.END_REASONS[int(st.end[0])].replace('_', ' ')}"))
+                out.append(Headline(rec.move, f"{a}: {self.label(sub.action)}{tgt}", public=sub.public, actor=a))
+        out += [Headline(rec.move, f"Incident: a collision involving {a}'s forces", public=True, actor=a)
+                for a in rec.incidents]
+        return out
 
     def _on_note(self, ev: dict) -> None:
         self.state.notes.append({"move": self.state.move, "text": ev["text"], "tags": ev.get("tags", []),
@@ -423,55 +355,11 @@ class Session:
 
     def admissible(self, actor: str) -> dict[str, list[str]]:
         """Actions the actor may take now, each with the targets it may address."""
-        S = self.state
-        spec, st = S.spec, S.st
-        a = self._actor(actor)
-        mask = rules.admissible(spec, st, a)[0]
-        advs = [spec.actor_ids[b] for b in np.flatnonzero(spec.dyads.adversary[a])]
-        allies = [spec.actor_ids[b] for b in np.flatnonzero(spec.dyads.commitment[a] > 0)]
-        out = {}
-        for j in np.flatnonzero(mask):
-            act = spec.catalogue.actions[spec.options.action[a, j]]
-            out[act.id] = advs if act.target == "adversary" else allies if act.target == "ally" else []
-        return out
+        return play.options(self.state.spec, self.state.st, self._actor(actor))
 
     def ai_proposal(self, actor: str, top: int = 3) -> dict:
         """The AI's move for this seat (the seeded draw the simulation would make) and its reasons."""
-        S = self.state
-        spec, st = S.spec, S.st
-        a = self._actor(actor)
-        dec = rules.decide(spec, st, np.array([a]))
-        sc = rules.score(spec, st, np.array([a]))
-        p = sc.probabilities[0, 0]
-        acts = spec.catalogue.actions
-        order = np.argsort(-p, kind="stable")[:top]
-        k = spec.options.action[a, int(dec.opt[0, 0])]
-        tgt = int(dec.target[0, 0])
-        reasons = [(rules.REASON_NAMES[int(r)], float(w)) for r, w in zip(dec.reasons[0, 0], dec.contrib[0, 0],
-                                                                             strict=True)]
-        return {"actor": actor, "action": acts[k].id, "label": acts[k].label,
-                "target": spec.actor_ids[tgt] if tgt >= 0 else None,
-                "probability": float(dec.prob[0, 0]),
-                "alternatives": [{"action": acts[spec.options.action[a, j]].id, "probability": float(p[j])}
-                                 for j in order],
-                "drivers": reasons[:2], "restraint": reasons[2]}
-
-    def _decision_arrays(self, subs: dict[str, Submission], adj: dict[str, Adjudication]) -> rules.Decision:
-        spec = self.state.spec
-        A = spec.n_actors
-        opt = np.zeros((1, A), int)
-        tgt = -np.ones((1, A), int)
-        hold = spec.catalogue.action_index("hold")
-        for i, a in enumerate(spec.actor_ids):
-            sub = subs[a]
-            ok = adj.get(a) is None or adj[a].success
-            k = spec.catalogue.action_index(sub.action) if ok else hold
-            opt[0, i] = int(np.flatnonzero(spec.options.action[i] == k)[0])
-            if ok and sub.target:
-                tgt[0, i] = spec.actor_index(sub.target)
-        z = np.zeros((1, A, 3), int)
-        return rules.Decision(opt=opt, target=tgt, prob=np.ones((1, A)), reasons=z, contrib=z.astype(float),
-                              forced=np.zeros((1, A), bool))
+        return play.proposal(self.state.spec, self.state.st, self._actor(actor), top)
 
     # ------------------------------------------------------------------ facilitator API (each call = one event)
 
@@ -490,21 +378,29 @@ class Session:
         return self.due_injects()
 
     def due_injects(self) -> list[str]:
-        S = self.state
-        return [inj.source.id for inj in S.spec.injects if inj.kind != "contingency"
-                and rules.due(S.spec, S.st, inj)[0] and inj.source.id not in S.skipped]
+        """Scripted injects due now and not yet released, skipped or failed."""
+        return play.due(self.state.spec, self.state.st)
 
-    def release(self, inject_id: str | None = None, inject: dict | None = None) -> None:
-        """Release a scripted inject (by id), an edited version of one, or a new one (dict)."""
+    def release(self, inject_id: str | None = None, inject: dict | None = None) -> bool:
+        """Release a scripted inject (by id), an edited version of one, or a new one (dict).
+
+        The inject's ``probability`` is drawn as in a batch run; returns whether it happened. One
+        that did not is in ``state.not_happened`` (and a facilitator-only headline); the facilitator
+        may still release an edited version of it.
+        """
+        n = len(self.state.released)
         if inject is not None:
-            self._append("inject_released", inject=inject)
+            self._append("inject_released", inject=inject, drawn=True)
         else:
-            self._append("inject_released", id=inject_id)
+            self._append("inject_released", id=inject_id, drawn=True)
+        return len(self.state.released) > n
 
     def hold(self, inject_id: str) -> None:
+        """Keep a due inject back for now (it stays due)."""
         self._append("inject_held", id=inject_id)
 
     def skip(self, inject_id: str) -> None:
+        """Never release this inject: declined, as the engine declines one whose chance failed."""
         self._append("inject_skipped", id=inject_id)
 
     def submit(self, actor: str, action: str, target: str | None = None, channel: str | None = None,
@@ -546,10 +442,9 @@ class Session:
         if mode == "matrix":
             if probability is None or not 0 <= probability <= 1:
                 raise SessionError("matrix adjudication needs a probability between 0 and 1", "probability")
-            S = self.state
             n_prev = sum(1 for e in self.events if e["type"] == "adjudicated" and e.get("mode") == "matrix")
             lane = self._actor(actor) + 64 * n_prev  # a fresh, reproducible roll each time
-            roll = float(rng.draw(S.st.keys, S.move, Stream.ADJUDICATE, np.array([lane]))[0, 0])
+            roll = play.matrix_roll(self.state.st, self.state.move, lane)
             success = roll < probability
         elif mode == "model":
             success = True
@@ -564,14 +459,12 @@ class Session:
 
     def preview(self) -> dict[str, str]:
         """What the model would resolve now (on a copy of the world): realised rung per actor."""
+        self._all_submitted()
         S = self.state
-        st = copy.deepcopy(S.st)
-        dec = self._decision_arrays(S.pending, {x.actor: x for x in S.adjudications})
-        out = rules.resolve(S.spec, st, dec)
-        rung = [r.id for r in S.spec.catalogue.rungs]
-        return {a: rung[int(out.realised[0, i])] for i, a in enumerate(S.spec.actor_ids)}
+        return play.preview(S.spec, S.st, S.pending, {x.actor: x for x in S.adjudications})
 
     def resolve(self) -> MoveRecord:
+        """Commit the move: every team's move resolved at once by the model's rules."""
         self._append("resolved")
         return self.state.moves[-1]
 
@@ -604,53 +497,18 @@ class Session:
         return self.resolve()
 
     def forecast(self, runs: int = 1000, turns: int | None = None) -> dict:
-        """Outcome spread of ``runs`` AI-played continuations from the live state (seeded).
-
-        Play continues to the scenario's turn limit even if the model would already have
-        called the crisis over (the facilitator, not the model, ends a workshop).
-        """
-        from sim.engine.outcomes import classify
-        from sim.names import OUTCOMES
-
+        """Outcome spread of ``runs`` AI-played continuations from the live state (seeded by the
+        session and its length, so asking twice at one point gives the same answer)."""
         S = self.state
-        spec, st = S.spec, S.st
-        batch = st.take(np.zeros(runs, int))
-        base = rng.run_keys(S.seed * 7919 + S.run_index, [Stream.FORECAST * 1_000_003 + len(self.events)])[0]
-        with np.errstate(over="ignore"):
-            batch.keys = rng.mix(np.uint64(base) ^ rng.mix(np.arange(runs, dtype=np.uint64) + np.uint64(1)))
-        batch.run = np.arange(runs)
-        batch.end[:] = 0
-        batch.calm[:] = 0
-        done = []
-        limit = spec.turns if turns is None else min(spec.turns, st.turn + turns)
-        if batch.turn >= limit:
-            done.append(batch)
-        else:
-            while len(batch.keys) and batch.turn < limit:
-                rules.begin_turn(spec, batch)
-                rules.resolve(spec, batch, rules.decide(spec, batch))
-                fin = batch.end > 0
-                if batch.turn >= limit:
-                    fin[:] = True
-                if fin.any():
-                    done.append(batch.take(np.flatnonzero(fin)))
-                    batch = batch.take(np.flatnonzero(~fin))
-        cls = np.concatenate([classify(spec, d)["outcome"] for d in done])
-        peak = np.concatenate([d.crisis for d in done])
-        from sim.analysis.tables import wilson
-
-        k = np.bincount(cls, minlength=len(OUTCOMES))
-        lo, hi = wilson(k, len(cls))
-        rung = [r.id for r in spec.catalogue.rungs]
-        return {"runs": len(cls), "from_move": S.move,
-                "outcomes": {o: {"share": float(k[i] / len(cls)), "ci": [float(lo[i]), float(hi[i])]}
-                             for i, o in enumerate(OUTCOMES)},
-                "peak": {rung[r]: float(np.mean(peak == r)) for r in np.unique(peak)}}
+        f = play.forecast(S.spec, S.st, S.seed, S.run_index, len(self.events), runs, turns)
+        return {"runs": f["runs"], "from_move": S.move, "outcomes": f["outcomes"], "peak": f["peak"]}
 
     def hash(self) -> str:
-        return state_hash(self.state.st)
+        """The world's digest: a replayed or branched session is the same world iff it matches."""
+        return play.state_hash(self.state.st)
 
     def decisions_csv(self) -> str:
+        """Every decision with its seat, source, AI proposal and ruling (one row per team and move)."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["move", "actor", "seat", "action", "target", "public", "rationale", "source", "ai_action",

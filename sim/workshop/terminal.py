@@ -10,18 +10,20 @@ import cmd
 import shlex
 import sys
 from pathlib import Path
+from typing import TextIO
 
 from sim.errors import InputError
 from sim.workshop.documents import export_all
+from sim.workshop.render import projector_html
 from sim.workshop.session import Session
-from sim.workshop.views import projector_html
+from sim.workshop.views import msel_status
 
 
 class Console(cmd.Cmd):
     intro = "Crisis workshop console. Type 'help' or '?' for commands; 'status' to see where you are."
     prompt = "(facilitator) "
 
-    def __init__(self, session: Session, stdin=None, stdout=None):
+    def __init__(self, session: Session, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         super().__init__(stdin=stdin, stdout=stdout)
         if stdin is not None:
             self.use_rawinput = False
@@ -65,13 +67,10 @@ class Console(cmd.Cmd):
 
     def do_injects(self, arg: str) -> None:
         """injects: the MSEL with each inject's status (facilitator only)."""
-        S = self.s.state
-        released = {r["id"] for r in S.released}
-        for inj in S.spec.scenario.injects:
-            status = ("released" if inj.id in released else "skipped" if inj.id in S.skipped
-                      else "held" if inj.id in S.held else "pending")
+        statuses = msel_status(self.s)
+        for inj in self.s.state.spec.scenario.injects:
             when = f"move {inj.turn}" if inj.kind == "scheduled" else inj.kind
-            self._say(f"  {inj.id:<6} {when:<12} {status:<9} {inj.title}")
+            self._say(f"  {inj.id:<6} {when:<12} {statuses[inj.id]:<9} {inj.title}")
 
     def do_options(self, arg: str) -> None:
         """options ACTOR: the moves ACTOR may make now, with their targets."""
@@ -121,13 +120,16 @@ class Console(cmd.Cmd):
     # -------------------------------------------------------------- injects
 
     def do_release(self, arg: str) -> None:
-        """release ID: release a scripted inject now (early release of a held or future one too)."""
-        self.s.release(arg.strip())
+        """release ID: release a scripted inject now (early release of a held or future one too); its
+        chance is drawn, and one that does not happen can still be released edited ('new ID ...')."""
+        if not self.s.release(arg.strip()):
+            self._say(f"  {self.s.state.headlines[-1].text}")
 
     def do_new(self, arg: str) -> None:
         """new ID TO "TITLE" "TEXT": write and release a new inject (TO = all or an actor)."""
         iid, to, title, text = shlex.split(arg)
-        self.s.release(inject={"id": iid, "title": title, "text": text, "kind": "contingency", "to": [to]})
+        if not self.s.release(inject={"id": iid, "title": title, "text": text, "kind": "contingency", "to": [to]}):
+            self._say(f"  {self.s.state.headlines[-1].text}")
 
     def do_hold(self, arg: str) -> None:
         """hold ID: hold a due inject."""
@@ -232,5 +234,6 @@ class Console(cmd.Cmd):
 
 
 def run_console(session: Session) -> int:
+    """The console on this terminal (or on piped commands, for scripted sessions)."""
     Console(session, stdin=None if sys.stdin.isatty() else sys.stdin).cmdloop()
     return 0
