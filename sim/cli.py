@@ -245,7 +245,7 @@ def cmd_postures(a: argparse.Namespace) -> int:
     from sim.inputs.provenance import reference
 
     if a.markdown:
-        from sim.experiments.manifest import atomic_write
+        from sim.experiments.store import atomic_write
 
         a.markdown.parent.mkdir(parents=True, exist_ok=True)
         text = reference(markdown=True)

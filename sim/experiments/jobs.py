@@ -584,7 +584,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
             evaluator: Evaluator | None = None, chunk_size: int | None = None, resume: bool = False,
             batch_size: int = 5_000, progress=False, consolidate: bool = True) -> JobResult:
     """Run (or resume) a job into ``out``: plan chunks, compute the missing ones, consolidate."""
-    from sim.experiments.manifest import prepare_outdir
+    from sim.experiments.store import prepare_outdir
 
     t_start = time.perf_counter()
     if evaluator is None:

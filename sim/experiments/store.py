@@ -18,13 +18,17 @@ When the job completes, each table is consolidated into one file (``runs.parquet
 bytes do not depend on the chunk size, the number of workers or the order in which
 chunks finished; then ``manifest.json`` is written and the parts and ``job.json`` are
 removed. Memory stays bounded by one part plus one row group at any run count.
+
+``atomic_write`` here is the project's one atomic writer (results, reports, MSEL exports,
+workshop documents all use it).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,17 +97,48 @@ def _with_path(exc: OSError, path: Path) -> OSError:
     return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
 
-def atomic_bytes(path: Path, data: bytes) -> None:
-    from sim.experiments.manifest import atomic_write
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``: the one atomic writer.
 
+    A crash or a full disk never leaves a truncated file, and the file being replaced stays
+    intact until its replacement is complete. The result gets the permissions of a plain
+    ``open()`` (per umask), not mkstemp's owner-only ones: results are for sharing. An
+    ``OSError`` names ``path``; the temporary file is removed on any failure.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        atomic_write(path, lambda p: _write_bytes(p, data))
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
     except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
         raise _with_path(exc, path) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably (fsync before the rename)."""
+    atomic_write(path, lambda p: _write_bytes(p, data))
 
 
 def write_json_atomic(obj: Any, path: Path) -> None:
     atomic_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def prepare_outdir(out: Path) -> Path:
+    """Create the output directory or fail with a clear message."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, "--out", f"cannot create output directory: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise InputError(out, "--out", "output directory is not writable")
+    return out
 
 
 def read_json(path: Path) -> dict | None:
@@ -122,7 +157,7 @@ def read_json(path: Path) -> dict | None:
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
-    """Deterministic Parquet bytes (same table, same bytes), as ``results.write_parquet`` writes."""
+    """Deterministic Parquet bytes: same table, same bytes (zstd, the one setting every table uses)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -305,8 +340,6 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sim.experiments.manifest import atomic_write
-
     if not paths:
         raise ValueError("no parts to consolidate")
     schema, dicts = _target_schema(paths)
@@ -330,10 +363,7 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
                 w.write_table(pa.concat_tables(buf).combine_chunks(), row_group_size=row_group)
         _fsync(tmp)
 
-    try:
-        atomic_write(dest, write)
-    except OSError as exc:
-        raise _with_path(exc, dest) from None
+    atomic_write(dest, write)
 
 
 # -------------------------------------------------------------------- reading results

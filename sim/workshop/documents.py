@@ -12,7 +12,7 @@ import html
 import io
 from pathlib import Path
 
-from sim.experiments.manifest import atomic_write
+from sim.experiments.store import atomic_write
 from sim.workshop.session import Session
 from sim.workshop.views import CSS, STATUS, _public_levels, escalation_chart_png
 
