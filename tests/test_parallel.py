@@ -19,7 +19,8 @@ from sim.engine.ensemble import simulate
 from sim.errors import InputError
 from sim.experiments import jobs as parallel
 from sim.experiments.jobs import ProcessPoolEvaluator, SequentialEvaluator, Task, run_chunk, run_job
-from sim.experiments.planning import HEADLINE, CIPlanner, half_widths
+from sim.experiments.measures import HEADLINE
+from sim.experiments.stopping import CIPlanner, half_widths
 from sim.experiments.store import Chunk, read_runs
 from sim.inputs.compile import compile_scenario
 from sim.inputs.condition import Condition

@@ -13,7 +13,7 @@ import yaml
 from sim.cli import main
 from sim.engine.ensemble import simulate
 from sim.errors import InputError
-from sim.experiments.planning import HEADLINE
+from sim.experiments.measures import HEADLINE
 from sim.experiments.store import read_design, read_runs
 from sim.experiments.sweep import SweepFile, design_points, design_values, load_sweep, point_seed, run_sweep, summarise
 from sim.inputs.compile import compile_scenario

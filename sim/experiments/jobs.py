@@ -543,7 +543,7 @@ def _describe_diff(old: dict, new: dict) -> str:
 
 
 def _indicators(outcome, force):
-    from sim.experiments.planning import headline_codes
+    from sim.experiments.stopping import headline_codes
 
     return headline_codes(outcome, force)
 
@@ -668,7 +668,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
         try:
             # ---- phase 1 (--until-ci): add chunks in run order until the intervals are narrow enough
             if final is None and job.until_ci is not None:
-                from sim.experiments.planning import CIPlanner
+                from sim.experiments.stopping import CIPlanner
 
                 planners = [CIPlanner(n, job.until_ci, job.ci_step) for n in caps]
                 chunks = plan_chunks(caps, chunk_size, sweep)
@@ -754,7 +754,8 @@ def _cleanup(store: Store, job_path: Path, consolidate: bool) -> None:
 def _ci_reports(store: Store, job: Job, final: list[int], chunk_size: int) -> list[dict]:
     import numpy as np
 
-    from sim.experiments.planning import HEADLINE, ci_report
+    from sim.experiments.measures import HEADLINE
+    from sim.experiments.stopping import ci_report
 
     sums = [np.zeros(len(HEADLINE), np.int64) for _ in final]
     for c in plan_chunks(final, chunk_size, job.kind == "sweep"):

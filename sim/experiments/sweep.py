@@ -367,7 +367,7 @@ def summarise(out: str | Path):
     import pandas as pd
 
     from sim.analysis.tables import wilson
-    from sim.experiments.planning import HEADLINE
+    from sim.experiments.measures import HEADLINE
     from sim.experiments.store import read_design, read_runs
 
     table = read_design(out).set_index("point")
