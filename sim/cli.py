@@ -164,7 +164,8 @@ def _add_execution_args(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_sweep(a: argparse.Namespace) -> int:
-    from sim.experiments.sweep import run_sweep, summarise
+    from sim.experiments.jobs import run_sweep
+    from sim.experiments.store import summarise
 
     res = run_sweep(a.file, a.out, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler,
                     chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet)

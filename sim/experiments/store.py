@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 # pyarrow (and with it numpy) is imported inside the functions: a spawned worker imports this
@@ -127,6 +128,7 @@ def atomic_bytes(path: Path, data: bytes) -> None:
 
 
 def write_json_atomic(obj: Any, path: Path) -> None:
+    """A job or manifest file, durably; sorted keys, so the same content gives the same text."""
     atomic_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
 
 
@@ -236,6 +238,7 @@ class Store:
 
     # ---------------------------------------------------------------- reading
     def is_done(self, chunk: Chunk) -> bool:
+        """Done only if its runs part holds exactly the chunk's rows and its other parts are readable."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -257,6 +260,7 @@ class Store:
     # ---------------------------------------------------------------- consolidation
     def consolidate(self, table: str, chunks: Sequence[Chunk], dest: Path | None = None,
                     row_group: int = ROW_GROUP) -> Path:
+        """Stream a table's parts, in chunk order, into one file (``<table>.parquet`` by default)."""
         dest = dest or self.out / f"{table}.parquet"
         concat_parts([self.part(table, c) for c in chunks], dest, row_group)
         return dest
@@ -369,7 +373,7 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
 # -------------------------------------------------------------------- reading results
 
 
-def read_table(out: str | Path, table: str = "runs", columns: list[str] | None = None):
+def read_table(out: str | Path, table: str = "runs", columns: list[str] | None = None) -> pd.DataFrame:
     """One results table of a job as a DataFrame: the consolidated file of a finished job, or
     the parts of the chunks completed so far (a running or interrupted job)."""
     import pandas as pd
@@ -389,17 +393,42 @@ def read_table(out: str | Path, table: str = "runs", columns: list[str] | None =
     return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
 
 
-def read_runs(out: str | Path, columns: list[str] | None = None):
+def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """The runs table of a job (``run_job``/``run_sweep`` output directory) as a DataFrame."""
     return read_table(out, "runs", columns)
 
 
-def read_events(out: str | Path, columns: list[str] | None = None):
+def read_events(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The event log of a job (one row per actor turn), if it was written."""
     return read_table(out, "events", columns)
 
 
-def read_design(out: str | Path):
+def read_design(out: str | Path) -> pd.DataFrame:
     """A sweep's design points: one row per point with its factor values and seed."""
     import pandas as pd
 
     return pd.read_parquet(Path(out) / "design.parquet")
+
+
+def summarise(out: str | Path) -> pd.DataFrame:
+    """Per design point of a sweep: factor values, runs, and each headline probability (outcome
+    classes and use of force) as ``p_<name>`` with its 95% Wilson interval ``lo_<name>``..``hi_<name>``."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.analysis.tables import wilson
+    from sim.experiments.measures import HEADLINE
+
+    table = read_design(out).set_index("point")
+    runs = read_runs(out, ["point", "outcome", "use_of_force"])
+    counts = pd.crosstab(runs["point"], runs["outcome"].astype(str))
+    counts["use_of_force"] = runs.groupby("point")["use_of_force"].sum()
+    counts = counts.reindex(index=table.index, columns=list(HEADLINE), fill_value=0)
+    n = runs.groupby("point").size().reindex(table.index, fill_value=0).to_numpy()
+    table["runs"] = n
+    for name in HEADLINE:
+        k = counts[name].to_numpy()
+        lo, hi = wilson(k, n)
+        table[f"p_{name}"] = k / np.maximum(n, 1)
+        table[f"lo_{name}"], table[f"hi_{name}"] = lo, hi
+    return table.reset_index()
