@@ -269,15 +269,19 @@ def cmd_schema(a: argparse.Namespace) -> int:
     return 0
 
 
+def _write_text(path: Path, text: str) -> None:
+    """A --markdown file: its folder created, written atomically (an earlier copy survives a failure)."""
+    from sim.experiments.store import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda p: p.write_text(text))
+
+
 def cmd_postures(a: argparse.Namespace) -> int:
     from sim.inputs.provenance import reference
 
     if a.markdown:
-        from sim.experiments.store import atomic_write
-
-        a.markdown.parent.mkdir(parents=True, exist_ok=True)
-        text = reference(markdown=True)
-        atomic_write(a.markdown, lambda p: p.write_text(text))
+        _write_text(a.markdown, reference(markdown=True))
         print(a.markdown)
     else:
         print(reference(), end="")
@@ -365,8 +369,7 @@ def cmd_check_claims(a: argparse.Namespace) -> int:
     print(f"\n{n_sup} of {len(table)} supported; {int((~table.matches).sum())} differ from the file's record "
           f"({int(table.runs.iat[0]):,} runs per arm, seed {int(table.seed.iat[0])})")
     if a.markdown:
-        a.markdown.parent.mkdir(parents=True, exist_ok=True)
-        a.markdown.write_text(claims_markdown(table))
+        _write_text(a.markdown, claims_markdown(table))
         print(f"wrote {a.markdown}")
     return 0
 
@@ -401,8 +404,7 @@ def cmd_calibration(a: argparse.Namespace) -> int:
     table = calibration(runs=a.runs, seed=a.seed)
     print(table.to_string(float_format=lambda x: f"{x:.1%}", na_rep="-"))
     if a.markdown:
-        a.markdown.parent.mkdir(parents=True, exist_ok=True)
-        a.markdown.write_text(table_markdown(table))
+        _write_text(a.markdown, table_markdown(table))
         print(f"wrote {a.markdown}")
     return 0
 

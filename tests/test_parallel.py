@@ -215,3 +215,13 @@ def test_input_errors_surface_before_any_work(tmp_path):
     with pytest.raises(InputError, match="unknown lever"):
         run_job(SCEN, 10, 0, tmp_path / "o", levers=["no_such_lever"])
     assert not (tmp_path / "o").exists()
+
+
+def test_run_job_takes_a_condition(tmp_path):
+    cond = Condition.of(SCEN, levers=["cooperative_frame"], overrides=[("parameters.fog", 0.2)])
+    a = run_job(cond, 200, 4, tmp_path / "a", jobs=1, events=False)
+    b = run_job(SCEN, 200, 4, tmp_path / "b", jobs=1, events=False, levers=["cooperative_frame"],
+                overrides=[("parameters.fog", 0.2)])
+    assert a.manifest["levers"] == ["cooperative_frame"] and ["parameters.fog", 0.2] in a.manifest["overrides"]
+    assert a.manifest["content_hash"] == b.manifest["content_hash"]
+    same_files(tmp_path / "a", tmp_path / "b", ("runs.parquet", "injects.parquet"))
