@@ -2,18 +2,22 @@
 
 Heavy modules (numpy, pandas, mesa) are imported inside the commands, so ``--help``
 answers at once. Exit codes: 0 success, 2 bad input (one line naming the file and
-field), 1 environment failure (e.g. disk full), 130 interrupted.
+field), 1 environment failure (e.g. disk full), 130 interrupted. Every subcommand is one entry
+of ``COMMANDS`` (help, arguments, handler): the parser, its epilog and the dispatch read it.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-COMMANDS = ("run", "validate", "list", "describe", "schema", "postures", "msel", "sweep", "facilitate",
-            "report", "compare", "check-claims", "backtest", "calibration")
+DEFAULT_COMMAND = "run"  # ``run_sim.py X.yaml`` means ``run_sim.py run X.yaml``
 DEFAULT_RUNS = 10_000
+DESCRIPTION = ("Crisis-management simulation for Northeast-Asian flashpoints. "
+               "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -21,17 +25,37 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = _Parser(
-        prog="run_sim.py",
-        description="Crisis-management simulation for Northeast-Asian flashpoints. "
-        "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).",
-        epilog="Commands: run (default), sweep, validate, list, describe, schema, postures, msel, report, "
-        "compare, facilitate, check-claims, backtest, calibration. "
-        "'run_sim.py COMMAND --help' for details.",
-    )
-    sub = p.add_subparsers(dest="command")
-    r = sub.add_parser("run", help="run an ensemble of seeded runs and write Parquet results")
+@dataclass(frozen=True)
+class Command:
+    """A subcommand: its one-line help, a function adding its arguments, and its handler (exit code)."""
+
+    help: str
+    add_args: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace], int]
+
+
+# ============================================================================ arguments
+
+
+def _no_args(p: argparse.ArgumentParser) -> None:
+    """For commands without arguments."""
+
+
+def _execution_args(p: argparse.ArgumentParser) -> None:
+    """How a job runs (never what it computes: results are identical for any of these)."""
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help="worker processes (default: one per CPU for 20,000+ runs, else 1 = in this process)")
+    p.add_argument("--backend", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or a Dask cluster (pip install 'crisis-sim[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a local cluster)")
+    p.add_argument("--chunk-size", type=int, metavar="RUNS",
+                   help="runs per chunk and Parquet part (default: automatic)")
+    p.add_argument("--resume", action="store_true",
+                   help="finish the interrupted job in --out (same arguments); starts it if there is none")
+
+
+def _run_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("scenario", nargs="?", help="scenario YAML file (default: scenarios/taiwan_strait.yaml)")
     r.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"number of runs (default {DEFAULT_RUNS:,})")
     r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
@@ -46,25 +70,33 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--no-events", action="store_true", help="skip the per-actor-turn event log")
     r.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    _add_execution_args(r)
+    _execution_args(r)
     r.add_argument("--until-ci", type=float, metavar="EPS",
                    help="add chunks until every headline probability's 95%% interval half-width is below EPS "
                         "(e.g. 0.01); --runs is then the maximum")
-    sw = sub.add_parser("sweep", help="run a sweep file: factorial grid or Latin hypercube, N runs per point")
+
+
+def _sweep_args(sw: argparse.ArgumentParser) -> None:
     sw.add_argument("file", type=Path, help="sweep YAML file (see sweeps/)")
     sw.add_argument("--out", type=Path, help="output directory (default results/sweep-<file name>)")
     sw.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
-    _add_execution_args(sw)
-    v = sub.add_parser("validate", help="check scenario files against the schema")
+    _execution_args(sw)
+
+
+def _validate_args(v: argparse.ArgumentParser) -> None:
     v.add_argument("files", nargs="+", type=Path)
-    sub.add_parser("list", help="list the shipped scenarios")
-    d = sub.add_parser("describe", help="show a scenario's actors, channels, injects")
+
+
+def _describe_args(d: argparse.ArgumentParser) -> None:
     d.add_argument("file", type=Path)
-    s = sub.add_parser("schema", help="write JSON Schemas for every data file")
+
+
+def _schema_args(s: argparse.ArgumentParser) -> None:
     s.add_argument("--out", type=Path, default=Path("schemas"))
-    fa = sub.add_parser("facilitate", help="run a live workshop: web console (facilitator, projector, teams) "
-                        "or --terminal")
+
+
+def _facilitate_args(fa: argparse.ArgumentParser) -> None:
     fa.add_argument("scenario", nargs="?", type=Path, help="scenario file (not needed to resume a session)")
     fa.add_argument("--session", type=Path, help="session folder (default sessions/<scenario>); resumed if it exists")
     fa.add_argument("--seed", type=int, default=0)
@@ -72,10 +104,14 @@ def _parser() -> argparse.ArgumentParser:
     fa.add_argument("--terminal", action="store_true", help="no browser: a command prompt on the same session")
     fa.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
     fa.add_argument("--port", type=int, default=8765)
-    po = sub.add_parser("postures", help="print every posture value with its source, and the sourced share")
+
+
+def _postures_args(po: argparse.ArgumentParser) -> None:
     po.add_argument("--markdown", nargs="?", const=Path("docs/postures.md"), type=Path, metavar="PATH",
                     help="write Markdown instead (default docs/postures.md)")
-    ms = sub.add_parser("msel", help="export a scenario's injects (MSEL) to CSV, or import an edited CSV")
+
+
+def _msel_args(ms: argparse.ArgumentParser) -> None:
     msub = ms.add_subparsers(dest="msel_command", required=True)
     me = msub.add_parser("export", help="write the MSEL as CSV with HSEEP columns")
     me.add_argument("scenario", type=Path)
@@ -84,50 +120,55 @@ def _parser() -> argparse.ArgumentParser:
     mi.add_argument("scenario", type=Path)
     mi.add_argument("--csv", type=Path, required=True)
     mi.add_argument("--out", type=Path, required=True, help="new scenario file (never overwrites the input)")
-    rp = sub.add_parser("report", help="write a self-contained HTML report on a results directory")
+
+
+def _report_args(rp: argparse.ArgumentParser) -> None:
     rp.add_argument("results", type=Path, help="results directory (written by run_sim.py run)")
     rp.add_argument("--out", type=Path, help="HTML file (default RESULTS/report.html)")
     rp.add_argument("--lever-runs", type=int, default=2000, metavar="N",
                     help="runs per lever for the lever comparison, same seed as the results (default 2,000; 0: off)")
     rp.add_argument("--title", help="report title (default: the scenario's)")
-    cp = sub.add_parser("compare", help="write an HTML report comparing two results directories (e.g. two levers)")
+
+
+def _compare_args(cp: argparse.ArgumentParser) -> None:
     cp.add_argument("a", type=Path, metavar="DIR_A", help="reference results directory")
     cp.add_argument("b", type=Path, metavar="DIR_B", help="alternative results directory")
     cp.add_argument("--out", type=Path, help="HTML file (default DIR_B/compare-<DIR_A name>.html)")
     cp.add_argument("--labels", nargs=2, metavar=("A", "B"), help="names for the two conditions")
     cp.add_argument("--title", help="report title")
-    _add_validation_parsers(sub)
-    return p
 
 
-def _add_validation_parsers(sub) -> None:
-    """check-claims, backtest, calibration (sim.analysis.validation)."""
-    cc = sub.add_parser("check-claims", help="test the papers' claims (validation/claims.yaml) against the model")
+def _check_claims_args(cc: argparse.ArgumentParser) -> None:
     cc.add_argument("file", nargs="?", type=Path, help="claims file (default validation/claims.yaml)")
     cc.add_argument("--runs", type=int, help="runs per arm (default: the file's, 2,000)")
     cc.add_argument("--seed", type=int, help="root seed (default: the file's)")
     cc.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table as Markdown")
-    bt = sub.add_parser("backtest", help="back-test historical cases: RPS of the simulated peak MID level, "
-                        "skill against the NEA50 base rate, 80%% interval coverage, calibration plot")
+
+
+def _backtest_args(bt: argparse.ArgumentParser) -> None:
     bt.add_argument("cases", type=Path, help="cases YAML (format of validation/cases.yaml)")
     bt.add_argument("--runs", type=int, default=2000, help="runs per case (default 2,000)")
     bt.add_argument("--seed", type=int, default=0)
     bt.add_argument("--out", type=Path, help="directory for backtest.csv, backtest.md and calibration.png")
-    ca = sub.add_parser("calibration", help="peak MID shares per scenario and pooled, beside ICB/MID base rates")
+
+
+def _calibration_args(ca: argparse.ArgumentParser) -> None:
     ca.add_argument("--runs", type=int, default=2000, help="runs per scenario (default 2,000)")
     ca.add_argument("--seed", type=int, default=0)
     ca.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table as Markdown")
 
 
+# ============================================================================ handlers
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     """Chunked job (sim.experiments.jobs): parts streamed to OUT/<table>/, consolidated at the end."""
     from sim.experiments.jobs import run_job
-    from sim.inputs.condition import parse_override
-    from sim.inputs.library import DEFAULT_SCENARIO
+    from sim.inputs.condition import Condition, parse_override
 
-    overrides = [parse_override(x) for x in a.overrides]
-    res = run_job(a.scenario or DEFAULT_SCENARIO, a.runs, a.seed, a.out, overrides=overrides, levers=a.levers,
-                  overlays=a.overlays, events=not a.no_events, jobs=a.jobs, backend=a.backend,
+    condition = Condition.of(a.scenario, levers=a.levers, overlays=a.overlays,
+                             overrides=[parse_override(x) for x in a.overrides])
+    res = run_job(condition, a.runs, a.seed, a.out, events=not a.no_events, jobs=a.jobs, backend=a.backend,
                   scheduler=a.scheduler, chunk_size=a.chunk_size, resume=a.resume, until_ci=a.until_ci,
                   batch_size=a.batch_size, progress=not a.quiet)
     if res.discarded:
@@ -149,29 +190,16 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
-def _add_execution_args(p: argparse.ArgumentParser) -> None:
-    """How a job runs (never what it computes: results are identical for any of these)."""
-    p.add_argument("--jobs", type=int, metavar="N",
-                   help="worker processes (default: one per CPU for 20,000+ runs, else 1 = in this process)")
-    p.add_argument("--backend", choices=("local", "dask"), default="local",
-                   help="local process pool (default) or a Dask cluster (pip install 'crisis-sim[dask]')")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a local cluster)")
-    p.add_argument("--chunk-size", type=int, metavar="RUNS",
-                   help="runs per chunk and Parquet part (default: automatic)")
-    p.add_argument("--resume", action="store_true",
-                   help="finish the interrupted job in --out (same arguments); starts it if there is none")
-
-
 def cmd_sweep(a: argparse.Namespace) -> int:
-    from sim.experiments.sweep import run_sweep, summarise
+    """Sweep job (sim.experiments.jobs.run_sweep), then the per-point table (sim.experiments.store.summarise)."""
+    from sim.experiments.jobs import run_sweep
 
     res = run_sweep(a.file, a.out, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler,
                     chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet)
     if res.discarded:
         print(f"note: discarded the interrupted sweep in {res.out} (--resume continues one)", file=sys.stderr)
     if not a.quiet:
-        from sim.experiments.store import read_design
+        from sim.experiments.store import read_design, summarise
 
         table = summarise(res.out)
         factors = list(read_design(res.out).columns[2:])
@@ -241,15 +269,19 @@ def cmd_schema(a: argparse.Namespace) -> int:
     return 0
 
 
+def _write_text(path: Path, text: str) -> None:
+    """A --markdown file: its folder created, written atomically (an earlier copy survives a failure)."""
+    from sim.experiments.store import atomic_write
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda p: p.write_text(text))
+
+
 def cmd_postures(a: argparse.Namespace) -> int:
     from sim.inputs.provenance import reference
 
     if a.markdown:
-        from sim.experiments.manifest import atomic_write
-
-        a.markdown.parent.mkdir(parents=True, exist_ok=True)
-        text = reference(markdown=True)
-        atomic_write(a.markdown, lambda p: p.write_text(text))
+        _write_text(a.markdown, reference(markdown=True))
         print(a.markdown)
     else:
         print(reference(), end="")
@@ -337,8 +369,7 @@ def cmd_check_claims(a: argparse.Namespace) -> int:
     print(f"\n{n_sup} of {len(table)} supported; {int((~table.matches).sum())} differ from the file's record "
           f"({int(table.runs.iat[0]):,} runs per arm, seed {int(table.seed.iat[0])})")
     if a.markdown:
-        a.markdown.parent.mkdir(parents=True, exist_ok=True)
-        a.markdown.write_text(claims_markdown(table))
+        _write_text(a.markdown, claims_markdown(table))
         print(f"wrote {a.markdown}")
     return 0
 
@@ -373,26 +404,59 @@ def cmd_calibration(a: argparse.Namespace) -> int:
     table = calibration(runs=a.runs, seed=a.seed)
     print(table.to_string(float_format=lambda x: f"{x:.1%}", na_rep="-"))
     if a.markdown:
-        a.markdown.parent.mkdir(parents=True, exist_ok=True)
-        a.markdown.write_text(table_markdown(table))
+        _write_text(a.markdown, table_markdown(table))
         print(f"wrote {a.markdown}")
     return 0
 
 
+# ============================================================================ the command table
+
+COMMANDS: dict[str, Command] = {
+    "run": Command("run an ensemble of seeded runs and write Parquet results", _run_args, cmd_run),
+    "sweep": Command("run a sweep file: factorial grid or Latin hypercube, N runs per point", _sweep_args,
+                     cmd_sweep),
+    "validate": Command("check scenario files against the schema", _validate_args, cmd_validate),
+    "list": Command("list the shipped scenarios", _no_args, cmd_list),
+    "describe": Command("show a scenario's actors, channels, injects", _describe_args, cmd_describe),
+    "schema": Command("write JSON Schemas for every data file", _schema_args, cmd_schema),
+    "facilitate": Command("run a live workshop: web console (facilitator, projector, teams) or --terminal",
+                          _facilitate_args, cmd_facilitate),
+    "postures": Command("print every posture value with its source, and the sourced share", _postures_args,
+                        cmd_postures),
+    "msel": Command("export a scenario's injects (MSEL) to CSV, or import an edited CSV", _msel_args, cmd_msel),
+    "report": Command("write a self-contained HTML report on a results directory", _report_args, cmd_report),
+    "compare": Command("write an HTML report comparing two results directories (e.g. two levers)", _compare_args,
+                       cmd_compare),
+    "check-claims": Command("test the papers' claims (validation/claims.yaml) against the model",
+                            _check_claims_args, cmd_check_claims),
+    "backtest": Command("back-test historical cases: RPS of the simulated peak MID level, skill against the NEA50 "
+                        "base rate, 80%% interval coverage, calibration plot", _backtest_args, cmd_backtest),
+    "calibration": Command("peak MID shares per scenario and pooled, beside ICB/MID base rates", _calibration_args,
+                           cmd_calibration),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    """The parser, its epilog and its subcommands, all from ``COMMANDS``."""
+    names = ", ".join(f"{n} (default)" if n == DEFAULT_COMMAND else n for n in COMMANDS)
+    p = _Parser(prog="run_sim.py", description=DESCRIPTION,
+                epilog=f"Commands: {names}. 'run_sim.py COMMAND --help' for details.")
+    sub = p.add_subparsers(dest="command")
+    for name, command in COMMANDS.items():
+        command.add_args(sub.add_parser(name, help=command.help))
+    return p
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Parse, dispatch, and turn failures into exit codes: 2 bad input, 1 environment, 130 interrupted."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
-        argv = ["run", *argv]
-    args = _parser().parse_args(argv)
+        argv = [DEFAULT_COMMAND, *argv]
+    args = parser().parse_args(argv)
     from sim.errors import InputError
 
-    handlers = {"run": cmd_run, "validate": cmd_validate, "list": cmd_list, "describe": cmd_describe,
-                "schema": cmd_schema, "postures": cmd_postures,
-                "msel": cmd_msel, "sweep": cmd_sweep, "facilitate": cmd_facilitate,
-                "report": cmd_report, "compare": cmd_compare, "check-claims": cmd_check_claims,
-                "backtest": cmd_backtest, "calibration": cmd_calibration}
     try:
-        return handlers[args.command](args)
+        return COMMANDS[args.command].handler(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

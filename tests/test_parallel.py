@@ -17,10 +17,12 @@ import pytest
 from sim.cli import main
 from sim.engine.ensemble import simulate
 from sim.errors import InputError
-from sim.experiments import jobs as parallel
-from sim.experiments.jobs import ProcessPoolEvaluator, SequentialEvaluator, Task, run_chunk, run_job
-from sim.experiments.planning import HEADLINE, CIPlanner, half_widths
+from sim.experiments.evaluators import DaskEvaluator, ProcessPoolEvaluator, SequentialEvaluator
+from sim.experiments.jobs import run_job
+from sim.experiments.measures import HEADLINE
+from sim.experiments.stopping import CIPlanner, half_widths
 from sim.experiments.store import Chunk, read_runs
+from sim.experiments.worker import BLAS_VARS, Task, run_chunk
 from sim.inputs.compile import compile_scenario
 from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
@@ -93,9 +95,9 @@ def blas_threads() -> list[int]:
 def test_pool_workers_run_one_blas_thread():
     with ProcessPoolEvaluator(1) as ev:
         ev.start()
-        env = {v: ev._ex.submit(os.getenv, v).result() for v in parallel.BLAS_VARS}
+        env = {v: ev._ex.submit(os.getenv, v).result() for v in BLAS_VARS}
         threads = ev._ex.submit(blas_threads).result() if importlib.util.find_spec("threadpoolctl") else [1]
-    assert env == dict.fromkeys(parallel.BLAS_VARS, "1")
+    assert env == dict.fromkeys(BLAS_VARS, "1")
     assert threads and set(threads) == {1}
 
 
@@ -128,7 +130,7 @@ def test_workers_refuse_other_inputs(tmp_path):
 
 
 def test_code_hash_covers_every_module_a_worker_loads():
-    code = ("import sys\nfrom sim.experiments.jobs import MODEL_MODULES, Task, run_chunk\n"
+    code = ("import sys\nfrom sim.experiments.worker import MODEL_MODULES, Task, run_chunk\n"
             "from sim.experiments.store import Chunk\n"
             "from sim.inputs.condition import Condition\n"
             f"run_chunk(Task(Condition({str(SCEN)!r}), 0, Chunk(None, 0, 0, 20), True, 20))\n"
@@ -136,7 +138,7 @@ def test_code_hash_covers_every_module_a_worker_loads():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                        cwd=Path(__file__).resolve().parent.parent)
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]", f"add to sim.experiments.jobs.MODEL_MODULES: {r.stdout}"
+    assert r.stdout.strip() == "[]", f"add to sim.experiments.worker.MODEL_MODULES: {r.stdout}"
 
 
 def test_worker_reports_bad_input_instead_of_crashing():
@@ -158,7 +160,7 @@ def test_bad_execution_arguments_exit_2(args, expect, tmp_path, capsys):
 
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     pytest.importorskip("distributed")
-    ev = parallel.DaskEvaluator(scheduler="tcp://127.0.0.1:9", connect_timeout=0.5)
+    ev = DaskEvaluator(scheduler="tcp://127.0.0.1:9", connect_timeout=0.5)
     with pytest.raises(OSError, match="cannot connect to the Dask scheduler"):
         run_job(SCEN, 10, 1, tmp_path / "o", evaluator=ev)
 
@@ -213,3 +215,13 @@ def test_input_errors_surface_before_any_work(tmp_path):
     with pytest.raises(InputError, match="unknown lever"):
         run_job(SCEN, 10, 0, tmp_path / "o", levers=["no_such_lever"])
     assert not (tmp_path / "o").exists()
+
+
+def test_run_job_takes_a_condition(tmp_path):
+    cond = Condition.of(SCEN, levers=["cooperative_frame"], overrides=[("parameters.fog", 0.2)])
+    a = run_job(cond, 200, 4, tmp_path / "a", jobs=1, events=False)
+    b = run_job(SCEN, 200, 4, tmp_path / "b", jobs=1, events=False, levers=["cooperative_frame"],
+                overrides=[("parameters.fog", 0.2)])
+    assert a.manifest["levers"] == ["cooperative_frame"] and ["parameters.fog", 0.2] in a.manifest["overrides"]
+    assert a.manifest["content_hash"] == b.manifest["content_hash"]
+    same_files(tmp_path / "a", tmp_path / "b", ("runs.parquet", "injects.parquet"))

@@ -13,9 +13,10 @@ import yaml
 from sim.cli import main
 from sim.engine.ensemble import simulate
 from sim.errors import InputError
-from sim.experiments.planning import HEADLINE
-from sim.experiments.store import read_design, read_runs
-from sim.experiments.sweep import SweepFile, design_points, design_values, load_sweep, point_seed, run_sweep, summarise
+from sim.experiments.jobs import run_sweep
+from sim.experiments.measures import HEADLINE
+from sim.experiments.store import read_design, read_runs, summarise
+from sim.experiments.sweep import SweepFile, design_points, design_values, load_sweep, point_seed
 from sim.inputs.compile import compile_scenario
 from sim.inputs.library import SCENARIOS_DIR
 
@@ -38,9 +39,9 @@ def test_factorial_order_and_common_random_numbers():
     pts = design_points(sf)
     assert len(pts) == 12 and {p.seed for p in pts} == {1}
     assert pts[0].values == {"parameters.us_china_climate": -0.5, "parameters.encounter_rules": 0.2, "levers": []}
-    assert pts[1].levers == ("validated_mechanisms",) and pts[2].values["parameters.encounter_rules"] == 0.8
+    assert pts[1].condition.levers == ("validated_mechanisms",) and pts[2].values["parameters.encounter_rules"] == 0.8
     assert pts[4].values["parameters.us_china_climate"] == 0.0  # the first factor varies slowest
-    assert ("parameters.encounter_rules", 0.8) in pts[2].overrides
+    assert ("parameters.encounter_rules", 0.8) in pts[2].condition.overrides
 
 
 def test_independent_seeds_are_spawned_per_point():

@@ -491,7 +491,7 @@ def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, ti
 
 
 def _write(text: str, out: Path) -> Path:
-    from sim.experiments.manifest import atomic_write
+    from sim.experiments.store import atomic_write
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,7 +3,7 @@
 Modelled on EMA Workbench's ``perform_experiments``: give the conditions (scenario plus levers,
 overlays and overrides), the runs and the seed, and optionally an evaluator (sequential by
 default, a process pool, or Dask). Each condition is cut into chunks of consecutive runs and
-computed by the same worker code as an on-disk job (``sim.experiments.jobs.run_chunk``), so run
+computed by the same worker code as an on-disk job (``sim.experiments.worker.run_chunk``), so run
 *i* of seed *s* is the same whichever evaluator computed it and however the runs were chunked.
 With the same seed for every condition (the default), conditions are compared with common random
 numbers: run *i* meets the same draws in each.
@@ -17,11 +17,15 @@ from __future__ import annotations
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from sim.engine.ensemble import Results
 from sim.inputs.condition import Condition
+
+if TYPE_CHECKING:
+    from sim.experiments.evaluators import Evaluator
 
 DEFAULT_CHUNK = 5_000
 
@@ -52,41 +56,39 @@ def experiments(conditions: Mapping[str, Condition] | Sequence[Condition] | Cond
 
 
 def perform(conditions: Mapping[str, Condition] | Sequence[Condition] | Condition, runs: int,
-            seed: int | Sequence[int] = 0, *, evaluator=None, events: bool = False, progress: bool | str = False,
-            chunk_size: int = DEFAULT_CHUNK) -> dict[str, Results]:
+            seed: int | Sequence[int] = 0, *, evaluator: Evaluator | None = None, events: bool = False,
+            progress: bool | str = False, chunk_size: int = DEFAULT_CHUNK) -> dict[str, Results]:
     """Simulate ``runs`` runs of every condition; return ``{name: Results}`` (runs, events, injects).
 
     ``seed`` is one seed for all (common random numbers) or one per condition. ``evaluator``
-    is any ``sim.experiments.jobs.Evaluator``; by default the runs are computed in this process.
+    is any ``sim.experiments.evaluators.Evaluator``; by default the runs are computed in this process.
     Input errors come back as one ``InputError`` naming the condition's file and field.
     """
-    from sim.experiments.jobs import SequentialEvaluator, Task, drive, progress_bar
-    from sim.experiments.store import Chunk
+    from sim.experiments.evaluators import SequentialEvaluator
+    from sim.experiments.jobs import drive, progress_bar
+    from sim.experiments.store import Chunk, plan_chunks
+    from sim.experiments.worker import ChunkResult, Task
 
     todo = experiments(conditions, runs, seed)
-    chunks = [(e, Chunk(p, k, start, min(start + chunk_size, e.runs)))
-              for p, e in enumerate(todo) for k, start in enumerate(range(0, e.runs, max(1, chunk_size)))]
+    chunks = plan_chunks([e.runs for e in todo], max(1, chunk_size), points=True)
     parts: dict[Chunk, dict[str, bytes]] = {}
     bar = progress_bar(progress, "experiments")
     bar.start(sum(e.runs for e in todo), 0)
-    by_chunk = {c: e for e, c in chunks}
 
     def task(c: Chunk) -> Task:
-        e = by_chunk[c]
+        e = todo[c.point]
         return Task(e.condition, e.seed, c, events, min(chunk_size, c.n))
 
-    def on_result(c: Chunk, res) -> None:
+    def on_result(c: Chunk, res: ChunkResult) -> None:
         res.raise_error()
         parts[c] = res.parts
         bar.update(c.n)
 
-    own = evaluator is None
-    ev = SequentialEvaluator() if own else evaluator
     try:
-        drive([c for _, c in chunks], task, lambda: ev, on_result)
+        drive(chunks, task, lambda: evaluator or SequentialEvaluator(), on_result)
     finally:
         bar.close()
-    return {e.name: _results([parts[c] for x, c in chunks if x is e], events) for e in todo}
+    return {e.name: _results([parts[c] for c in chunks if c.point == p], events) for p, e in enumerate(todo)}
 
 
 def _read(blob: bytes | None) -> pd.DataFrame:

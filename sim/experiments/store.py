@@ -18,13 +18,17 @@ When the job completes, each table is consolidated into one file (``runs.parquet
 bytes do not depend on the chunk size, the number of workers or the order in which
 chunks finished; then ``manifest.json`` is written and the parts and ``job.json`` are
 removed. Memory stays bounded by one part plus one row group at any run count.
+
+``atomic_write`` here is the project's one atomic writer (results, reports, MSEL exports,
+workshop documents all use it).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 from sim.errors import InputError
 
 if TYPE_CHECKING:
+    import pandas as pd
     import pyarrow as pa
 
 # pyarrow (and with it numpy) is imported inside the functions: a spawned worker imports this
@@ -93,17 +98,49 @@ def _with_path(exc: OSError, path: Path) -> OSError:
     return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
 
 
-def atomic_bytes(path: Path, data: bytes) -> None:
-    from sim.experiments.manifest import atomic_write
+def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
+    """Call ``write(tmp_path)`` then rename the temporary file onto ``path``: the one atomic writer.
 
+    A crash or a full disk never leaves a truncated file, and the file being replaced stays
+    intact until its replacement is complete. The result gets the permissions of a plain
+    ``open()`` (per umask), not mkstemp's owner-only ones: results are for sharing. An
+    ``OSError`` names ``path``; the temporary file is removed on any failure.
+    """
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        atomic_write(path, lambda p: _write_bytes(p, data))
+        write(Path(tmp))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
     except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
         raise _with_path(exc, path) from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically and durably (fsync before the rename)."""
+    atomic_write(path, lambda p: _write_bytes(p, data))
 
 
 def write_json_atomic(obj: Any, path: Path) -> None:
+    """A job or manifest file, durably; sorted keys, so the same content gives the same text."""
     atomic_bytes(path, (json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n").encode())
+
+
+def prepare_outdir(out: Path) -> Path:
+    """Create the output directory or fail with a clear message."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(out, "--out", f"cannot create output directory: {exc.strerror}") from None
+    if not os.access(out, os.W_OK):
+        raise InputError(out, "--out", "output directory is not writable")
+    return out
 
 
 def read_json(path: Path) -> dict | None:
@@ -122,7 +159,7 @@ def read_json(path: Path) -> dict | None:
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
-    """Deterministic Parquet bytes (same table, same bytes), as ``results.write_parquet`` writes."""
+    """Deterministic Parquet bytes: same table, same bytes (zstd, the one setting every table uses)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -201,6 +238,7 @@ class Store:
 
     # ---------------------------------------------------------------- reading
     def is_done(self, chunk: Chunk) -> bool:
+        """Done only if its runs part holds exactly the chunk's rows and its other parts are readable."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
@@ -222,6 +260,7 @@ class Store:
     # ---------------------------------------------------------------- consolidation
     def consolidate(self, table: str, chunks: Sequence[Chunk], dest: Path | None = None,
                     row_group: int = ROW_GROUP) -> Path:
+        """Stream a table's parts, in chunk order, into one file (``<table>.parquet`` by default)."""
         dest = dest or self.out / f"{table}.parquet"
         concat_parts([self.part(table, c) for c in chunks], dest, row_group)
         return dest
@@ -305,8 +344,6 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sim.experiments.manifest import atomic_write
-
     if not paths:
         raise ValueError("no parts to consolidate")
     schema, dicts = _target_schema(paths)
@@ -330,16 +367,13 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
                 w.write_table(pa.concat_tables(buf).combine_chunks(), row_group_size=row_group)
         _fsync(tmp)
 
-    try:
-        atomic_write(dest, write)
-    except OSError as exc:
-        raise _with_path(exc, dest) from None
+    atomic_write(dest, write)
 
 
 # -------------------------------------------------------------------- reading results
 
 
-def read_table(out: str | Path, table: str = "runs", columns: list[str] | None = None):
+def read_table(out: str | Path, table: str = "runs", columns: list[str] | None = None) -> pd.DataFrame:
     """One results table of a job as a DataFrame: the consolidated file of a finished job, or
     the parts of the chunks completed so far (a running or interrupted job)."""
     import pandas as pd
@@ -359,17 +393,42 @@ def read_table(out: str | Path, table: str = "runs", columns: list[str] | None =
     return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
 
 
-def read_runs(out: str | Path, columns: list[str] | None = None):
+def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
     """The runs table of a job (``run_job``/``run_sweep`` output directory) as a DataFrame."""
     return read_table(out, "runs", columns)
 
 
-def read_events(out: str | Path, columns: list[str] | None = None):
+def read_events(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """The event log of a job (one row per actor turn), if it was written."""
     return read_table(out, "events", columns)
 
 
-def read_design(out: str | Path):
+def read_design(out: str | Path) -> pd.DataFrame:
     """A sweep's design points: one row per point with its factor values and seed."""
     import pandas as pd
 
     return pd.read_parquet(Path(out) / "design.parquet")
+
+
+def summarise(out: str | Path) -> pd.DataFrame:
+    """Per design point of a sweep: factor values, runs, and each headline probability (outcome
+    classes and use of force) as ``p_<name>`` with its 95% Wilson interval ``lo_<name>``..``hi_<name>``."""
+    import numpy as np
+    import pandas as pd
+
+    from sim.analysis.tables import wilson
+    from sim.experiments.measures import HEADLINE
+
+    table = read_design(out).set_index("point")
+    runs = read_runs(out, ["point", "outcome", "use_of_force"])
+    counts = pd.crosstab(runs["point"], runs["outcome"].astype(str))
+    counts["use_of_force"] = runs.groupby("point")["use_of_force"].sum()
+    counts = counts.reindex(index=table.index, columns=list(HEADLINE), fill_value=0)
+    n = runs.groupby("point").size().reindex(table.index, fill_value=0).to_numpy()
+    table["runs"] = n
+    for name in HEADLINE:
+        k = counts[name].to_numpy()
+        lo, hi = wilson(k, n)
+        table[f"p_{name}"] = k / np.maximum(n, 1)
+        table[f"lo_{name}"], table[f"hi_{name}"] = lo, hi
+    return table.reset_index()

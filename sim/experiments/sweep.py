@@ -19,21 +19,28 @@ point to its factor values and seed. By default every point uses the same seed
 difference between points is the factors' effect, not sampling noise, and comparisons
 need far fewer runs. ``common_random_numbers: false`` gives each point its own seed,
 spawned from the sweep seed (``SeedSequence(seed).spawn``), for independent estimates.
+
+This module is the file model and its design (the points, their conditions and seeds); running
+a sweep is ``sim.experiments.jobs.run_sweep``, and ``sim.experiments.store.summarise`` gives the
+per-point probabilities.
 """
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from sim.errors import InputError
+from sim.experiments.samplers import factorial, lhs_unit
+from sim.inputs.condition import Condition
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 LIST_FACTORS = ("levers", "overlays")
 KEY = re.compile(r"^[A-Za-z_]\w*(\.\w+)+$")
@@ -142,11 +149,11 @@ class SweepFile(_Strict):
 
 @dataclass(frozen=True)
 class DesignPoint:
+    """One point of the design: its factor values, the condition they make, and its seed."""
+
     index: int
     values: dict[str, Any]  # factor -> value at this point
-    overrides: tuple[tuple[str, Any], ...]
-    levers: tuple[str, ...]
-    overlays: tuple[str, ...]
+    condition: Condition
     seed: int
 
 
@@ -158,6 +165,18 @@ def load_sweep(path: str | Path) -> SweepFile:
     return validate(SweepFile, data, path, node)
 
 
+def as_sweep(sweep: str | Path | SweepFile | dict) -> tuple[SweepFile, Path | None, bytes]:
+    """A sweep given as a file, a dict in its format or a ``SweepFile``; with its file (or None)
+    and the bytes that identify it (the file as written), which the manifest hashes."""
+    if isinstance(sweep, str | Path):
+        return load_sweep(sweep), Path(sweep), Path(sweep).read_bytes()
+    if isinstance(sweep, dict):
+        from sim.inputs.loader import validate
+
+        return validate(SweepFile, sweep, "sweep", None), None, json.dumps(sweep, sort_keys=True, default=str).encode()
+    return sweep, None, sweep.model_dump_json().encode()
+
+
 def _as_list(key: str, v: Any, where: str) -> tuple[str, ...]:
     if v is None:
         return ()
@@ -166,17 +185,6 @@ def _as_list(key: str, v: Any, where: str) -> tuple[str, ...]:
     if isinstance(v, list) and all(isinstance(x, str) for x in v):
         return tuple(v)
     raise InputError(where, f"design.factors.{key}", f"expected a list of ids, got {v!r}")
-
-
-def lhs_unit(samples: int, n_factors: int, seed: int):
-    """A Latin-hypercube sample on [0, 1)^k: per factor, one point in each of ``samples`` strata."""
-    import numpy as np
-
-    rng = np.random.default_rng(np.random.SeedSequence(seed))
-    u = np.empty((samples, n_factors))
-    for j in range(n_factors):
-        u[:, j] = (rng.permutation(samples) + rng.random(samples)) / samples
-    return u
 
 
 def point_seed(seed: int, index: int, common: bool) -> int:
@@ -192,9 +200,9 @@ def point_seed(seed: int, index: int, common: bool) -> int:
 def design_values(sweep: SweepFile) -> list[dict[str, Any]]:
     """Factor values of every point, in point order."""
     d = sweep.design
-    keys = list(d.factors)
     if isinstance(d, Factorial):
-        return [dict(zip(keys, combo, strict=True)) for combo in itertools.product(*d.factors.values())]
+        return factorial(d.factors)
+    keys = list(d.factors)
     u = lhs_unit(d.samples, len(keys), d.seed)
     rows = []
     for i in range(d.samples):
@@ -209,26 +217,24 @@ def design_values(sweep: SweepFile) -> list[dict[str, Any]]:
     return rows
 
 
-def design_points(sweep: SweepFile, where: str = "sweep") -> list[DesignPoint]:
-    """The design: settings and seed of every point (fixed settings first, factors after)."""
-    fixed = tuple(sweep.set.items())
+def design_points(sweep: SweepFile, where: str = "sweep", scenario: str | Path | None = None) -> list[DesignPoint]:
+    """The design: condition and seed of every point (fixed settings first, factors after).
+
+    ``scenario``: the scenario file as resolved (``resolve_scenario``); default as the sweep names it.
+    """
+    base = Condition(str(scenario or sweep.scenario), tuple(sweep.levers), tuple(sweep.overlays),
+                     tuple(sweep.set.items()))
     out = []
     for i, values in enumerate(design_values(sweep)):
-        overrides = list(fixed)
-        levers, overlays = list(sweep.levers), list(sweep.overlays)
-        for key, v in values.items():
-            if key == "levers":
-                levers += [x for x in _as_list(key, v, where) if x not in levers]
-            elif key == "overlays":
-                overlays += [x for x in _as_list(key, v, where) if x not in overlays]
-            else:
-                overrides.append((key, v))
-        out.append(DesignPoint(i, values, tuple(overrides), tuple(levers), tuple(overlays),
+        levers = _as_list("levers", values["levers"], where) if "levers" in values else ()
+        overlays = _as_list("overlays", values["overlays"], where) if "overlays" in values else ()
+        overrides = [(k, v) for k, v in values.items() if k not in LIST_FACTORS]
+        out.append(DesignPoint(i, values, base.plus(levers=levers, overlays=overlays, overrides=overrides),
                                point_seed(sweep.seed, i, sweep.common_random_numbers)))
     return out
 
 
-def design_frame(sweep: SweepFile, points: list[DesignPoint]):
+def design_frame(sweep: SweepFile, points: list[DesignPoint]) -> pd.DataFrame:
     """One row per point: ``point``, ``seed`` and a column per factor (lists of ids joined by '+')."""
     import pandas as pd
 
@@ -260,7 +266,7 @@ def resolve_scenario(name: str, sweep_path: Path | None) -> Path:
     raise InputError(sweep_path or "sweep", "scenario", f"file not found: {name}")
 
 
-def _probes(sweep: SweepFile, points: list[DesignPoint]) -> list[DesignPoint]:
+def probes(sweep: SweepFile, points: list[DesignPoint]) -> list[DesignPoint]:
     """Points that between them use every factor value (discrete) or both extremes (ranges),
     compiled up front so bad values fail before any compute."""
     picked: dict[int, None] = {0: None}
@@ -274,112 +280,3 @@ def _probes(sweep: SweepFile, points: list[DesignPoint]) -> list[DesignPoint]:
         for i in idx:
             picked.setdefault(i, None)
     return [points[i] for i in list(picked)[:MAX_PROBES]]
-
-
-def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = None, *, jobs: int | None = None,
-              backend: str = "local", scheduler: str | None = None, evaluator=None, chunk_size: int | None = None,
-              resume: bool = False, batch_size: int = 5_000, progress=False, consolidate: bool = True,
-              argv: list[str] | None = None):
-    """Run every design point of a sweep into ``out`` (chunked, parallel, resumable).
-
-    ``sweep``: a sweep file, a ``SweepFile`` or a dict in its format. Returns a
-    ``sim.experiments.jobs.JobResult``; read the results with ``sim.experiments.store.read_runs(out)`` and
-    ``sim.experiments.store.read_design(out)``, or per-point probabilities with ``summarise(out)``.
-    """
-    from sim.experiments.jobs import Job, Point, execute, fingerprint
-    from sim.experiments.manifest import manifest
-    from sim.experiments.store import parquet_bytes
-    from sim.inputs.compile import compile_scenario, remember
-    from sim.inputs.condition import Condition
-
-    sweep_path = None
-    if isinstance(sweep, str | Path):
-        sweep_path = Path(sweep)
-        sf = load_sweep(sweep_path)
-        raw = sweep_path.read_bytes()
-    elif isinstance(sweep, dict):
-        from sim.inputs.loader import validate
-
-        sf = validate(SweepFile, sweep, "sweep", None)
-        raw = json.dumps(sweep, sort_keys=True, default=str).encode()
-    else:
-        sf = sweep
-        raw = sf.model_dump_json().encode()
-    where = str(sweep_path or "sweep")
-    scen = resolve_scenario(sf.scenario, sweep_path)
-    points = design_points(sf, where)
-    specs = {}
-    for p in _probes(sf, points):
-        try:
-            spec = compile_scenario(Condition(str(scen), p.levers, p.overlays, p.overrides))
-        except InputError as exc:
-            fld = next((k for k in sf.design.factors if k in (exc.field or "")), None)
-            what = f"value {p.values[fld]!r} rejected" if fld else "rejected"
-            raise InputError(where, f"design.factors.{fld}" if fld else f"design point {p.index}",
-                             f"{what}: {exc}") from None
-        remember(Condition(str(scen), p.levers, p.overlays, p.overrides), spec)
-        specs[p.index] = spec
-    base = specs[0]
-    out = Path(out) if out else Path("results") / f"sweep-{sweep_path.stem if sweep_path else base.scenario.id}"
-    design = design_frame(sf, points)
-    design_hash = hashlib.sha256(json.dumps([[p.overrides, p.levers, p.overlays, p.seed] for p in points],
-                                            sort_keys=True, default=str).encode()).hexdigest()
-    inputs = fingerprint(base)
-    identity = {"kind": "sweep", "inputs": hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest(),
-                "design": design_hash, "points": len(points), "runs_per_point": sf.runs_per_point,
-                "seed": sf.seed, "common_random_numbers": sf.common_random_numbers, "events": sf.events,
-                "until_ci": sf.until_ci, "ci_step": 1_000 if sf.until_ci else None}
-
-    def write_design(d: Path) -> None:
-        import pyarrow as pa
-
-        from sim.experiments.store import atomic_bytes
-
-        atomic_bytes(d / "design.parquet", parquet_bytes(pa.Table.from_pandas(design, preserve_index=False)))
-
-    def build_manifest(final: list[int], info: dict) -> dict:
-        m = manifest(base, sf.seed, sum(final), argv)
-        for k in ("overrides", "levers", "overlays"):
-            m.pop(k, None)
-        m.update({"kind": "sweep", "sweep_file": where, "sweep_hash": hashlib.sha256(raw).hexdigest(),
-                  "sweep": sf.model_dump(mode="json"), "scenario_file": str(scen), "points": len(points),
-                  "runs_per_point": sf.runs_per_point, "point_runs": final,
-                  "common_random_numbers": sf.common_random_numbers})
-        return m
-
-    def error_field(c, fld: str) -> tuple[str, str]:
-        return where, f"design point {c.point}: {fld}"
-
-    job = Job(kind="sweep", scenario=scen,
-              points=[Point(p.index, Condition(str(scen), p.levers, p.overlays, p.overrides), p.seed, sf.runs_per_point)
-                      for p in points],
-              events=sf.events, identity=identity, inputs=inputs, title=sf.title or f"sweep {base.scenario.id}",
-              until_ci=sf.until_ci, manifest=build_manifest, write_extra=write_design, error_field=error_field)
-    return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,
-                   chunk_size=chunk_size or sf.chunk_size, resume=resume, batch_size=batch_size, progress=progress,
-                   consolidate=consolidate)
-
-
-def summarise(out: str | Path):
-    """Per design point: factor values, runs, and each headline probability (outcome classes and
-    use of force) as ``p_<name>`` with its 95% Wilson interval ``lo_<name>``..``hi_<name>``."""
-    import numpy as np
-    import pandas as pd
-
-    from sim.analysis.tables import wilson
-    from sim.experiments.planning import HEADLINE
-    from sim.experiments.store import read_design, read_runs
-
-    table = read_design(out).set_index("point")
-    runs = read_runs(out, ["point", "outcome", "use_of_force"])
-    counts = pd.crosstab(runs["point"], runs["outcome"].astype(str))
-    counts["use_of_force"] = runs.groupby("point")["use_of_force"].sum()
-    counts = counts.reindex(index=table.index, columns=list(HEADLINE), fill_value=0)
-    n = runs.groupby("point").size().reindex(table.index, fill_value=0).to_numpy()
-    table["runs"] = n
-    for name in HEADLINE:
-        k = counts[name].to_numpy()
-        lo, hi = wilson(k, n)
-        table[f"p_{name}"] = k / np.maximum(n, 1)
-        table[f"lo_{name}"], table[f"hi_{name}"] = lo, hi
-    return table.reset_index()

@@ -18,7 +18,7 @@ import yaml
 from pydantic import ValidationError
 
 from sim.errors import InputError
-from sim.experiments.manifest import atomic_write
+from sim.experiments.store import atomic_write
 from sim.inputs.loader import read_yaml
 from sim.inputs.schema import Inject, ScenarioFile
 

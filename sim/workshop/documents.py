@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 
 from sim.analysis.html import esc
-from sim.experiments.manifest import atomic_write
+from sim.experiments.store import atomic_write
 from sim.workshop.records import Adjudication, MoveRecord
 from sim.workshop.render import CSS, img_tag, session_chart_png
 from sim.workshop.session import Session

@@ -1,8 +1,8 @@
-"""Run planning: add runs until every headline probability is known to ±EPS (95%).
+"""The --until-ci stopping rule: add runs until every headline probability is known to ±EPS (95%).
 
-The headline probabilities are the outcome classes and ``use_of_force``; their 95%
-intervals are the Wilson intervals the summary prints. The stopping point is checked
-at fixed checkpoints (every ``step`` runs, and at the cap) over the runs in index
+The headline probabilities (``sim.experiments.measures.HEADLINE``) are the outcome classes and
+``use_of_force``; their 95% intervals are the Wilson intervals the summary prints. The stopping
+point is checked at fixed checkpoints (every ``step`` runs, and at the cap) over the runs in index
 order, never over whichever chunks happened to finish first, so a job stops at the
 same run count, with the same results, for any number of workers, chunk size or
 backend; the result equals a plain job of that many runs.
@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.names import OUTCOMES
+from sim.experiments.measures import HEADLINE
 
-HEADLINE = (*OUTCOMES, "use_of_force")
 DEFAULT_STEP = 1_000
 
 
