@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analysis.tables import format_summary, outcome_table, top_paths, wilson
+from sim.analysis import format_summary, outcome_table, top_paths, wilson
 
 
 def test_wilson_known_values():
@@ -41,7 +41,7 @@ import math  # noqa: E402
 
 import pytest  # noqa: E402
 
-from sim.analysis import tables as an  # noqa: E402
+from sim import analysis as an  # noqa: E402
 
 # Newcombe (1998), Statistics in Medicine 17:873-890, Table II, method 10 (hybrid score), p1 - p2
 NEWCOMBE = [((56, 70, 48, 80), (0.0524, 0.3339)), ((9, 10, 3, 10), (0.1705, 0.8090)),

@@ -5,8 +5,8 @@ accumulate in pyplot's registry, work with any backend and display once in Jupyt
 (use ``%matplotlib inline``). They are sized and lettered for print and a projector:
 large type, labelled axes, titles, colour-blind-safe colours (Okabe & Ito).
 
-Inputs are the tables of ``sim.analysis.tables`` (``runs`` and ``events`` DataFrames, or a
-``ResultSet``) or tables computed from them (lever tables, sensitivity indices).
+Inputs are the tables a run writes (``runs`` and ``events`` DataFrames, or a
+``sim.analysis.ResultSet``) or tables computed from them (lever tables, sensitivity indices).
 Rungs are ordinal: fan charts show quantiles of the rung, labelled with rung names.
 """
 
@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.analysis import tables as an
+from sim import analysis as an
 
 STYLE = {
     "font.size": 13,

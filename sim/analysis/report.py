@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis import tables as an
+from sim import analysis as an
 from sim.analysis.html import esc, figure_html
+from sim.inputs.condition import Condition, apply
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
@@ -389,7 +390,19 @@ def _actors_section(rs: an.ResultSet) -> str:
                                    "stalemate."), table_html(wide)])
 
 
-def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataFrame | None, str]:
+def _condition_of(rs: an.ResultSet, path: Path) -> Condition:
+    """The condition these results were run under. The manifest lists every setting applied
+    (overlays' and levers' settings first): keep only the explicit overrides after them."""
+    m = rs.manifest
+    levers, overlays = list(m.get("levers", [])), list(m.get("overlays", []))
+    settings = [list(x) for x in m.get("overrides", [])]
+    prefix = [list(x) for x in apply(Condition.of(path, levers=levers, overlays=overlays)).applied.overrides]
+    explicit = settings[len(prefix):] if settings[:len(prefix)] == prefix else settings
+    return Condition.of(path, levers=levers, overlays=overlays, overrides=[(k, v) for k, v in explicit])
+
+
+def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000, *,
+                     evaluator: object | None = None) -> tuple[pd.DataFrame | None, str]:
     """Each of the scenario's levers (not already on) against these results' settings, with the
     same seed, on ``lever_runs`` runs. Returns the lever table (or None) and a note."""
     m = rs.manifest
@@ -400,16 +413,11 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataF
         return None, "Lever comparison switched off (--lever-runs 0)."
     from sim.errors import InputError
     from sim.inputs.compile import compile_scenario
-    from sim.inputs.condition import Condition, apply
 
-    levers, overlays = list(m.get("levers", [])), list(m.get("overlays", []))
-    settings = [list(x) for x in m.get("overrides", [])]
     try:
-        prefix = [list(x) for x in apply(Condition.of(path, levers=levers, overlays=overlays)).applied.overrides]
-        explicit = settings[len(prefix):] if settings[:len(prefix)] == prefix else settings
-        explicit_t = [(k, v) for k, v in explicit]
-        base_spec = compile_scenario(path, explicit_t, levers=levers, overlays=overlays)
-        defined = [lv.id for lv in an.scenario_levers(path) if lv.id not in levers]
+        condition = _condition_of(rs, path)
+        base_spec = compile_scenario(condition)
+        defined = [lv.id for lv in an.scenario_levers(path) if lv.id not in condition.levers]
         if not defined:
             return None, "Every lever the scenario defines is already on in these results."
         n = min(lever_runs, len(rs.runs))
@@ -423,18 +431,17 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataF
         else:
             msg += (" The scenario or posture files changed since these results were made, so the baseline was "
                     "run afresh (its numbers can differ from the rest of this report).")
-        table = an.lever_study(path, runs=n, seed=seed, levers=defined, overlays=overlays, overrides=explicit_t,
-                               base_levers=levers, base_runs=base)
+        table = an.lever_study(condition, runs=n, seed=seed, levers=defined, base_runs=base, evaluator=evaluator)
     except InputError as exc:
         return None, f"The levers could not be run: {exc}"
     return table, msg
 
 
-def _levers_section(rs: an.ResultSet, lever_runs: int) -> str:
+def _levers_section(rs: an.ResultSet, lever_runs: int, evaluator: object | None = None) -> str:
     from sim.analysis import figures as F
 
     parts = [f"<p>Conditions of these results: <strong>{esc(_settings_of(rs))}</strong>.</p>"]
-    table, msg = lever_comparison(rs, lever_runs)
+    table, msg = lever_comparison(rs, lever_runs, evaluator=evaluator)
     parts.append(f"<p>{esc(msg)}</p>")
     if table is not None and len(table):
         parts.append(figure_html(F.lever_forest(table), "Difference in the probability of each lever's measure "
@@ -472,8 +479,9 @@ def _manifest_section(rs: an.ResultSet) -> str:
                       f"{esc(json.dumps(m, indent=2, sort_keys=True, default=str))}</pre></details>"])
 
 
-def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, title: str | None = None) -> str:
-    """The HTML text of a report on one ensemble."""
+def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, title: str | None = None, *,
+                  evaluator: object | None = None) -> str:
+    """The HTML text of a report on one ensemble (``evaluator`` runs the lever comparison)."""
     rs = _as_results(results)
     builders: dict[str, Callable[[], str]] = {
         "summary": lambda: _summary_section(rs), "outcomes": lambda: _outcomes_section(rs),
@@ -481,7 +489,7 @@ def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, ti
         "timing": lambda: _timing_section(rs), "paths": lambda: _paths_section(rs),
         "transitions": lambda: _transitions_section(rs), "reasons": lambda: _reasons_section(rs),
         "channels": lambda: _channels_section(rs), "actors": lambda: _actors_section(rs),
-        "levers": lambda: _levers_section(rs, lever_runs), "manifest": lambda: _manifest_section(rs),
+        "levers": lambda: _levers_section(rs, lever_runs, evaluator), "manifest": lambda: _manifest_section(rs),
     }
     sections = [(sid, heading, builders[sid]()) for sid, heading in REPORT_SECTIONS]
     m = rs.manifest
@@ -503,14 +511,14 @@ def _write(text: str, out: Path) -> Path:
 
 
 def build_report(results: str | Path | an.ResultSet, out: str | Path | None = None, lever_runs: int = 2000,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, *, evaluator: object | None = None) -> Path:
     """Write the report on one ensemble (default ``<results>/report.html``); return its path."""
     rs = _as_results(results)
     if out is None:
         if rs.path is None:
             raise ValueError("out is required for in-memory results")
         out = rs.path / "report.html"
-    return _write(render_report(rs, lever_runs, title), Path(out))
+    return _write(render_report(rs, lever_runs, title, evaluator=evaluator), Path(out))
 
 
 # =============================================================================== comparison
@@ -585,8 +593,8 @@ def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
     pa = an.top_paths(ra.runs, n=15, by="unit")
     pb = an.top_paths(rb.runs, n=15, by="unit")
     idx = list(dict.fromkeys([*pa.index, *pb.index]))
-    sa = an._paths(ra.runs, "unit").value_counts() / len(ra.runs)
-    sb = an._paths(rb.runs, "unit").value_counts() / len(rb.runs)
+    sa = an.path_labels(ra.runs, "unit").value_counts() / len(ra.runs)
+    sb = an.path_labels(rb.runs, "unit").value_counts() / len(rb.runs)
     ptab = pd.DataFrame({la: [pct(sa.get(p, 0.0)) for p in idx], lb: [pct(sb.get(p, 0.0)) for p in idx],
                          "difference": [pp(sb.get(p, 0.0) - sa.get(p, 0.0)) for p in idx]},
                         index=pd.Index([p.replace(">", " › ") for p in idx], name="path (ladder units)"))

@@ -28,7 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis.tables import MEASURES, scenario_levers
+from sim.analysis.levers import scenario_levers
+from sim.experiments.measures import MEASURES
 
 LEVER_PREFIX = "levers."
 DEFAULT_MEASURES = ("use_of_force", "serious_clash", "deescalated_agreement")

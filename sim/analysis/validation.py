@@ -166,7 +166,7 @@ def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: 
     Columns: id, claim, source, scenario, condition, measure, expect, p_base, p_cond, effect,
     ci_low, ci_high (Newcombe 95%), verdict, recorded ('supported' or 'disagrees' as the file
     says) and matches (the verdict agrees with the record)."""
-    from sim.analysis.tables import compare
+    from sim.analysis.levers import compare
     from sim.engine.ensemble import simulate
     from sim.inputs.compile import compile_scenario
 
