@@ -2,9 +2,9 @@
 
 A lever's effect is confirmed when the model agrees with the papers (``sim.analysis.verdict``):
 the 95% (Newcombe) interval of the difference between the lever and the default, at 2,000
-runs each with common seeds, lies wholly on the expected side of zero. A lever whose note
-starts with "Model disagrees:" must NOT be confirmed: the note is a documented finding, and
-this test keeps it true.
+runs each with common seeds, lies wholly on the expected side of zero. A lever with a
+``model_disagrees`` text must NOT be confirmed: the text is a documented finding, and this
+test keeps it true.
 """
 
 from __future__ import annotations
@@ -43,7 +43,23 @@ def test_lever_direction(name, lever):
     confirmed = verdict(c["diff_low"], c["diff_high"], lever.expect) == LEVER_VERDICTS.agrees
     summary = (f"{name}/{lever.id}: P({lever.measure}) {c['p_base']:.3f} -> {c['p_alt']:.3f}, "
                f"difference {c['diff']:+.3f} [{c['diff_low']:+.3f}, {c['diff_high']:+.3f}], expected {lever.expect}")
-    if lever.note.startswith("Model disagrees:"):
+    if lever.model_disagrees:
         assert not confirmed, "documented as a disagreement, but the model now agrees: " + summary
     else:
         assert confirmed, summary
+
+
+def test_old_disagreement_note_is_read_as_the_field(tmp_path):
+    """A scenario written before ``model_disagrees`` (a note starting "Model disagrees:") still works."""
+    import yaml
+
+    data = yaml.safe_load((SCENARIOS_DIR / "senkaku.yaml").read_text())
+    lever = next(lv for lv in data["levers"] if lv.get("model_disagrees"))
+    text = lever.pop("model_disagrees")
+    lever["note"] = f"Model disagrees: {text}"
+    old = tmp_path / "old.yaml"
+    old.write_text(yaml.safe_dump(data, sort_keys=False))
+    levers = {lv.id: lv for lv in load(ScenarioFile, old).levers}
+    assert levers[lever["id"]].model_disagrees == text and levers[lever["id"]].note == ""
+    noted = levers["coast_guard_rules"]  # any other note stays a note
+    assert noted.note.startswith("CUES") and noted.model_disagrees == ""

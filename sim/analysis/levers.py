@@ -58,7 +58,7 @@ def measure_comparison(base: pd.DataFrame, alt: pd.DataFrame, measures: Iterable
 
 
 def scenario_levers(scenario: str | Path | Condition) -> list[Lever]:
-    """The levers a scenario file defines (id, label, source, set, expect, measure, note)."""
+    """The levers a scenario file defines (id, label, source, set, expect, measure, model_disagrees, note)."""
     from sim.inputs.loader import load
     from sim.inputs.schema import ScenarioFile
 
@@ -83,8 +83,9 @@ def lever_study(condition: str | Path | Condition, runs: int = 2000, seed: int =
     levers, overlays and overrides are on in both arms), on the lever's own measure, with
     common seeds: run *i* meets the same random draws with and without the lever.
 
-    Returns ``lever_table`` rows with the scenario, the lever's label, source paper and note,
-    and ``documented`` = the scenario notes that the model disagrees with the papers.
+    Returns ``lever_table`` rows with the scenario, the lever's label, source paper, note and
+    ``model_disagrees`` text, and ``documented`` = the scenario records that the model
+    disagrees with the papers (a non-empty ``model_disagrees``).
     ``base_runs`` reuses a baseline already run (it must be ``runs`` runs of the same seed and
     condition). ``evaluator`` goes to ``perform``.
     """
@@ -100,5 +101,6 @@ def lever_study(condition: str | Path | Condition, runs: int = 2000, seed: int =
     table.insert(1, "label", [defined[lv].label for lv in table.index])
     table["paper"] = [defined[lv].source.paper.split(",")[0] for lv in table.index]
     table["note"] = [defined[lv].note for lv in table.index]
-    table["documented"] = table["note"].str.startswith("Model disagrees:")
+    table["model_disagrees"] = [defined[lv].model_disagrees for lv in table.index]
+    table["documented"] = table["model_disagrees"].str.len() > 0
     return table

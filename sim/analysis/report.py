@@ -23,6 +23,7 @@ import pandas as pd
 from sim import analysis as an
 from sim.analysis.html import esc, figure_html
 from sim.inputs.condition import Condition, apply
+from sim.inputs.schema import MODEL_DISAGREES_NOTE
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
@@ -437,6 +438,15 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000, *,
     return table, msg
 
 
+def lever_notes(table: pd.DataFrame) -> pd.Series:
+    """Each lever's words in the scenario file: a recorded disagreement ("Model disagrees: ...")
+    first, then the note; levers with neither are left out."""
+    text = [" ".join(t for t in (f"{MODEL_DISAGREES_NOTE} {md}" if md else "", note) if t)
+            for md, note in zip(table["model_disagrees"], table["note"], strict=True)]
+    notes = pd.Series(text, index=table.index, dtype=object)
+    return notes[notes.str.len() > 0]
+
+
 def _levers_section(rs: an.ResultSet, lever_runs: int, evaluator: object | None = None) -> str:
     from sim.analysis import figures as F
 
@@ -458,9 +468,9 @@ def _levers_section(rs: an.ResultSet, lever_runs: int, evaluator: object | None 
                            for r, lo, hi in zip(table["rr"], table["rr_low"], table["rr_high"], strict=True)],
             "model": table["verdict"], "source": table["paper"]}, index=table.index)
         parts.append(table_html(tab, text_cols=("what it does", "measure", "papers expect", "model", "source")))
-        notes = table[table["note"].str.len() > 0]
+        notes = lever_notes(table)
         if len(notes):
-            items = "".join(f"<li><strong>{esc(i)}</strong>: {esc(n)}</li>" for i, n in notes["note"].items())
+            items = "".join(f"<li><strong>{esc(i)}</strong>: {esc(n)}</li>" for i, n in notes.items())
             parts.append(f"<h3>Notes in the scenario file</h3><ul>{items}</ul>")
     return "\n".join(parts)
 

@@ -502,6 +502,10 @@ class LeverSetting(Strict):
     value: bool | int | float | str | list | None
 
 
+#: How files written before ``Lever.model_disagrees`` recorded a disagreement: a note starting with it.
+MODEL_DISAGREES_NOTE = "Model disagrees:"
+
+
 class Lever(Strict):
     """A policy lever the papers recommend: a named set of changes with the effect they expect."""
 
@@ -511,7 +515,19 @@ class Lever(Strict):
     set: list[LeverSetting] = Field(min_length=1)
     expect: Literal["lower", "higher"] = Field(description="Expected direction of the measure.")
     measure: MeasureName = "use_of_force"
+    model_disagrees: str = Field("", description="Why the model does not show the expected effect (a documented "
+                                                 "finding: the lever test checks the model still disagrees).")
     note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _disagreement_in_note(cls, data: Any) -> Any:
+        """Older files put the disagreement in the note, after "Model disagrees:": read it as the field."""
+        if isinstance(data, dict) and not data.get("model_disagrees"):
+            note = data.get("note")
+            if isinstance(note, str) and note.startswith(MODEL_DISAGREES_NOTE):
+                return {**data, "model_disagrees": note[len(MODEL_DISAGREES_NOTE):].strip(), "note": ""}
+        return data
 
 
 class ScenarioFile(Strict):
