@@ -38,7 +38,7 @@ def drawn(fig: Figure) -> None:
     assert axes
     artists = sum(len(ax.lines) + len(ax.patches) + len(ax.collections) + len(ax.images) for ax in axes)
     assert artists > 0
-    titles = [ax.get_title() for ax in axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    titles = [ax.get_title() for ax in axes] + [fig.get_suptitle()]
     assert any(t.strip() for t in titles)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")  # renders (Agg) without error

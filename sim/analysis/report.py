@@ -438,6 +438,14 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000, *,
     return table, msg
 
 
+def _difference_cells(t: pd.DataFrame) -> dict[str, list[str]]:
+    """A comparison's difference [95% interval] and risk ratio [95% interval] as table cells."""
+    return {"95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(t["diff_low"], t["diff_high"],
+                                                                                   strict=True)],
+            "risk ratio": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
+                           for r, lo, hi in zip(t["rr"], t["rr_low"], t["rr_high"], strict=True)]}
+
+
 def lever_notes(table: pd.DataFrame) -> pd.Series:
     """Each lever's words in the scenario file: a recorded disagreement ("Model disagrees: ...")
     first, then the note; levers with neither are left out."""
@@ -462,11 +470,7 @@ def _levers_section(rs: an.ResultSet, lever_runs: int, evaluator: object | None 
             "what it does": table["label"], "measure": table["measure"].str.replace("_", " "),
             "papers expect": table["expect"], "without": [pct(x) for x in table["p_base"]],
             "with": [pct(x) for x in table["p_alt"]], "difference": [pp(x) for x in table["diff"]],
-            "95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(table["diff_low"],
-                                                                                    table["diff_high"], strict=True)],
-            "risk ratio": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
-                           for r, lo, hi in zip(table["rr"], table["rr_low"], table["rr_high"], strict=True)],
-            "model": table["verdict"], "source": table["paper"]}, index=table.index)
+            **_difference_cells(table), "model": table["verdict"], "source": table["paper"]}, index=table.index)
         parts.append(table_html(tab, text_cols=("what it does", "measure", "papers expect", "model", "source")))
         notes = lever_notes(table)
         if len(notes):
@@ -556,6 +560,68 @@ def _differs(a: an.ResultSet, b: an.ResultSet, la: str, lb: str) -> tuple[pd.Dat
     return df, warn
 
 
+def _compare_measures_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    from sim.analysis import figures as F
+
+    mc = an.measure_comparison(ra.runs, rb.runs)
+    cells = _difference_cells(mc)
+    tab = pd.DataFrame({
+        "what it counts": mc["label"], la: [pct(x) for x in mc["p_base"]], lb: [pct(x) for x in mc["p_alt"]],
+        "difference B − A": [pp(x) for x in mc["diff"]], "95% interval": cells["95% interval"],
+        "risk ratio B/A": cells["risk ratio"],
+        "change": [an.verdict(lo, hi, None) for lo, hi in zip(mc["diff_low"], mc["diff_high"], strict=True)],
+    }, index=mc.index)
+    return "\n".join([
+        table_html(tab, text_cols=("what it counts", "change")),
+        figure_html(F.lever_forest(mc, title=f"{lb} − {la}: headline measures (95% Newcombe interval)",
+                                   xlabel="difference in probability, B − A (percentage points)"),
+                    "Difference in each headline probability, B minus A, with its 95% interval."),
+    ])
+
+
+def _compare_escalation_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    from sim.analysis import figures as F
+
+    parts = []
+    for rs, lab in ((ra, la), (rb, lb)):
+        if rs.events.empty:
+            parts.append(note(f"{lab}: no event log."))
+        else:
+            parts.append(_safe_figure(lambda rs=rs, lab=lab: F.fan_chart(rs, title=f"Escalation over time — {lab}"),
+                                      lab))
+    return "\n".join(parts)
+
+
+def _compare_paths_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    pa = an.top_paths(ra.runs, n=15, by="unit")
+    pb = an.top_paths(rb.runs, n=15, by="unit")
+    idx = list(dict.fromkeys([*pa.index, *pb.index]))
+    sa = an.path_labels(ra.runs, "unit").value_counts() / len(ra.runs)
+    sb = an.path_labels(rb.runs, "unit").value_counts() / len(rb.runs)
+    ptab = pd.DataFrame({la: [pct(sa.get(p, 0.0)) for p in idx], lb: [pct(sb.get(p, 0.0)) for p in idx],
+                         "difference": [pp(sb.get(p, 0.0) - sa.get(p, 0.0)) for p in idx]},
+                        index=pd.Index([p.replace(">", " › ") for p in idx], name="path (ladder units)"))
+    return table_html(ptab)
+
+
+def _compare_channels_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    ca, cb = an.channel_table(ra.runs), an.channel_table(rb.runs)
+    chans = [c for c in dict.fromkeys([*ca.index, *cb.index])
+             if (c in ca.index and ca.loc[c, "calls"] > 0) or (c in cb.index and cb.loc[c, "calls"] > 0)]
+    if not chans:
+        return note("No crisis channel was tried in either set of runs.")
+
+    def cell(t: pd.DataFrame, c: str, col: str) -> str:
+        return pct(t.loc[c, col]) if c in t.index else "–"
+
+    ctab = pd.DataFrame({f"tried ({la})": [cell(ca, c, "share_tried") for c in chans],
+                         f"tried ({lb})": [cell(cb, c, "share_tried") for c in chans],
+                         f"answered ({la})": [cell(ca, c, "answer_rate") for c in chans],
+                         f"answered ({lb})": [cell(cb, c, "answer_rate") for c in chans]},
+                        index=pd.Index([c.replace("_", " ") for c in chans], name="channel"))
+    return table_html(ctab) + "<p>Tried: share of runs with at least one call; answered: share of calls answered.</p>"
+
+
 def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
                    labels: tuple[str, str] | None = None, title: str | None = None) -> str:
     """The HTML text of a report comparing two ensembles (A: reference, B: alternative)."""
@@ -566,66 +632,26 @@ def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
     if la == lb:
         la, lb = f"{la} (A)", f"{lb} (B)"
     groups = {la: ra.runs, lb: rb.runs}
-    sections = []
-    diff, warn = _differs(ra, rb, la, lb)
-    sections.append(("settings", "What differs", "\n".join([table_html(diff, text_cols=(la, lb))]
-                                                          + [note(w) for w in warn])))
-    mc = an.measure_comparison(ra.runs, rb.runs)
-    tab = pd.DataFrame({
-        "what it counts": mc["label"], la: [pct(x) for x in mc["p_base"]], lb: [pct(x) for x in mc["p_alt"]],
-        "difference B − A": [pp(x) for x in mc["diff"]],
-        "95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(mc["diff_low"], mc["diff_high"],
-                                                                                strict=True)],
-        "risk ratio B/A": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
-                           for r, lo, hi in zip(mc["rr"], mc["rr_low"], mc["rr_high"], strict=True)],
-        "change": [an.verdict(lo, hi, None) for lo, hi in zip(mc["diff_low"], mc["diff_high"], strict=True)],
-    }, index=mc.index)
-    forest = mc.assign(label=mc["label"])
-    sections.append(("measures", "Headline measures", "\n".join([
-        table_html(tab, text_cols=("what it counts", "change")),
-        figure_html(F.lever_forest(forest, title=f"{lb} − {la}: headline measures (95% Newcombe interval)",
-                                   xlabel="difference in probability, B − A (percentage points)"),
-                    "Difference in each headline probability, B minus A, with its 95% interval."),
-    ])))
-    sections.append(("outcomes", "Outcomes", _safe_figure(lambda: F.outcome_bars(groups),
-                                                          "Outcome-class probabilities, 95% Wilson intervals.")))
-    sections.append(("timing", "Time to use of force", _safe_figure(
-        lambda: F.time_to_threshold_chart(groups, km=False, hours_per_turn=ra.hours_per_turn),
-        "Share of all runs that had crossed into use of force by turn t.")))
-    esc_parts = []
-    for rs, lab in ((ra, la), (rb, lb)):
-        if rs.events.empty:
-            esc_parts.append(note(f"{lab}: no event log."))
-        else:
-            esc_parts.append(_safe_figure(lambda rs=rs, lab=lab: F.fan_chart(rs, title=f"Escalation over time — "
-                                                                           f"{lab}"), lab))
-    sections.append(("escalation", "Escalation over time", "\n".join(esc_parts)))
-    pa = an.top_paths(ra.runs, n=15, by="unit")
-    pb = an.top_paths(rb.runs, n=15, by="unit")
-    idx = list(dict.fromkeys([*pa.index, *pb.index]))
-    sa = an.path_labels(ra.runs, "unit").value_counts() / len(ra.runs)
-    sb = an.path_labels(rb.runs, "unit").value_counts() / len(rb.runs)
-    ptab = pd.DataFrame({la: [pct(sa.get(p, 0.0)) for p in idx], lb: [pct(sb.get(p, 0.0)) for p in idx],
-                         "difference": [pp(sb.get(p, 0.0) - sa.get(p, 0.0)) for p in idx]},
-                        index=pd.Index([p.replace(">", " › ") for p in idx], name="path (ladder units)"))
-    sections.append(("paths", "Escalation paths", table_html(ptab)))
-    ca, cb = an.channel_table(ra.runs), an.channel_table(rb.runs)
-    chans = [c for c in dict.fromkeys([*ca.index, *cb.index])
-             if (c in ca.index and ca.loc[c, "calls"] > 0) or (c in cb.index and cb.loc[c, "calls"] > 0)]
-    if chans:
-        def cell(t: pd.DataFrame, c: str, col: str) -> str:
-            return pct(t.loc[c, col]) if c in t.index else "–"
-        ctab = pd.DataFrame({f"tried ({la})": [cell(ca, c, "share_tried") for c in chans],
-                             f"tried ({lb})": [cell(cb, c, "share_tried") for c in chans],
-                             f"answered ({la})": [cell(ca, c, "answer_rate") for c in chans],
-                             f"answered ({lb})": [cell(cb, c, "answer_rate") for c in chans]},
-                            index=pd.Index([c.replace("_", " ") for c in chans], name="channel"))
-        sections.append(("channels", "Crisis channels", table_html(ctab) +
-                         "<p>Tried: share of runs with at least one call; answered: share of calls answered.</p>"))
-    else:
-        sections.append(("channels", "Crisis channels", note("No crisis channel was tried in either set of runs.")))
-    sections.append(("manifests", "Manifests", "\n".join(
-        f"<h3>{esc(lab)}</h3>" + _manifest_section(rs) for rs, lab in ((ra, la), (rb, lb)))))
+
+    def settings() -> str:
+        diff, warn = _differs(ra, rb, la, lb)
+        return "\n".join([table_html(diff, text_cols=(la, lb))] + [note(w) for w in warn])
+
+    builders: dict[str, Callable[[], str]] = {
+        "settings": settings,
+        "measures": lambda: _compare_measures_section(ra, rb, la, lb),
+        "outcomes": lambda: _safe_figure(lambda: F.outcome_bars(groups),
+                                         "Outcome-class probabilities, 95% Wilson intervals."),
+        "timing": lambda: _safe_figure(
+            lambda: F.time_to_threshold_chart(groups, km=False, hours_per_turn=ra.hours_per_turn),
+            "Share of all runs that had crossed into use of force by turn t."),
+        "escalation": lambda: _compare_escalation_section(ra, rb, la, lb),
+        "paths": lambda: _compare_paths_section(ra, rb, la, lb),
+        "channels": lambda: _compare_channels_section(ra, rb, la, lb),
+        "manifests": lambda: "\n".join(f"<h3>{esc(lab)}</h3>" + _manifest_section(rs)
+                                       for rs, lab in ((ra, la), (rb, lb))),
+    }
+    sections = [(sid, heading, builders[sid]()) for sid, heading in COMPARE_SECTIONS]
     sub = f"{esc(la)} ({len(ra.runs):,} runs) vs {esc(lb)} ({len(rb.runs):,} runs)"
     default = f"Comparison: {rb.title}" if ra.title == rb.title else f"{ra.title} vs {rb.title}"
     return page(title or default, sub, sections)

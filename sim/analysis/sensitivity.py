@@ -435,6 +435,31 @@ class PrimResult:
                 f"covering {100 * st['coverage']:.0f}% of all such runs in {100 * st['support']:.0f}% of the sample")
 
 
+def _best_peel(Xb: np.ndarray, yb: np.ndarray, peel_alpha: float, min_rows: float
+               ) -> tuple[float, int, int, str, float, np.ndarray] | None:
+    """The peel of the box (its rows ``Xb``, outcomes ``yb``) that raises the mean of y most per
+    share of the box removed: (gain, rows kept, factor, side, new limit, keep mask), or None."""
+    current = yb.mean()
+    best = None
+    for j in range(Xb.shape[1]):
+        x = Xb[:, j]
+        for side in ("low", "high"):
+            q = np.quantile(x, peel_alpha if side == "low" else 1 - peel_alpha, method="linear")
+            keep = x >= q if side == "low" else x <= q
+            if keep.all():  # ties at the edge: peel the edge value itself
+                edge = x.min() if side == "low" else x.max()
+                keep = x > edge if side == "low" else x < edge
+            kept = int(keep.sum())
+            if kept == len(x) or kept < min_rows:
+                continue
+            m = yb[keep].mean()
+            gain = (m - current) / ((len(x) - kept) / len(x))  # per share of the box removed
+            if best is None or gain > best[0] + 1e-12 or (abs(gain - best[0]) <= 1e-12 and kept > best[1]):
+                limit = x[keep].min() if side == "low" else x[keep].max()
+                best = (gain, kept, j, side, float(limit), keep)
+    return best
+
+
 def prim(X: pd.DataFrame, y: Sequence[float] | np.ndarray, peel_alpha: float = 0.05, min_support: float = 0.05,
          min_coverage: float = 0.5) -> PrimResult:
     """Patient Rule Induction Method (Friedman & Fisher 1999), peeling only.
@@ -470,25 +495,8 @@ def prim(X: pd.DataFrame, y: Sequence[float] | np.ndarray, peel_alpha: float = 0
     boxes = [{f: (float(lo[j]), float(hi[j])) for j, f in enumerate(names)}]
     step = 0
     while True:
-        current = yv[inside].mean()
-        best = None  # (mean, kept, j, side, new limit, keep mask)
         idx = np.flatnonzero(inside)
-        for j in range(Xv.shape[1]):
-            x = Xv[idx, j]
-            for side in ("low", "high"):
-                q = np.quantile(x, peel_alpha if side == "low" else 1 - peel_alpha, method="linear")
-                keep = x >= q if side == "low" else x <= q
-                if keep.all():  # ties at the edge: peel the edge value itself
-                    edge = x.min() if side == "low" else x.max()
-                    keep = x > edge if side == "low" else x < edge
-                kept = int(keep.sum())
-                if kept == len(x) or kept < max(1, min_support * n):
-                    continue
-                m = yv[idx[keep]].mean()
-                gain = (m - current) / ((len(x) - kept) / len(x))  # per share of the box removed
-                if best is None or gain > best[0] + 1e-12 or (abs(gain - best[0]) <= 1e-12 and kept > best[1]):
-                    limit = x[keep].min() if side == "low" else x[keep].max()
-                    best = (gain, kept, j, side, float(limit), keep)
+        best = _best_peel(Xv[idx], yv[idx], peel_alpha, max(1, min_support * n))
         if best is None or best[0] <= 1e-12:
             break
         _, _, j, side, limit, keep = best
