@@ -13,9 +13,9 @@ Rungs are ordinal: fan charts show quantiles of the rung, labelled with rung nam
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
@@ -25,6 +25,11 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import analysis as an
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.colors import Colormap, Normalize
 
 STYLE = {
     "font.size": 13,
@@ -60,16 +65,16 @@ UNIT_COLOURS = {"cooperation": PALETTE["green"], "subcrisis": "#A0A0A0", "coerci
                 "nuclear_threat": PALETTE["purple"], "nuclear": "#3B0A45"}
 
 
-def styled(fn):
+def styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
     """Build the figure inside ``STYLE`` (no global rcParams change)."""
     @wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
         with mpl.rc_context(STYLE):
             return fn(*args, **kwargs)
     return wrapper
 
 
-def _share_heatmap(ax, table: pd.DataFrame, cmap: str, fontsize: int):
+def _share_heatmap(ax: Axes, table: pd.DataFrame, cmap: str, fontsize: int) -> mpl.image.AxesImage:
     """Draw a 0..1 share table as a heatmap with each cell's percentage written in it."""
     im = ax.imshow(table.to_numpy(), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(table.shape[0]):
@@ -98,7 +103,7 @@ def _title(x: Any, default: str) -> str:
     return f"{default}\n{x.title}" if isinstance(x, an.ResultSet) else default
 
 
-def _pct_axis(axis, decimals: int | None = None) -> None:
+def _pct_axis(axis: Axis, decimals: int | None = None) -> None:
     axis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
 
 
@@ -351,8 +356,8 @@ def _tree_spans(nodes: list, layout: str) -> dict[str, tuple[float, float]]:
     return span
 
 
-def _tree_boxes(ax, fig_h: float, nodes: list, span: Mapping[str, tuple[float, float]], colour: str,
-                pcol: str, cmap, norm) -> list[str]:
+def _tree_boxes(ax: Axes, fig_h: float, nodes: list, span: Mapping[str, tuple[float, float]], colour: str,
+                pcol: str, cmap: Colormap, norm: Normalize) -> list[str]:
     """Draw one labelled box per node; return the ladder units drawn (for the legend)."""
     rungs, units, _ = _ladder()
     unit_of = dict(zip(rungs, units, strict=True))
@@ -380,7 +385,8 @@ def _tree_boxes(ax, fig_h: float, nodes: list, span: Mapping[str, tuple[float, f
     return used_units
 
 
-def _tree_key(fig: Figure, ax, colour: str, used_units: list[str], measure: str, cmap, norm) -> None:
+def _tree_key(fig: Figure, ax: Axes, colour: str, used_units: list[str], measure: str, cmap: Colormap,
+              norm: Normalize) -> None:
     """The legend of ladder units, or the colour bar of P(measure | path so far)."""
     if colour == "unit":
         units = _ladder()[1]

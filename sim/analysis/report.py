@@ -23,7 +23,7 @@ import pandas as pd
 from sim import analysis as an
 from sim.analysis.html import esc, figure_html
 from sim.inputs.condition import Condition, apply
-from sim.inputs.schema import MODEL_DISAGREES_NOTE
+from sim.inputs.schema import MODEL_DISAGREES_NOTE, ScenarioFile
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
@@ -90,20 +90,24 @@ def _safe_figure(make: Callable[[], Any], caption: str = "") -> str:
 
 
 def note(text: str) -> str:
+    """A highlighted paragraph: a caveat, or why something is missing."""
     return f'<p class="note">{esc(text)}</p>'
 
 
 def pct(x: float, digits: int = 1) -> str:
+    """A probability as a percentage ('–' when undefined)."""
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.{digits}f}%"
 
 
 def interval(lo: float, hi: float, digits: int = 1) -> str:
+    """An interval of probabilities as [low, high] in percent."""
     if lo is None or np.isnan(lo):
         return "–"
     return f"[{100 * lo:.{digits}f}, {100 * hi:.{digits}f}]"
 
 
 def pp(x: float, digits: int = 1) -> str:
+    """A difference of probabilities in signed percentage points."""
     return "–" if np.isnan(x) else f"{100 * x:+.{digits}f} pp"
 
 
@@ -132,10 +136,12 @@ def share_table(df: pd.DataFrame, label: str | None = None) -> pd.DataFrame:
 
 
 def section(sid: str, heading: str, body: str) -> str:
+    """A report section with an anchor (the table of contents links to it)."""
     return f'<section id="{esc(sid)}">\n<h2>{esc(heading)}</h2>\n{body}\n</section>'
 
 
 def page(title: str, subtitle: str, sections: list[tuple[str, str, str]]) -> str:
+    """The whole HTML page: head with the inline styles, table of contents, sections, footer."""
     nav = "".join(f'<li><a href="#{esc(sid)}">{esc(h)}</a></li>' for sid, h, _ in sections)
     body = "\n".join(section(*s) for s in sections)
     made = datetime.now(UTC).isoformat(timespec="seconds")
@@ -171,13 +177,12 @@ def _scenario_file(rs: an.ResultSet) -> Path | None:
     return next((c for c in cands if c.is_file()), None)
 
 
-def _scenario(rs: an.ResultSet):
+def _scenario(rs: an.ResultSet) -> ScenarioFile | None:
     p = _scenario_file(rs)
     if p is None:
         return None
     from sim.errors import InputError
     from sim.inputs.loader import load
-    from sim.inputs.schema import ScenarioFile
 
     try:
         return load(ScenarioFile, p)

@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ PARAMETER_RANGES = {
 }
 
 
-def _require(module: str, package: str):
+def _require(module: str, package: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:

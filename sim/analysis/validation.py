@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,10 @@ from sim.inputs.library import ROOT, VALIDATION_DIR
 from sim.inputs.loader import load
 from sim.inputs.schema import Case, CasesFile, ChangeSet, Claim, ClaimsFile
 from sim.names import IcbViolence, MidLevel
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CLAIMS_FILE = VALIDATION_DIR / "claims.yaml"
 CASES_FILE = VALIDATION_DIR / "cases.yaml"
@@ -112,6 +116,7 @@ def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: 
 
 
 def claims_markdown(table: pd.DataFrame) -> str:
+    """The claims table (``check_claims``) as Markdown, for MODEL.md."""
     lines = ["| id | claim | scenario | measure | P base | P cond | effect [95% CI] | verdict | recorded |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
@@ -305,7 +310,7 @@ def reliability_bins(f: np.ndarray, o: np.ndarray, bins: int = 5) -> tuple[list[
     return xs, ys, ns
 
 
-def _reliability_panel(ax, table: pd.DataFrame) -> None:
+def _reliability_panel(ax: Axes, table: pd.DataFrame) -> None:
     f, o = exceedance(table)
     xs, ys, ns = reliability_bins(f, o)
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
@@ -319,7 +324,7 @@ def _reliability_panel(ax, table: pd.DataFrame) -> None:
     ax.legend(loc="lower right", fontsize=8)
 
 
-def _peaks_panel(ax, table: pd.DataFrame) -> None:
+def _peaks_panel(ax: Axes, table: pd.DataFrame) -> None:
     probs = table[[f"p{k}" for k in LEVELS]].to_numpy()
     y = np.arange(len(table))
     left = np.zeros(len(table))
@@ -336,7 +341,7 @@ def _peaks_panel(ax, table: pd.DataFrame) -> None:
     ax.legend(ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.25))
 
 
-def calibration_figure(table: pd.DataFrame):
+def calibration_figure(table: pd.DataFrame) -> Figure:
     """Reliability of the exceedance forecasts P(peak >= k), k = 2..5, over all cases (left),
     and each case's simulated peak distribution with the actual peak marked (right)."""
     from matplotlib.figure import Figure
@@ -370,6 +375,7 @@ def calibration(runs: int = 2000, seed: int = 0, scenarios: list[Path] | None = 
 
 
 def table_markdown(df: pd.DataFrame, fmt: str = "{:.1%}") -> str:
+    """A table of shares (``calibration``) as Markdown, floats as percentages."""
     cols = list(df.columns)
     lines = ["| | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, row in df.iterrows():
@@ -379,6 +385,7 @@ def table_markdown(df: pd.DataFrame, fmt: str = "{:.1%}") -> str:
 
 
 def backtest_markdown(table: pd.DataFrame) -> str:
+    """The back-test table with a summary row, as Markdown."""
     lines = ["| case | scenario | actual peak | P(1..5) | RPS | RPS base | skill | 80% interval | in 80% | "
              "actual outcome | P(outcome) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
