@@ -58,8 +58,10 @@ OUTCOME_COLOURS = {"deescalated_agreement": PALETTE["green"], "frozen_stalemate"
                    "any_incident": PALETTE["sky"]}
 ICB_COLOURS = {"victory": PALETTE["blue"], "compromise": PALETTE["green"], "stalemate": "#B0B0B0",
                "defeat": PALETTE["vermillion"]}
-VERDICT_COLOURS = {"agrees": PALETTE["green"], "disagrees": PALETTE["vermillion"], "no clear effect": PALETTE["grey"],
-                   "higher": PALETTE["vermillion"], "lower": PALETTE["blue"], "no clear change": PALETTE["grey"]}
+#: Colours of the verdict words (``an.verdict``): agrees, disagrees, no clear effect; higher, lower, no clear change.
+VERDICT_COLOURS = dict(zip((*an.LEVER_VERDICTS, *an.DIRECTIONS),
+                           (PALETTE["green"], PALETTE["vermillion"], PALETTE["grey"],
+                            PALETTE["vermillion"], PALETTE["blue"], PALETTE["grey"]), strict=True))
 UNIT_COLOURS = {"cooperation": PALETTE["green"], "subcrisis": "#A0A0A0", "coercion": PALETTE["yellow"],
                 "display": PALETTE["orange"], "force": PALETTE["vermillion"], "war": "#8B1A1A",
                 "nuclear_threat": PALETTE["purple"], "nuclear": "#3B0A45"}

@@ -24,6 +24,7 @@ from sim import analysis as an
 from sim.analysis.html import esc, figure_html
 from sim.inputs.condition import Condition, apply
 from sim.inputs.schema import MODEL_DISAGREES_NOTE, ScenarioFile
+from sim.names import ICB_OUTCOMES
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
@@ -390,7 +391,7 @@ def _actors_section(rs: an.ResultSet) -> str:
     if ao.empty:
         return note("No per-actor outcomes in these results.")
     wide = ao["share"].unstack("outcome").map(pct)
-    wide = wide[[c for c in ("victory", "compromise", "stalemate", "defeat", "conceded") if c in wide.columns]]
+    wide = wide[[c for c in (*ICB_OUTCOMES, "conceded") if c in wide.columns]]
     return "\n".join([_safe_figure(lambda: F.actor_outcome_bars(rs), "ICB-style outcome for each actor: victory "
                                    "(an adversary conceded, it did not), defeat, compromise (agreement), else "
                                    "stalemate."), table_html(wide)])
