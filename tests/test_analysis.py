@@ -77,6 +77,9 @@ def test_compare_and_verdicts():
     assert (c["k_base"], c["n_base"], c["k_alt"], c["n_alt"]) == (20, 100, 10, 100)
     assert an.verdict(-0.2, -0.01, "lower") == "agrees" and an.verdict(-0.2, -0.01, "higher") == "disagrees"
     assert an.verdict(-0.2, 0.01, "lower") == "no clear effect" and an.verdict(0.01, 0.2, None) == "higher"
+    claims = an.CLAIM_VERDICTS  # one rule, the claims file's words
+    assert [an.verdict(lo, hi, "lower", claims) for lo, hi in ((-0.2, -0.01), (0.01, 0.2), (-0.1, 0.1))] == \
+        ["supported", "contradicted", "not significant"]
     t = an.lever_table(base, {"a": alt, "b": base}, "use_of_force", {"a": "lower", "b": "lower"})
     assert t.loc["b", "diff"] == 0 and t.loc["b", "verdict"] == "no clear effect"
 
