@@ -254,7 +254,7 @@ def cmd_describe(a: argparse.Namespace) -> int:
     if s.levers:
         print("Levers (--lever ID):")
         for lv in s.levers:
-            flag = "  [model disagrees]" if lv.note.startswith("Model disagrees:") else ""
+            flag = "  [model disagrees]" if lv.model_disagrees else ""
             print(f"  {lv.id:<26} expect {lv.expect} {lv.measure}{flag}  ({lv.source.paper.split(',')[0]})")
     if s.roles:
         print("Role sheets: " + ", ".join(s.roles))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.analysis.tables import format_summary, outcome_table, top_paths, wilson
+from sim.analysis import format_summary, outcome_table, top_paths, wilson
 
 
 def test_wilson_known_values():
@@ -41,7 +41,7 @@ import math  # noqa: E402
 
 import pytest  # noqa: E402
 
-from sim.analysis import tables as an  # noqa: E402
+from sim import analysis as an  # noqa: E402
 
 # Newcombe (1998), Statistics in Medicine 17:873-890, Table II, method 10 (hybrid score), p1 - p2
 NEWCOMBE = [((56, 70, 48, 80), (0.0524, 0.3339)), ((9, 10, 3, 10), (0.1705, 0.8090)),
@@ -77,6 +77,9 @@ def test_compare_and_verdicts():
     assert (c["k_base"], c["n_base"], c["k_alt"], c["n_alt"]) == (20, 100, 10, 100)
     assert an.verdict(-0.2, -0.01, "lower") == "agrees" and an.verdict(-0.2, -0.01, "higher") == "disagrees"
     assert an.verdict(-0.2, 0.01, "lower") == "no clear effect" and an.verdict(0.01, 0.2, None) == "higher"
+    claims = an.CLAIM_VERDICTS  # one rule, the claims file's words
+    assert [an.verdict(lo, hi, "lower", claims) for lo, hi in ((-0.2, -0.01), (0.01, 0.2), (-0.1, 0.1))] == \
+        ["supported", "contradicted", "not significant"]
     t = an.lever_table(base, {"a": alt, "b": base}, "use_of_force", {"a": "lower", "b": "lower"})
     assert t.loc["b", "diff"] == 0 and t.loc["b", "verdict"] == "no clear effect"
 

@@ -1,15 +1,15 @@
 """Behaviour tests per actor, each tied to the passage it checks.
 
-One shared harness: a *condition* (scenario + overrides or an ablation) is simulated once
-for 2,000 seeded runs; a *measure* turns the results into a proportion k/n; a *case*
-states what the passage implies as a bound on a Wilson 95% interval, or as a difference
-between two conditions whose 95% interval (Newcombe) must exclude zero. Read the CASES
-table as the specification.
+One shared harness: a *condition* (``sim.inputs.condition.Condition``: a scenario with
+overrides, or with one posture preference ablated) is run once through ``perform`` for 2,000
+seeded runs; a *measure* turns the results into a proportion k/n; a *case* states what the
+passage implies as a bound on a Wilson 95% interval, or as a difference between two
+conditions whose 95% interval (Newcombe) must exclude zero. Read the CASES table as the
+specification.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections.abc import Callable
@@ -20,13 +20,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.analysis.tables import wilson
-from sim.engine.ensemble import Results, simulate
+from sim.analysis.stats import newcombe_diff, wilson
+from sim.engine.ensemble import Results
+from sim.experiments.perform import perform
 from sim.inputs.catalogue import load_catalogue
-from sim.inputs.compile import compile_scenario
+from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
 
 RUNS, SEED = 2000, 20200603
+EVALUATOR = None  # perform's default (this process); any evaluator perform accepts spreads the runs
 CAT = load_catalogue()
 ROOT = Path(__file__).resolve().parent.parent
 PAPERS = Path(os.environ.get("CRISIS_SIM_PAPERS", ROOT.parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
@@ -42,36 +44,21 @@ def rung(name: str) -> int:
 # --------------------------------------------------------------------------- conditions
 
 
-def ablate_affinity(actor: str, action: str):
-    """Remove one posture preference (to show it is what produces the behaviour)."""
-    def apply(spec):
-        a = spec.actor_index(actor)
-        j = int(np.flatnonzero(spec.options.action[a] == CAT.action_index(action))[0])
-        aff = spec.options.affinity.copy()
-        aff[a, j] = 0.0
-        return dataclasses.replace(spec, options=dataclasses.replace(spec.options, affinity=aff))
-    apply.__name__ = f"no_{actor}_{action}_affinity"
-    return apply
+def scenario(name: str, *overrides: tuple[str, object]) -> Condition:
+    """A shipped scenario with dotted-path overrides."""
+    return Condition.of(SCENARIOS_DIR / f"{name}.yaml", overrides=overrides)
 
 
-@dataclass(frozen=True)
-class Condition:
-    scenario: str
-    overrides: tuple = ()
-    ablate: Callable | None = None
+def ablate_affinity(name: str, actor: str, action: str) -> Condition:
+    """The scenario with one posture preference removed (to show it is what produces the behaviour).
 
-    def __str__(self) -> str:
-        extra = [f"{k}={v}" for k, v in self.overrides] + ([self.ablate.__name__] if self.ablate else [])
-        return self.scenario + (f"[{', '.join(extra)}]" if extra else "")
+    The action's affinity is set to 0; the actor must have no affinity for the action's category."""
+    return scenario(name, (f"postures.{actor}.affinity.{action}.value", 0.0))
 
 
 @cache
 def results(cond: Condition) -> Results:
-    overrides = [(k, list(v) if isinstance(v, tuple) else v) for k, v in cond.overrides]
-    spec = compile_scenario(SCENARIOS_DIR / f"{cond.scenario}.yaml", overrides or None)
-    if cond.ablate:
-        spec = cond.ablate(spec)
-    return simulate(spec, SEED, RUNS)
+    return perform({cond.name: cond}, RUNS, SEED, events=True, evaluator=EVALUATOR)[cond.name]
 
 
 # --------------------------------------------------------------------------- measures (-> k, n)
@@ -160,10 +147,10 @@ CHO = "Cho, Multilateral Cooperation in the Era of Major Power Competition"
 RUSSEL = "Russel, Priority Issues Between China, the Republic of Korea, Japan, and the US"
 DANIELS = "Daniels, Crisis Management in East Asia: Is Prosperity Without Stability Possible?"
 
-KOREA = Condition("korean_peninsula")
-TAIWAN = Condition("taiwan_strait")
-TAIWAN_NO_TRIGGER = Condition("taiwan_strait", (("injects", ()),))
-SENKAKU = Condition("senkaku")
+KOREA = scenario("korean_peninsula")
+TAIWAN = scenario("taiwan_strait")
+TAIWAN_NO_TRIGGER = scenario("taiwan_strait", ("injects", []))
+SENKAKU = scenario("senkaku")
 
 CASES = [
     Case("dprk_provokes_below_force", "DPRK", KIM, "North Korea will be taking a cautious but provocative attitude",
@@ -185,7 +172,7 @@ CASES = [
     Case("dprk_long_range_if_cautious_fails", "DPRK", KIM,
          "North Korea will then rapidly move to test mid-to long-range ballistic missiles",
          "The long_range variant tests longer-range missiles far more often than the cautious posture.",
-         Condition("korean_peninsula", (("actors.0.variant", "long_range"),)),
+         scenario("korean_peninsula", ("actors.0.variant", "long_range")),
          share_of_moves("DPRK", ("long_range_test",)), exceeds=(KOREA, share_of_moves("DPRK", ("long_range_test",))),
          margin=0.1),
     Case("prc_no_force_without_trigger", "PRC", ZHANG, "strive for a peaceful reunification",
@@ -207,15 +194,15 @@ CASES = [
     Case("jpn_restraint_comes_from_posture", "JPN", BADER,
          "Japan should avoid unilateral steps that alter the situation on the islands",
          "... and it is the posture that restrains it: without that preference it would take them more often.",
-         Condition("senkaku", ablate=ablate_affinity("JPN", "sovereignty_assertion")),
+         ablate_affinity("senkaku", "JPN", "sovereignty_assertion"),
          share_of_moves("JPN", ("sovereignty_assertion",)),
          exceeds=(SENKAKU, share_of_moves("JPN", ("sovereignty_assertion",))), margin=0.01),
     Case("jpn_middle_power_convenes", "JPN", DANIELS,
          "Japan was the obvious choice in this four-country grouping to play a larger balancing role",
          "A middle-power Japan convenes talks and seeks mediation more than a domestically constrained one.",
-         Condition("senkaku", (("actors.0.variant", "middle_power"),)),
+         scenario("senkaku", ("actors.0.variant", "middle_power")),
          share_of_moves("JPN", ("multilateral_talks", "request_mediation")),
-         exceeds=(Condition("senkaku", (("actors.0.variant", "constrained"),)),
+         exceeds=(scenario("senkaku", ("actors.0.variant", "constrained")),
                   share_of_moves("JPN", ("multilateral_talks", "request_mediation"))), margin=0.01),
     Case("us_defends_japan", "US", BADER, "it is committed to the defense of Japan, including the islands",
          "When Japan is attacked, the US supports it far more than in other turns.",
@@ -228,7 +215,7 @@ CASES = [
     Case("us_cash_cows_weakens_support", "US", BADER, "should not treat its allies as cash cows",
          "A transactional US supports Japan less often than a partner US.",
          SENKAKU, support_after_attack("US", "JPN", "PRC", attacked=False),
-         exceeds=(Condition("senkaku", (("actors.2.variant", "cash_cows"),)),
+         exceeds=(scenario("senkaku", ("actors.2.variant", "cash_cows")),
                   support_after_attack("US", "JPN", "PRC", attacked=False)), margin=0.05),
     Case("rok_prefers_dialogue", "ROK", CHO,
          "initiating inter-Korean summits and facilitating bilateral US-North Korea summits",
@@ -249,7 +236,7 @@ def test_behaviour(case: Case):
     assert n >= 100, f"too few observations ({n}) to test {case.id}"
     lo, hi = wilson(k, n)
     p = k / n
-    where = f"{case.actor} in {case.condition}: {k}/{n} = {p:.4f} [{float(lo):.4f}, {float(hi):.4f}]"
+    where = f"{case.actor} in {case.condition.name}: {k}/{n} = {p:.4f} [{float(lo):.4f}, {float(hi):.4f}]"
     if case.below is not None:
         assert hi < case.below, f"{case.claim} {where}, expected < {case.below}"
     if case.above is not None:
@@ -258,9 +245,6 @@ def test_behaviour(case: Case):
         cond2, m2 = case.exceeds
         k2, n2 = m2(results(cond2))
         assert n2 >= 100
-        _lo2, hi2 = wilson(k2, n2)
-        p2 = k2 / n2
-        # Newcombe (1998) hybrid score interval for p - p2
-        d_lo = p - p2 - np.sqrt((p - lo) ** 2 + (hi2 - p2) ** 2)
-        assert d_lo > case.margin, (f"{case.claim} {where} vs {cond2}: {k2}/{n2} = {p2:.4f}; "
+        _, d_lo, _ = newcombe_diff(k2, n2, k, n)  # p - p2 with its 95% interval
+        assert d_lo > case.margin, (f"{case.claim} {where} vs {cond2.name}: {k2}/{n2} = {k2 / n2:.4f}; "
                                     f"difference lower bound {d_lo:.4f} <= {case.margin}")

@@ -8,26 +8,27 @@ import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
+from sim import analysis as an
 from sim.analysis import figures as F
-from sim.analysis import tables as an
-from sim.engine.ensemble import simulate
+from sim.experiments.perform import perform
 from sim.inputs.compile import compile_scenario
+from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
 
 RUNS, SEED = 600, 3
+SENKAKU = Condition.of(SCENARIOS_DIR / "senkaku.yaml")
 
 
 @pytest.fixture(scope="module")
 def rs() -> an.ResultSet:
-    spec = compile_scenario(SCENARIOS_DIR / "senkaku.yaml")
-    res = simulate(spec, SEED, RUNS)
+    spec = compile_scenario(SENKAKU)
+    res = perform({"default": SENKAKU}, RUNS, SEED, events=True)["default"]
     return an.ResultSet.from_results(res, {"title": spec.scenario.title, "hours_per_turn": spec.hours})
 
 
 @pytest.fixture(scope="module")
 def alt() -> pd.DataFrame:
-    spec = compile_scenario(SCENARIOS_DIR / "senkaku.yaml", levers=["cooperative_frame"])
-    return simulate(spec, SEED, RUNS, events=False).runs
+    return perform({"lever": SENKAKU.plus(levers=["cooperative_frame"])}, RUNS, SEED)["lever"].runs
 
 
 def drawn(fig: Figure) -> None:
@@ -37,7 +38,7 @@ def drawn(fig: Figure) -> None:
     assert axes
     artists = sum(len(ax.lines) + len(ax.patches) + len(ax.collections) + len(ax.images) for ax in axes)
     assert artists > 0
-    titles = [ax.get_title() for ax in axes] + [fig._suptitle.get_text() if fig._suptitle else ""]
+    titles = [ax.get_title() for ax in axes] + [fig.get_suptitle()]
     assert any(t.strip() for t in titles)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")  # renders (Agg) without error

@@ -69,6 +69,21 @@ def test_check_claims_bad_input(tmp_path, capsys):
     assert err.startswith("error:") and "\n" not in err
 
 
+def test_claim_and_case_files_refuse_unknown_keys(tmp_path):
+    """The file models are strict (sim.inputs.schema): a misspelt key is an error, not ignored."""
+    from sim.errors import InputError
+
+    claims = yaml.safe_load(v.CLAIMS_FILE.read_text())
+    claims["claims"][0]["condition"]["lever"] = ["cooperative_frame"]
+    cases = yaml.safe_load(v.CASES_FILE.read_text())
+    cases["crises"][0]["peak"]["mid_hostilty"] = 3
+    for model, data, name in ((v.ClaimsFile, claims, "claims.yaml"), (v.CasesFile, cases, "cases.yaml")):
+        f = tmp_path / name
+        f.write_text(yaml.safe_dump(data))
+        with pytest.raises(InputError):
+            v.load(model, f)
+
+
 # ------------------------------------------------------------------ back-test
 
 

@@ -1,0 +1,111 @@
+"""Analysis of results: ``from sim import analysis as an`` gives the statistics, results and tables.
+
+- ``stats``: Wilson, Newcombe and Katz intervals, Kaplan–Meier, the one verdict rule.
+- ``results``: ``ResultSet`` and ``load_results`` (results directories and ensembles in memory).
+- ``tables``: outcomes, measures, peaks, paths, transitions, timing, channels, actors, reasons.
+- ``levers``: two conditions compared, and lever studies (through ``perform``).
+
+Figures, reports, sensitivity analysis and validation are imported on their own (they pull in
+matplotlib, SALib or the validation data): ``from sim.analysis import figures as fig``,
+``from sim.analysis import sensitivity as sa``.
+"""
+
+from sim.analysis.levers import compare, lever_study, lever_table, measure_comparison, scenario_levers
+from sim.analysis.results import ResultSet, load_results, runs_of
+from sim.analysis.stats import (
+    CLAIM_VERDICTS,
+    DIRECTIONS,
+    LEVER_VERDICTS,
+    Z95,
+    Verdicts,
+    kaplan_meier,
+    newcombe_diff,
+    proportions,
+    risk_ratio,
+    share_frame,
+    share_row,
+    verdict,
+    wilson,
+)
+from sim.analysis.tables import (
+    END,
+    MID_HOSTILITY,
+    action_mix,
+    action_sequences,
+    actor_outcomes,
+    channel_table,
+    collapse_path,
+    crossed,
+    crossing_summary,
+    first_crossing_turn,
+    first_crossings,
+    format_summary,
+    measure_table,
+    outcome_table,
+    path_labels,
+    path_outcomes,
+    path_tree,
+    peak_distribution,
+    peak_hostility_distribution,
+    reasons_table,
+    rung_names,
+    rung_quantiles,
+    time_to_threshold,
+    top_paths,
+    transition_matrix,
+    turn_levels,
+)
+from sim.experiments.measures import MEASURE_LABELS, MEASURE_NAMES, MEASURES
+
+__all__ = [
+    "CLAIM_VERDICTS",
+    "DIRECTIONS",
+    "END",
+    "LEVER_VERDICTS",
+    "MEASURES",
+    "MEASURE_LABELS",
+    "MEASURE_NAMES",
+    "MID_HOSTILITY",
+    "Z95",
+    "ResultSet",
+    "Verdicts",
+    "action_mix",
+    "action_sequences",
+    "actor_outcomes",
+    "channel_table",
+    "collapse_path",
+    "compare",
+    "crossed",
+    "crossing_summary",
+    "first_crossing_turn",
+    "first_crossings",
+    "format_summary",
+    "kaplan_meier",
+    "lever_study",
+    "lever_table",
+    "load_results",
+    "measure_comparison",
+    "measure_table",
+    "newcombe_diff",
+    "outcome_table",
+    "path_labels",
+    "path_outcomes",
+    "path_tree",
+    "peak_distribution",
+    "peak_hostility_distribution",
+    "proportions",
+    "reasons_table",
+    "risk_ratio",
+    "rung_names",
+    "rung_quantiles",
+    "runs_of",
+    "scenario_levers",
+    "share_frame",
+    "share_row",
+    "time_to_threshold",
+    "top_paths",
+    "transition_matrix",
+    "turn_levels",
+    "verdict",
+    "wilson",
+]

@@ -5,17 +5,17 @@ accumulate in pyplot's registry, work with any backend and display once in Jupyt
 (use ``%matplotlib inline``). They are sized and lettered for print and a projector:
 large type, labelled axes, titles, colour-blind-safe colours (Okabe & Ito).
 
-Inputs are the tables of ``sim.analysis.tables`` (``runs`` and ``events`` DataFrames, or a
-``ResultSet``) or tables computed from them (lever tables, sensitivity indices).
+Inputs are the tables a run writes (``runs`` and ``events`` DataFrames, or a
+``sim.analysis.ResultSet``) or tables computed from them (lever tables, sensitivity indices).
 Rungs are ordinal: fan charts show quantiles of the rung, labelled with rung names.
 """
 
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import wraps
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
@@ -24,7 +24,12 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
-from sim.analysis import tables as an
+from sim import analysis as an
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+    from matplotlib.colors import Colormap, Normalize
 
 STYLE = {
     "font.size": 13,
@@ -53,23 +58,25 @@ OUTCOME_COLOURS = {"deescalated_agreement": PALETTE["green"], "frozen_stalemate"
                    "any_incident": PALETTE["sky"]}
 ICB_COLOURS = {"victory": PALETTE["blue"], "compromise": PALETTE["green"], "stalemate": "#B0B0B0",
                "defeat": PALETTE["vermillion"]}
-VERDICT_COLOURS = {"agrees": PALETTE["green"], "disagrees": PALETTE["vermillion"], "no clear effect": PALETTE["grey"],
-                   "higher": PALETTE["vermillion"], "lower": PALETTE["blue"], "no clear change": PALETTE["grey"]}
+#: Colours of the verdict words (``an.verdict``): agrees, disagrees, no clear effect; higher, lower, no clear change.
+VERDICT_COLOURS = dict(zip((*an.LEVER_VERDICTS, *an.DIRECTIONS),
+                           (PALETTE["green"], PALETTE["vermillion"], PALETTE["grey"],
+                            PALETTE["vermillion"], PALETTE["blue"], PALETTE["grey"]), strict=True))
 UNIT_COLOURS = {"cooperation": PALETTE["green"], "subcrisis": "#A0A0A0", "coercion": PALETTE["yellow"],
                 "display": PALETTE["orange"], "force": PALETTE["vermillion"], "war": "#8B1A1A",
                 "nuclear_threat": PALETTE["purple"], "nuclear": "#3B0A45"}
 
 
-def styled(fn):
+def styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
     """Build the figure inside ``STYLE`` (no global rcParams change)."""
     @wraps(fn)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: Any, **kwargs: Any) -> Figure:
         with mpl.rc_context(STYLE):
             return fn(*args, **kwargs)
     return wrapper
 
 
-def _share_heatmap(ax, table: pd.DataFrame, cmap: str, fontsize: int):
+def _share_heatmap(ax: Axes, table: pd.DataFrame, cmap: str, fontsize: int) -> mpl.image.AxesImage:
     """Draw a 0..1 share table as a heatmap with each cell's percentage written in it."""
     im = ax.imshow(table.to_numpy(), cmap=cmap, vmin=0, vmax=1, aspect="auto")
     for i in range(table.shape[0]):
@@ -98,7 +105,7 @@ def _title(x: Any, default: str) -> str:
     return f"{default}\n{x.title}" if isinstance(x, an.ResultSet) else default
 
 
-def _pct_axis(axis, decimals: int | None = None) -> None:
+def _pct_axis(axis: Axis, decimals: int | None = None) -> None:
     axis.set_major_formatter(PercentFormatter(1.0, decimals=decimals))
 
 
@@ -314,6 +321,87 @@ def actor_outcome_bars(runs: Any, title: str | None = None) -> Figure:
 # =============================================================================== paths
 
 
+def _tree_without_shared_start(tree: pd.DataFrame) -> tuple[pd.DataFrame, str]:
+    """The path tree without a first step every run shares (returned, to name in the title)."""
+    roots = tree[tree["depth"] == 1]
+    if len(roots) == 1 and roots["share"].iloc[0] == 1.0 and (tree["depth"] > 1).any():
+        start = str(roots["step"].iloc[0])
+        tree = tree[tree["depth"] > 1].copy()
+        tree["depth"] -= 1
+        tree.loc[tree["depth"] == 1, "parent"] = ""
+        return tree, start
+    return tree, ""
+
+
+def _tree_spans(nodes: list, layout: str) -> dict[str, tuple[float, float]]:
+    """Each node's vertical span in [0, 1]: proportional to its share of runs (``share``), or
+    one equal slot per branch end (``equal``). Nodes come in depth-first order."""
+    span: dict[str, tuple[float, float]] = {}
+    if layout == "share":
+        cursor: dict[str, float] = {"": 1.0}
+        for row in nodes:
+            top = cursor[row.parent]
+            span[row.node] = (top - row.share, top)
+            cursor[row.parent] = top - row.share
+            cursor[row.node] = top
+        return span
+    has_child = {row.parent for row in nodes}
+    leaves = [row.node for row in nodes if row.node not in has_child]
+    slot = 1.0 / max(len(leaves), 1)
+    pos = {leaf: 1.0 - i * slot for i, leaf in enumerate(leaves)}
+    for row in reversed(nodes):  # children come after their parent in depth-first order
+        if row.node in pos:
+            span[row.node] = (pos[row.node] - slot, pos[row.node])
+        else:
+            kids = [span[c.node] for c in nodes if c.parent == row.node]
+            span[row.node] = (min(k[0] for k in kids), max(k[1] for k in kids))
+    return span
+
+
+def _tree_boxes(ax: Axes, fig_h: float, nodes: list, span: Mapping[str, tuple[float, float]], colour: str,
+                pcol: str, cmap: Colormap, norm: Normalize) -> list[str]:
+    """Draw one labelled box per node; return the ladder units drawn (for the legend)."""
+    rungs, units, _ = _ladder()
+    unit_of = dict(zip(rungs, units, strict=True))
+    used_units: list[str] = []
+    for row in nodes:
+        bottom, top = span[row.node]
+        height = top - bottom
+        x0 = row.depth - 1
+        if colour == "unit":
+            u = unit_of.get(row.step, row.step)
+            used_units.append(u)
+            face = UNIT_COLOURS.get(u, PALETTE["grey"])
+            dark = u in ("force", "war", "nuclear", "nuclear_threat")
+        else:
+            face = cmap(norm(getattr(row, pcol)))
+            dark = norm(getattr(row, pcol)) > 0.6
+        ax.add_patch(Rectangle((x0 + 0.02, bottom), 0.96, height, facecolor=face, edgecolor="white", lw=1.2))
+        inches = height * fig_h * 0.85
+        if inches >= 0.17:
+            label = row.step.replace("_", " ")
+            two = inches >= 0.42
+            text = f"{label}\n{100 * row.share:.1f}%" if two else f"{label} {100 * row.share:.1f}%"
+            ax.text(x0 + 0.5, bottom + height / 2, text, ha="center", va="center", fontsize=11 if two else 10,
+                    color="white" if dark else "black", clip_on=True)
+    return used_units
+
+
+def _tree_key(fig: Figure, ax: Axes, colour: str, used_units: list[str], measure: str, cmap: Colormap,
+              norm: Normalize) -> None:
+    """The legend of ladder units, or the colour bar of P(measure | path so far)."""
+    if colour == "unit":
+        units = _ladder()[1]
+        ax.legend(handles=[Patch(color=UNIT_COLOURS.get(u, PALETTE["grey"]), label=u)
+                           for u in dict.fromkeys(sorted(used_units, key=lambda u: units.index(u)
+                                                         if u in units else 99))],
+                  loc="upper left", bbox_to_anchor=(1.0, 1.0), title="ladder unit")
+    else:
+        cb = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
+        cb.set_label(f"P({an.MEASURE_LABELS.get(measure, measure)} | path so far)")
+        cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+
+
 @styled
 def path_tree_chart(runs: Any, by: str = "rung", measure: str = "use_of_force", min_share: float = 0.005,
                     max_depth: int | None = 7, condition: str | None = None, layout: str | None = None,
@@ -336,68 +424,18 @@ def path_tree_chart(runs: Any, by: str = "rung", measure: str = "use_of_force", 
             raise ValueError(f"no run with {condition}")
     layout = layout or ("share" if condition else "equal")
     colour = colour or ("unit" if condition else "measure")
-    tree = an.path_tree(r, by=by, measure=measure, min_share=min_share, max_depth=max_depth)
-    start = ""
-    roots = tree[tree["depth"] == 1]
-    if len(roots) == 1 and roots["share"].iloc[0] == 1.0 and (tree["depth"] > 1).any():
-        start = str(roots["step"].iloc[0])
-        tree = tree[tree["depth"] > 1].copy()
-        tree["depth"] -= 1
-        tree.loc[tree["depth"] == 1, "parent"] = ""
+    tree, start = _tree_without_shared_start(an.path_tree(r, by=by, measure=measure, min_share=min_share,
+                                                          max_depth=max_depth))
     if layout not in ("equal", "share"):
         raise ValueError(f"layout must be 'equal' or 'share', not {layout!r}")
     nodes = list(tree.itertuples(index=False))
-    has_child = set(tree["parent"])
-    # vertical spans: proportional to share, or one equal slot per branch end
-    span: dict[str, tuple[float, float]] = {}
-    if layout == "share":
-        cursor: dict[str, float] = {"": 1.0}
-        for row in nodes:
-            top = cursor[row.parent]
-            span[row.node] = (top - row.share, top)
-            cursor[row.parent] = top - row.share
-            cursor[row.node] = top
-    else:
-        leaves = [row.node for row in nodes if row.node not in has_child]
-        slot = 1.0 / max(len(leaves), 1)
-        pos = {leaf: 1.0 - i * slot for i, leaf in enumerate(leaves)}
-        for row in reversed(nodes):  # children come after their parent in depth-first order
-            if row.node in pos:
-                span[row.node] = (pos[row.node] - slot, pos[row.node])
-            else:
-                kids = [span[c.node] for c in nodes if c.parent == row.node]
-                span[row.node] = (min(k[0] for k in kids), max(k[1] for k in kids))
+    span = _tree_spans(nodes, layout)
     depth = int(tree["depth"].max()) if len(tree) else 1
-    n_slots = len([1 for row in nodes if row.node not in has_child]) if layout == "equal" else 0
+    n_slots = len(set(tree["node"]) - set(tree["parent"])) if layout == "equal" else 0
     fig = _figure(13, max(6.5, 1.6 + 0.3 * n_slots))
     ax = fig.subplots()
-    cmap = mpl.colormaps["YlOrRd"]
-    norm = mpl.colors.Normalize(0, 1)
-    rungs, units, _ = _ladder()
-    unit_of = dict(zip(rungs, units, strict=True))
-    pcol = f"p_{measure}"
-    used_units: list[str] = []
-    fig_h = fig.get_figheight()
-    for row in nodes:
-        bottom, top = span[row.node]
-        height = top - bottom
-        x0 = row.depth - 1
-        if colour == "unit":
-            u = unit_of.get(row.step, row.step)
-            used_units.append(u)
-            face = UNIT_COLOURS.get(u, PALETTE["grey"])
-            dark = u in ("force", "war", "nuclear", "nuclear_threat")
-        else:
-            face = cmap(norm(getattr(row, pcol)))
-            dark = norm(getattr(row, pcol)) > 0.6
-        ax.add_patch(Rectangle((x0 + 0.02, bottom), 0.96, height, facecolor=face, edgecolor="white", lw=1.2))
-        inches = height * fig_h * 0.85
-        if inches >= 0.17:
-            label = row.step.replace("_", " ")
-            two = inches >= 0.42
-            text = f"{label}\n{100 * row.share:.1f}%" if two else f"{label} {100 * row.share:.1f}%"
-            ax.text(x0 + 0.5, bottom + height / 2, text, ha="center", va="center", fontsize=11 if two else 10,
-                    color="white" if dark else "black", clip_on=True)
+    cmap, norm = mpl.colormaps["YlOrRd"], mpl.colors.Normalize(0, 1)
+    used_units = _tree_boxes(ax, fig.get_figheight(), nodes, span, colour, f"p_{measure}", cmap, norm)
     ax.set_xlim(0, depth)
     ax.set_ylim(0, 1)
     first = 2 if start else 1
@@ -406,15 +444,7 @@ def path_tree_chart(runs: Any, by: str = "rung", measure: str = "use_of_force", 
     for side in ("left", "bottom"):
         ax.spines[side].set_visible(False)
     ax.tick_params(axis="x", length=0)
-    if colour == "unit":
-        ax.legend(handles=[Patch(color=UNIT_COLOURS.get(u, PALETTE["grey"]), label=u)
-                           for u in dict.fromkeys(sorted(used_units, key=lambda u: units.index(u)
-                                                         if u in units else 99))],
-                  loc="upper left", bbox_to_anchor=(1.0, 1.0), title="ladder unit")
-    else:
-        cb = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
-        cb.set_label(f"P({an.MEASURE_LABELS.get(measure, measure)} | path so far)")
-        cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    _tree_key(fig, ax, colour, used_units, measure, cmap, norm)
     what = f"runs with {condition.replace('_', ' ')}" if condition else "all runs"
     how = "; heights ∝ runs" if layout == "share" else ""
     frm = f" from {start}" if start else ""

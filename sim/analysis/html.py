@@ -5,7 +5,10 @@ from __future__ import annotations
 import base64
 import html
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def esc(x: Any) -> str:
@@ -13,7 +16,7 @@ def esc(x: Any) -> str:
     return html.escape(str(x), quote=True)
 
 
-def png_base64(fig, *, dpi: float | None = None, tight: bool = False, facecolor: str | None = None) -> str:
+def png_base64(fig: Figure, *, dpi: float | None = None, tight: bool = False, facecolor: str | None = None) -> str:
     """A matplotlib figure as base64 PNG, so pages stand alone (no image files beside them).
 
     ``tight`` crops to the drawn area (``bbox_inches="tight"``); the figure is left open.
@@ -30,7 +33,7 @@ def png_base64(fig, *, dpi: float | None = None, tight: bool = False, facecolor:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def figure_html(fig, caption: str = "", dpi: int = 110) -> str:
+def figure_html(fig: Figure, caption: str = "", dpi: int = 110) -> str:
     """A figure as an embedded PNG with alt text (its title) and an optional caption."""
     data = png_base64(fig, dpi=dpi, tight=True, facecolor="white")
     alt = esc(fig.axes[0].get_title().split("\n")[0] if fig.axes else caption)

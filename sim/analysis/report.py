@@ -20,8 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.analysis import tables as an
+from sim import analysis as an
 from sim.analysis.html import esc, figure_html
+from sim.inputs.condition import Condition, apply
+from sim.inputs.schema import MODEL_DISAGREES_NOTE, ScenarioFile
+from sim.names import ICB_OUTCOMES
 
 CSS = """
 body { font-family: system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif;
@@ -88,20 +91,24 @@ def _safe_figure(make: Callable[[], Any], caption: str = "") -> str:
 
 
 def note(text: str) -> str:
+    """A highlighted paragraph: a caveat, or why something is missing."""
     return f'<p class="note">{esc(text)}</p>'
 
 
 def pct(x: float, digits: int = 1) -> str:
+    """A probability as a percentage ('–' when undefined)."""
     return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.{digits}f}%"
 
 
 def interval(lo: float, hi: float, digits: int = 1) -> str:
+    """An interval of probabilities as [low, high] in percent."""
     if lo is None or np.isnan(lo):
         return "–"
     return f"[{100 * lo:.{digits}f}, {100 * hi:.{digits}f}]"
 
 
 def pp(x: float, digits: int = 1) -> str:
+    """A difference of probabilities in signed percentage points."""
     return "–" if np.isnan(x) else f"{100 * x:+.{digits}f} pp"
 
 
@@ -130,10 +137,12 @@ def share_table(df: pd.DataFrame, label: str | None = None) -> pd.DataFrame:
 
 
 def section(sid: str, heading: str, body: str) -> str:
+    """A report section with an anchor (the table of contents links to it)."""
     return f'<section id="{esc(sid)}">\n<h2>{esc(heading)}</h2>\n{body}\n</section>'
 
 
 def page(title: str, subtitle: str, sections: list[tuple[str, str, str]]) -> str:
+    """The whole HTML page: head with the inline styles, table of contents, sections, footer."""
     nav = "".join(f'<li><a href="#{esc(sid)}">{esc(h)}</a></li>' for sid, h, _ in sections)
     body = "\n".join(section(*s) for s in sections)
     made = datetime.now(UTC).isoformat(timespec="seconds")
@@ -169,13 +178,12 @@ def _scenario_file(rs: an.ResultSet) -> Path | None:
     return next((c for c in cands if c.is_file()), None)
 
 
-def _scenario(rs: an.ResultSet):
+def _scenario(rs: an.ResultSet) -> ScenarioFile | None:
     p = _scenario_file(rs)
     if p is None:
         return None
     from sim.errors import InputError
     from sim.inputs.loader import load
-    from sim.inputs.schema import ScenarioFile
 
     try:
         return load(ScenarioFile, p)
@@ -383,13 +391,25 @@ def _actors_section(rs: an.ResultSet) -> str:
     if ao.empty:
         return note("No per-actor outcomes in these results.")
     wide = ao["share"].unstack("outcome").map(pct)
-    wide = wide[[c for c in ("victory", "compromise", "stalemate", "defeat", "conceded") if c in wide.columns]]
+    wide = wide[[c for c in (*ICB_OUTCOMES, "conceded") if c in wide.columns]]
     return "\n".join([_safe_figure(lambda: F.actor_outcome_bars(rs), "ICB-style outcome for each actor: victory "
                                    "(an adversary conceded, it did not), defeat, compromise (agreement), else "
                                    "stalemate."), table_html(wide)])
 
 
-def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataFrame | None, str]:
+def _condition_of(rs: an.ResultSet, path: Path) -> Condition:
+    """The condition these results were run under. The manifest lists every setting applied
+    (overlays' and levers' settings first): keep only the explicit overrides after them."""
+    m = rs.manifest
+    levers, overlays = list(m.get("levers", [])), list(m.get("overlays", []))
+    settings = [list(x) for x in m.get("overrides", [])]
+    prefix = [list(x) for x in apply(Condition.of(path, levers=levers, overlays=overlays)).applied.overrides]
+    explicit = settings[len(prefix):] if settings[:len(prefix)] == prefix else settings
+    return Condition.of(path, levers=levers, overlays=overlays, overrides=[(k, v) for k, v in explicit])
+
+
+def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000, *,
+                     evaluator: object | None = None) -> tuple[pd.DataFrame | None, str]:
     """Each of the scenario's levers (not already on) against these results' settings, with the
     same seed, on ``lever_runs`` runs. Returns the lever table (or None) and a note."""
     m = rs.manifest
@@ -400,16 +420,11 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataF
         return None, "Lever comparison switched off (--lever-runs 0)."
     from sim.errors import InputError
     from sim.inputs.compile import compile_scenario
-    from sim.inputs.condition import Condition, apply
 
-    levers, overlays = list(m.get("levers", [])), list(m.get("overlays", []))
-    settings = [list(x) for x in m.get("overrides", [])]
     try:
-        prefix = [list(x) for x in apply(Condition.of(path, levers=levers, overlays=overlays)).applied.overrides]
-        explicit = settings[len(prefix):] if settings[:len(prefix)] == prefix else settings
-        explicit_t = [(k, v) for k, v in explicit]
-        base_spec = compile_scenario(path, explicit_t, levers=levers, overlays=overlays)
-        defined = [lv.id for lv in an.scenario_levers(path) if lv.id not in levers]
+        condition = _condition_of(rs, path)
+        base_spec = compile_scenario(condition)
+        defined = [lv.id for lv in an.scenario_levers(path) if lv.id not in condition.levers]
         if not defined:
             return None, "Every lever the scenario defines is already on in these results."
         n = min(lever_runs, len(rs.runs))
@@ -423,18 +438,34 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000) -> tuple[pd.DataF
         else:
             msg += (" The scenario or posture files changed since these results were made, so the baseline was "
                     "run afresh (its numbers can differ from the rest of this report).")
-        table = an.lever_study(path, runs=n, seed=seed, levers=defined, overlays=overlays, overrides=explicit_t,
-                               base_levers=levers, base_runs=base)
+        table = an.lever_study(condition, runs=n, seed=seed, levers=defined, base_runs=base, evaluator=evaluator)
     except InputError as exc:
         return None, f"The levers could not be run: {exc}"
     return table, msg
 
 
-def _levers_section(rs: an.ResultSet, lever_runs: int) -> str:
+def _difference_cells(t: pd.DataFrame) -> dict[str, list[str]]:
+    """A comparison's difference [95% interval] and risk ratio [95% interval] as table cells."""
+    return {"95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(t["diff_low"], t["diff_high"],
+                                                                                   strict=True)],
+            "risk ratio": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
+                           for r, lo, hi in zip(t["rr"], t["rr_low"], t["rr_high"], strict=True)]}
+
+
+def lever_notes(table: pd.DataFrame) -> pd.Series:
+    """Each lever's words in the scenario file: a recorded disagreement ("Model disagrees: ...")
+    first, then the note; levers with neither are left out."""
+    text = [" ".join(t for t in (f"{MODEL_DISAGREES_NOTE} {md}" if md else "", note) if t)
+            for md, note in zip(table["model_disagrees"], table["note"], strict=True)]
+    notes = pd.Series(text, index=table.index, dtype=object)
+    return notes[notes.str.len() > 0]
+
+
+def _levers_section(rs: an.ResultSet, lever_runs: int, evaluator: object | None = None) -> str:
     from sim.analysis import figures as F
 
     parts = [f"<p>Conditions of these results: <strong>{esc(_settings_of(rs))}</strong>.</p>"]
-    table, msg = lever_comparison(rs, lever_runs)
+    table, msg = lever_comparison(rs, lever_runs, evaluator=evaluator)
     parts.append(f"<p>{esc(msg)}</p>")
     if table is not None and len(table):
         parts.append(figure_html(F.lever_forest(table), "Difference in the probability of each lever's measure "
@@ -445,15 +476,11 @@ def _levers_section(rs: an.ResultSet, lever_runs: int) -> str:
             "what it does": table["label"], "measure": table["measure"].str.replace("_", " "),
             "papers expect": table["expect"], "without": [pct(x) for x in table["p_base"]],
             "with": [pct(x) for x in table["p_alt"]], "difference": [pp(x) for x in table["diff"]],
-            "95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(table["diff_low"],
-                                                                                    table["diff_high"], strict=True)],
-            "risk ratio": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
-                           for r, lo, hi in zip(table["rr"], table["rr_low"], table["rr_high"], strict=True)],
-            "model": table["verdict"], "source": table["paper"]}, index=table.index)
+            **_difference_cells(table), "model": table["verdict"], "source": table["paper"]}, index=table.index)
         parts.append(table_html(tab, text_cols=("what it does", "measure", "papers expect", "model", "source")))
-        notes = table[table["note"].str.len() > 0]
+        notes = lever_notes(table)
         if len(notes):
-            items = "".join(f"<li><strong>{esc(i)}</strong>: {esc(n)}</li>" for i, n in notes["note"].items())
+            items = "".join(f"<li><strong>{esc(i)}</strong>: {esc(n)}</li>" for i, n in notes.items())
             parts.append(f"<h3>Notes in the scenario file</h3><ul>{items}</ul>")
     return "\n".join(parts)
 
@@ -472,8 +499,9 @@ def _manifest_section(rs: an.ResultSet) -> str:
                       f"{esc(json.dumps(m, indent=2, sort_keys=True, default=str))}</pre></details>"])
 
 
-def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, title: str | None = None) -> str:
-    """The HTML text of a report on one ensemble."""
+def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, title: str | None = None, *,
+                  evaluator: object | None = None) -> str:
+    """The HTML text of a report on one ensemble (``evaluator`` runs the lever comparison)."""
     rs = _as_results(results)
     builders: dict[str, Callable[[], str]] = {
         "summary": lambda: _summary_section(rs), "outcomes": lambda: _outcomes_section(rs),
@@ -481,7 +509,7 @@ def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, ti
         "timing": lambda: _timing_section(rs), "paths": lambda: _paths_section(rs),
         "transitions": lambda: _transitions_section(rs), "reasons": lambda: _reasons_section(rs),
         "channels": lambda: _channels_section(rs), "actors": lambda: _actors_section(rs),
-        "levers": lambda: _levers_section(rs, lever_runs), "manifest": lambda: _manifest_section(rs),
+        "levers": lambda: _levers_section(rs, lever_runs, evaluator), "manifest": lambda: _manifest_section(rs),
     }
     sections = [(sid, heading, builders[sid]()) for sid, heading in REPORT_SECTIONS]
     m = rs.manifest
@@ -503,14 +531,14 @@ def _write(text: str, out: Path) -> Path:
 
 
 def build_report(results: str | Path | an.ResultSet, out: str | Path | None = None, lever_runs: int = 2000,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, *, evaluator: object | None = None) -> Path:
     """Write the report on one ensemble (default ``<results>/report.html``); return its path."""
     rs = _as_results(results)
     if out is None:
         if rs.path is None:
             raise ValueError("out is required for in-memory results")
         out = rs.path / "report.html"
-    return _write(render_report(rs, lever_runs, title), Path(out))
+    return _write(render_report(rs, lever_runs, title, evaluator=evaluator), Path(out))
 
 
 # =============================================================================== comparison
@@ -538,6 +566,68 @@ def _differs(a: an.ResultSet, b: an.ResultSet, la: str, lb: str) -> tuple[pd.Dat
     return df, warn
 
 
+def _compare_measures_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    from sim.analysis import figures as F
+
+    mc = an.measure_comparison(ra.runs, rb.runs)
+    cells = _difference_cells(mc)
+    tab = pd.DataFrame({
+        "what it counts": mc["label"], la: [pct(x) for x in mc["p_base"]], lb: [pct(x) for x in mc["p_alt"]],
+        "difference B − A": [pp(x) for x in mc["diff"]], "95% interval": cells["95% interval"],
+        "risk ratio B/A": cells["risk ratio"],
+        "change": [an.verdict(lo, hi, None) for lo, hi in zip(mc["diff_low"], mc["diff_high"], strict=True)],
+    }, index=mc.index)
+    return "\n".join([
+        table_html(tab, text_cols=("what it counts", "change")),
+        figure_html(F.lever_forest(mc, title=f"{lb} − {la}: headline measures (95% Newcombe interval)",
+                                   xlabel="difference in probability, B − A (percentage points)"),
+                    "Difference in each headline probability, B minus A, with its 95% interval."),
+    ])
+
+
+def _compare_escalation_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    from sim.analysis import figures as F
+
+    parts = []
+    for rs, lab in ((ra, la), (rb, lb)):
+        if rs.events.empty:
+            parts.append(note(f"{lab}: no event log."))
+        else:
+            parts.append(_safe_figure(lambda rs=rs, lab=lab: F.fan_chart(rs, title=f"Escalation over time — {lab}"),
+                                      lab))
+    return "\n".join(parts)
+
+
+def _compare_paths_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    pa = an.top_paths(ra.runs, n=15, by="unit")
+    pb = an.top_paths(rb.runs, n=15, by="unit")
+    idx = list(dict.fromkeys([*pa.index, *pb.index]))
+    sa = an.path_labels(ra.runs, "unit").value_counts() / len(ra.runs)
+    sb = an.path_labels(rb.runs, "unit").value_counts() / len(rb.runs)
+    ptab = pd.DataFrame({la: [pct(sa.get(p, 0.0)) for p in idx], lb: [pct(sb.get(p, 0.0)) for p in idx],
+                         "difference": [pp(sb.get(p, 0.0) - sa.get(p, 0.0)) for p in idx]},
+                        index=pd.Index([p.replace(">", " › ") for p in idx], name="path (ladder units)"))
+    return table_html(ptab)
+
+
+def _compare_channels_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: str) -> str:
+    ca, cb = an.channel_table(ra.runs), an.channel_table(rb.runs)
+    chans = [c for c in dict.fromkeys([*ca.index, *cb.index])
+             if (c in ca.index and ca.loc[c, "calls"] > 0) or (c in cb.index and cb.loc[c, "calls"] > 0)]
+    if not chans:
+        return note("No crisis channel was tried in either set of runs.")
+
+    def cell(t: pd.DataFrame, c: str, col: str) -> str:
+        return pct(t.loc[c, col]) if c in t.index else "–"
+
+    ctab = pd.DataFrame({f"tried ({la})": [cell(ca, c, "share_tried") for c in chans],
+                         f"tried ({lb})": [cell(cb, c, "share_tried") for c in chans],
+                         f"answered ({la})": [cell(ca, c, "answer_rate") for c in chans],
+                         f"answered ({lb})": [cell(cb, c, "answer_rate") for c in chans]},
+                        index=pd.Index([c.replace("_", " ") for c in chans], name="channel"))
+    return table_html(ctab) + "<p>Tried: share of runs with at least one call; answered: share of calls answered.</p>"
+
+
 def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
                    labels: tuple[str, str] | None = None, title: str | None = None) -> str:
     """The HTML text of a report comparing two ensembles (A: reference, B: alternative)."""
@@ -548,66 +638,26 @@ def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
     if la == lb:
         la, lb = f"{la} (A)", f"{lb} (B)"
     groups = {la: ra.runs, lb: rb.runs}
-    sections = []
-    diff, warn = _differs(ra, rb, la, lb)
-    sections.append(("settings", "What differs", "\n".join([table_html(diff, text_cols=(la, lb))]
-                                                          + [note(w) for w in warn])))
-    mc = an.measure_comparison(ra.runs, rb.runs)
-    tab = pd.DataFrame({
-        "what it counts": mc["label"], la: [pct(x) for x in mc["p_base"]], lb: [pct(x) for x in mc["p_alt"]],
-        "difference B − A": [pp(x) for x in mc["diff"]],
-        "95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(mc["diff_low"], mc["diff_high"],
-                                                                                strict=True)],
-        "risk ratio B/A": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
-                           for r, lo, hi in zip(mc["rr"], mc["rr_low"], mc["rr_high"], strict=True)],
-        "change": [an.verdict(lo, hi, None) for lo, hi in zip(mc["diff_low"], mc["diff_high"], strict=True)],
-    }, index=mc.index)
-    forest = mc.assign(label=mc["label"])
-    sections.append(("measures", "Headline measures", "\n".join([
-        table_html(tab, text_cols=("what it counts", "change")),
-        figure_html(F.lever_forest(forest, title=f"{lb} − {la}: headline measures (95% Newcombe interval)",
-                                   xlabel="difference in probability, B − A (percentage points)"),
-                    "Difference in each headline probability, B minus A, with its 95% interval."),
-    ])))
-    sections.append(("outcomes", "Outcomes", _safe_figure(lambda: F.outcome_bars(groups),
-                                                          "Outcome-class probabilities, 95% Wilson intervals.")))
-    sections.append(("timing", "Time to use of force", _safe_figure(
-        lambda: F.time_to_threshold_chart(groups, km=False, hours_per_turn=ra.hours_per_turn),
-        "Share of all runs that had crossed into use of force by turn t.")))
-    esc_parts = []
-    for rs, lab in ((ra, la), (rb, lb)):
-        if rs.events.empty:
-            esc_parts.append(note(f"{lab}: no event log."))
-        else:
-            esc_parts.append(_safe_figure(lambda rs=rs, lab=lab: F.fan_chart(rs, title=f"Escalation over time — "
-                                                                           f"{lab}"), lab))
-    sections.append(("escalation", "Escalation over time", "\n".join(esc_parts)))
-    pa = an.top_paths(ra.runs, n=15, by="unit")
-    pb = an.top_paths(rb.runs, n=15, by="unit")
-    idx = list(dict.fromkeys([*pa.index, *pb.index]))
-    sa = an._paths(ra.runs, "unit").value_counts() / len(ra.runs)
-    sb = an._paths(rb.runs, "unit").value_counts() / len(rb.runs)
-    ptab = pd.DataFrame({la: [pct(sa.get(p, 0.0)) for p in idx], lb: [pct(sb.get(p, 0.0)) for p in idx],
-                         "difference": [pp(sb.get(p, 0.0) - sa.get(p, 0.0)) for p in idx]},
-                        index=pd.Index([p.replace(">", " › ") for p in idx], name="path (ladder units)"))
-    sections.append(("paths", "Escalation paths", table_html(ptab)))
-    ca, cb = an.channel_table(ra.runs), an.channel_table(rb.runs)
-    chans = [c for c in dict.fromkeys([*ca.index, *cb.index])
-             if (c in ca.index and ca.loc[c, "calls"] > 0) or (c in cb.index and cb.loc[c, "calls"] > 0)]
-    if chans:
-        def cell(t: pd.DataFrame, c: str, col: str) -> str:
-            return pct(t.loc[c, col]) if c in t.index else "–"
-        ctab = pd.DataFrame({f"tried ({la})": [cell(ca, c, "share_tried") for c in chans],
-                             f"tried ({lb})": [cell(cb, c, "share_tried") for c in chans],
-                             f"answered ({la})": [cell(ca, c, "answer_rate") for c in chans],
-                             f"answered ({lb})": [cell(cb, c, "answer_rate") for c in chans]},
-                            index=pd.Index([c.replace("_", " ") for c in chans], name="channel"))
-        sections.append(("channels", "Crisis channels", table_html(ctab) +
-                         "<p>Tried: share of runs with at least one call; answered: share of calls answered.</p>"))
-    else:
-        sections.append(("channels", "Crisis channels", note("No crisis channel was tried in either set of runs.")))
-    sections.append(("manifests", "Manifests", "\n".join(
-        f"<h3>{esc(lab)}</h3>" + _manifest_section(rs) for rs, lab in ((ra, la), (rb, lb)))))
+
+    def settings() -> str:
+        diff, warn = _differs(ra, rb, la, lb)
+        return "\n".join([table_html(diff, text_cols=(la, lb))] + [note(w) for w in warn])
+
+    builders: dict[str, Callable[[], str]] = {
+        "settings": settings,
+        "measures": lambda: _compare_measures_section(ra, rb, la, lb),
+        "outcomes": lambda: _safe_figure(lambda: F.outcome_bars(groups),
+                                         "Outcome-class probabilities, 95% Wilson intervals."),
+        "timing": lambda: _safe_figure(
+            lambda: F.time_to_threshold_chart(groups, km=False, hours_per_turn=ra.hours_per_turn),
+            "Share of all runs that had crossed into use of force by turn t."),
+        "escalation": lambda: _compare_escalation_section(ra, rb, la, lb),
+        "paths": lambda: _compare_paths_section(ra, rb, la, lb),
+        "channels": lambda: _compare_channels_section(ra, rb, la, lb),
+        "manifests": lambda: "\n".join(f"<h3>{esc(lab)}</h3>" + _manifest_section(rs)
+                                       for rs, lab in ((ra, la), (rb, lb))),
+    }
+    sections = [(sid, heading, builders[sid]()) for sid, heading in COMPARE_SECTIONS]
     sub = f"{esc(la)} ({len(ra.runs):,} runs) vs {esc(lb)} ({len(rb.runs):,} runs)"
     default = f"Comparison: {rb.title}" if ra.title == rb.title else f"{ra.title} vs {rb.title}"
     return page(title or default, sub, sections)

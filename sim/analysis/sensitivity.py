@@ -3,9 +3,9 @@
 *Factors* are the dotted override paths of ``--set`` (``parameters.fog``,
 ``postures.PRC.weights.threat.value``) with a range ``(low, high)``, and levers as
 switches (``levers.cooperative_frame``: on when the sampled value is at least 0.5).
-Every design point is a compiled scenario run ``runs`` times with the same seed (common
+Every design point is a condition run ``runs`` times with the same seed (common
 random numbers), so differences between points are the factors' effect, not sampling
-noise; each headline measure (``sim.analysis.tables.MEASURES``) becomes a probability per point.
+noise; each measure of the registry (``sim.experiments.measures``) becomes a probability per point.
 
 - ``morris`` and ``sobol``: global sensitivity of the headline probabilities (SALib).
 - ``explore``: a Latin-hypercube sample, keeping every run with its factor values.
@@ -23,15 +23,19 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.analysis.tables import MEASURES, scenario_levers
+from sim.analysis.levers import scenario_levers
+from sim.analysis.results import runs_of
+from sim.experiments.measures import MEASURE_NAMES
+from sim.experiments.measures import measure as measured
+from sim.inputs.condition import Condition
 
 LEVER_PREFIX = "levers."
-DEFAULT_MEASURES = ("use_of_force", "serious_clash", "deescalated_agreement")
 
 #: Ranges used by ``default_factors`` for the scenario parameters (assumptions: wide but plausible).
 PARAMETER_RANGES = {
@@ -44,7 +48,7 @@ PARAMETER_RANGES = {
 }
 
 
-def _require(module: str, package: str):
+def _require(module: str, package: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError:
@@ -55,7 +59,7 @@ def _require(module: str, package: str):
 # =============================================================================== factors and evaluation
 
 
-def default_factors(scenario: str | Path, terms: Sequence[str] = ("threat", "cost", "firebreak"),
+def default_factors(scenario: str | Path | Condition, terms: Sequence[str] = ("threat", "cost", "firebreak"),
                     spread: float = 0.5, levers: bool = True) -> dict[str, tuple[float, float]]:
     """A starting set of factors for a scenario: the global parameters (``PARAMETER_RANGES``),
     the decision weights ``terms`` of every actor with adversaries (its current value
@@ -125,56 +129,56 @@ def _settings(point: Mapping[str, float], factors: Mapping[str, tuple[float, flo
     return overrides, levers
 
 
-def evaluate(scenario: str | Path, design: pd.DataFrame, runs: int = 500, seed: int = 0,
-             measures: Iterable[str] = DEFAULT_MEASURES, factors: Mapping[str, tuple[float, float]] | None = None,
-             levers: Iterable[str] = (), overlays: Iterable[str] = (), keep_runs: bool = False,
-             progress: bool | Callable[[int], None] = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+def point_condition(base: Condition, point: Mapping[str, float],
+                    factors: Mapping[str, tuple[float, float]]) -> Condition:
+    """The condition of one design point: ``base`` with the point's levers switched on and its values set."""
+    overrides, on = _settings(point, factors)
+    return base.plus(levers=on, overrides=overrides)
+
+
+def _measures(measures: Iterable[str] | None) -> list[str]:
+    names = list(measures or MEASURE_NAMES)
+    for m in names:
+        if m not in MEASURE_NAMES:
+            raise ValueError(f"unknown measure {m!r} (known: {', '.join(MEASURE_NAMES)})")
+    return names
+
+
+def _kept_runs(i: int, r: pd.DataFrame, point: pd.Series, hits: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """The runs of design point ``i``, with its factor values and one boolean per measure."""
+    df = pd.DataFrame({"point": i, "run": r["run"].to_numpy()})
+    for k, v in point.items():
+        df[k] = float(v)
+    for m, hit in hits.items():
+        df[m] = hit
+    return df
+
+
+def evaluate(scenario: str | Path | Condition, design: pd.DataFrame, runs: int = 500, seed: int = 0,
+             measures: Iterable[str] | None = None, factors: Mapping[str, tuple[float, float]] | None = None,
+             keep_runs: bool = False, progress: bool | str = False, *, evaluator: object | None = None
+             ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Run every design point (a row of factor values) ``runs`` times with ``seed``.
 
-    Returns the design with ``p_<measure>`` columns (and ``n``); with ``keep_runs`` also a
-    run-level frame (``point``, ``run``, the factor values, one boolean per measure) for
-    scenario discovery. ``levers``/``overlays`` apply at every point.
+    ``scenario`` is a file or a Condition whose levers, overlays and overrides apply at every
+    point. Returns the design with ``p_<measure>`` columns (every registry measure unless
+    ``measures`` says) and ``n``; with ``keep_runs`` also a run-level frame (``point``, ``run``,
+    the factor values, one boolean per measure) for scenario discovery. All points run in one
+    ``perform`` call (``evaluator``: how); a point listed twice runs once.
     """
-    from sim.engine.ensemble import simulate
-    from sim.inputs.compile import compile_scenario
-
-    measures = list(measures)
-    check_factors(scenario, {k: None for k in design.columns})
-    for m in measures:
-        if m not in MEASURES:
-            raise ValueError(f"unknown measure {m!r} (known: {', '.join(MEASURES)})")
+    base = Condition.of(scenario)
+    measures = _measures(measures)
+    check_factors(base.scenario, {k: None for k in design.columns})
     factors = dict(factors or {})
-    base_levers = list(levers)
+    points = [(point, point_condition(base, point.to_dict(), factors)) for _, point in design.iterrows()]
+    done = runs_of([c for _, c in points], runs, seed, evaluator=evaluator, progress=progress)
     rows, kept = [], []
-    it = design.iterrows()
-    bar = None
-    if progress is True:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=len(design), desc="design points", leave=False)
-    for i, (_, point) in enumerate(it):
-        overrides, on = _settings(point.to_dict(), factors)
-        spec = compile_scenario(scenario, overrides, levers=[*base_levers, *[x for x in on if x not in base_levers]],
-                                overlays=list(overlays))
-        r = simulate(spec, seed, runs, events=False).runs
-        row = {}
-        hits = {m: np.asarray(MEASURES[m](r), bool) for m in measures}
-        for m in measures:
-            row[f"p_{m}"] = float(hits[m].mean())
-        row["n"] = len(r)
-        rows.append(row)
+    for i, (point, cond) in enumerate(points):
+        r = done[cond]
+        hits = {m: measured(r, m) for m in measures}
+        rows.append({**{f"p_{m}": float(hits[m].mean()) for m in measures}, "n": len(r)})
         if keep_runs:
-            df = pd.DataFrame({"point": i, "run": r["run"].to_numpy()})
-            for k, v in point.items():
-                df[k] = float(v)
-            for m in measures:
-                df[m] = hits[m]
-            kept.append(df)
-        if bar is not None:
-            bar.update(1)
-        elif callable(progress):
-            progress(i + 1)
-    if bar is not None:
-        bar.close()
+            kept.append(_kept_runs(i, r, point, hits))
     out = pd.concat([design.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
     if keep_runs:
         return out, pd.concat(kept, ignore_index=True)
@@ -219,10 +223,21 @@ def _noise_floor(p: np.ndarray, runs: int, step: float) -> float:
     return math.sqrt(2 * pbar * (1 - pbar) / runs) * math.sqrt(2 / math.pi) / step
 
 
-def morris(scenario: str | Path, factors: Mapping[str, tuple[float, float]], trajectories: int = 10,
-           levels: int = 4, runs: int = 500, seed: int = 0, measures: Iterable[str] = DEFAULT_MEASURES,
-           levers: Iterable[str] = (), overlays: Iterable[str] = (), sample_seed: int = 0,
-           progress: bool = False) -> Sensitivity:
+def _sampled(scenario: str | Path | Condition, factors: Mapping[str, tuple[float, float]],
+             sample: Callable[[dict], np.ndarray], runs: int, seed: int, measures: Iterable[str] | None,
+             progress: bool | str, evaluator: object | None) -> tuple[dict, np.ndarray, pd.DataFrame, list[str]]:
+    """What Morris and Sobol share: the SALib problem, its sample as a design, and the design run."""
+    problem = _problem(factors)
+    X = sample(problem)
+    measures = _measures(measures)
+    res = evaluate(scenario, pd.DataFrame(X, columns=problem["names"]), runs, seed, measures, factors,
+                   progress=progress, evaluator=evaluator)
+    return problem, X, res, measures
+
+
+def morris(scenario: str | Path | Condition, factors: Mapping[str, tuple[float, float]], trajectories: int = 10,
+           levels: int = 4, runs: int = 500, seed: int = 0, measures: Iterable[str] | None = None,
+           sample_seed: int = 0, progress: bool | str = False, *, evaluator: object | None = None) -> Sensitivity:
     """Morris elementary effects (SALib): ``trajectories`` x (factors + 1) design points.
 
     Indices per outcome and factor, in probability per factor range (for a lever: the
@@ -233,11 +248,9 @@ def morris(scenario: str | Path, factors: Mapping[str, tuple[float, float]], tra
     """
     ms = _require("SALib.sample.morris", "SALib")
     ma = _require("SALib.analyze.morris", "SALib")
-    problem = _problem(factors)
-    X = ms.sample(problem, trajectories, num_levels=levels, seed=sample_seed)
-    design = pd.DataFrame(X, columns=problem["names"])
-    measures = list(measures)
-    res = evaluate(scenario, design, runs, seed, measures, factors, levers, overlays, progress=progress)
+    problem, X, res, measures = _sampled(
+        scenario, factors, lambda p: ms.sample(p, trajectories, num_levels=levels, seed=sample_seed), runs, seed,
+        measures, progress, evaluator)
     step = levels / (2 * (levels - 1))
     rows = []
     for m in measures:
@@ -254,20 +267,18 @@ def morris(scenario: str | Path, factors: Mapping[str, tuple[float, float]], tra
     return Sensitivity("morris", pd.DataFrame(rows), res, dict(factors), runs)
 
 
-def sobol(scenario: str | Path, factors: Mapping[str, tuple[float, float]], n: int = 64, runs: int = 500,
-          seed: int = 0, measures: Iterable[str] = DEFAULT_MEASURES, levers: Iterable[str] = (),
-          overlays: Iterable[str] = (), sample_seed: int = 0, progress: bool = False) -> Sensitivity:
+def sobol(scenario: str | Path | Condition, factors: Mapping[str, tuple[float, float]], n: int = 64,
+          runs: int = 500, seed: int = 0, measures: Iterable[str] | None = None, sample_seed: int = 0,
+          progress: bool | str = False, *, evaluator: object | None = None) -> Sensitivity:
     """Sobol indices (SALib, Saltelli sampling): ``n`` x (factors + 2) design points
     (``n`` a power of 2). ``S1``: share of the variance of P(outcome) due to the factor
     alone; ``ST``: including its interactions; each with a bootstrap 95% ``*_conf``.
     Sampling noise adds to every factor's variance share: use enough ``runs``."""
     ss = _require("SALib.sample.sobol", "SALib")
     sa = _require("SALib.analyze.sobol", "SALib")
-    problem = _problem(factors)
-    X = ss.sample(problem, n, calc_second_order=False, seed=sample_seed)
-    design = pd.DataFrame(X, columns=problem["names"])
-    measures = list(measures)
-    res = evaluate(scenario, design, runs, seed, measures, factors, levers, overlays, progress=progress)
+    problem, _, res, measures = _sampled(
+        scenario, factors, lambda p: ss.sample(p, n, calc_second_order=False, seed=sample_seed), runs, seed,
+        measures, progress, evaluator)
     rows = []
     for m in measures:
         y = res[f"p_{m}"].to_numpy()
@@ -287,13 +298,11 @@ def sobol(scenario: str | Path, factors: Mapping[str, tuple[float, float]], n: i
 
 def latin_hypercube(factors: Mapping[str, tuple[float, float]], points: int, seed: int = 0) -> pd.DataFrame:
     """``points`` Latin-hypercube samples: each factor's range cut into ``points`` equal strata,
-    each used once, at a uniform position inside it (McKay et al. 1979)."""
-    rng = np.random.default_rng(seed)
-    cols = {}
-    for name, (lo, hi) in factors.items():
-        u = (rng.permutation(points) + rng.random(points)) / points
-        cols[name] = lo + u * (hi - lo)
-    return pd.DataFrame(cols)
+    each used once, at a uniform position inside it (McKay et al. 1979): the sweep's sampler."""
+    from sim.experiments.samplers import lhs_unit  # the one LHS sampler, so a sweep and an exploration draw alike
+
+    u = lhs_unit(points, len(factors), seed)
+    return pd.DataFrame({name: lo + u[:, j] * (hi - lo) for j, (name, (lo, hi)) in enumerate(factors.items())})
 
 
 @dataclass
@@ -312,14 +321,14 @@ class Exploration:
         return self.runs[measure].to_numpy(bool)
 
 
-def explore(scenario: str | Path, factors: Mapping[str, tuple[float, float]], points: int = 50, runs: int = 200,
-            seed: int = 0, measures: Iterable[str] = DEFAULT_MEASURES, levers: Iterable[str] = (),
-            overlays: Iterable[str] = (), sample_seed: int = 0, progress: bool = False) -> Exploration:
+def explore(scenario: str | Path | Condition, factors: Mapping[str, tuple[float, float]], points: int = 50,
+            runs: int = 200, seed: int = 0, measures: Iterable[str] | None = None, sample_seed: int = 0,
+            progress: bool | str = False, *, evaluator: object | None = None) -> Exploration:
     """Sample ``points`` conditions by Latin hypercube, run each ``runs`` times (same seed) and
     keep every run with its conditions, for ``prim`` or ``tree_rules``."""
     design = latin_hypercube(factors, points, sample_seed)
-    res, kept = evaluate(scenario, design, runs, seed, measures, factors, levers, overlays, keep_runs=True,
-                         progress=progress)
+    res, kept = evaluate(scenario, design, runs, seed, measures, factors, keep_runs=True, progress=progress,
+                         evaluator=evaluator)
     return Exploration(res, kept, dict(factors))
 
 
@@ -427,6 +436,31 @@ class PrimResult:
                 f"covering {100 * st['coverage']:.0f}% of all such runs in {100 * st['support']:.0f}% of the sample")
 
 
+def _best_peel(Xb: np.ndarray, yb: np.ndarray, peel_alpha: float, min_rows: float
+               ) -> tuple[float, int, int, str, float, np.ndarray] | None:
+    """The peel of the box (its rows ``Xb``, outcomes ``yb``) that raises the mean of y most per
+    share of the box removed: (gain, rows kept, factor, side, new limit, keep mask), or None."""
+    current = yb.mean()
+    best = None
+    for j in range(Xb.shape[1]):
+        x = Xb[:, j]
+        for side in ("low", "high"):
+            q = np.quantile(x, peel_alpha if side == "low" else 1 - peel_alpha, method="linear")
+            keep = x >= q if side == "low" else x <= q
+            if keep.all():  # ties at the edge: peel the edge value itself
+                edge = x.min() if side == "low" else x.max()
+                keep = x > edge if side == "low" else x < edge
+            kept = int(keep.sum())
+            if kept == len(x) or kept < min_rows:
+                continue
+            m = yb[keep].mean()
+            gain = (m - current) / ((len(x) - kept) / len(x))  # per share of the box removed
+            if best is None or gain > best[0] + 1e-12 or (abs(gain - best[0]) <= 1e-12 and kept > best[1]):
+                limit = x[keep].min() if side == "low" else x[keep].max()
+                best = (gain, kept, j, side, float(limit), keep)
+    return best
+
+
 def prim(X: pd.DataFrame, y: Sequence[float] | np.ndarray, peel_alpha: float = 0.05, min_support: float = 0.05,
          min_coverage: float = 0.5) -> PrimResult:
     """Patient Rule Induction Method (Friedman & Fisher 1999), peeling only.
@@ -462,25 +496,8 @@ def prim(X: pd.DataFrame, y: Sequence[float] | np.ndarray, peel_alpha: float = 0
     boxes = [{f: (float(lo[j]), float(hi[j])) for j, f in enumerate(names)}]
     step = 0
     while True:
-        current = yv[inside].mean()
-        best = None  # (mean, kept, j, side, new limit, keep mask)
         idx = np.flatnonzero(inside)
-        for j in range(Xv.shape[1]):
-            x = Xv[idx, j]
-            for side in ("low", "high"):
-                q = np.quantile(x, peel_alpha if side == "low" else 1 - peel_alpha, method="linear")
-                keep = x >= q if side == "low" else x <= q
-                if keep.all():  # ties at the edge: peel the edge value itself
-                    edge = x.min() if side == "low" else x.max()
-                    keep = x > edge if side == "low" else x < edge
-                kept = int(keep.sum())
-                if kept == len(x) or kept < max(1, min_support * n):
-                    continue
-                m = yv[idx[keep]].mean()
-                gain = (m - current) / ((len(x) - kept) / len(x))  # per share of the box removed
-                if best is None or gain > best[0] + 1e-12 or (abs(gain - best[0]) <= 1e-12 and kept > best[1]):
-                    limit = x[keep].min() if side == "low" else x[keep].max()
-                    best = (gain, kept, j, side, float(limit), keep)
+        best = _best_peel(Xv[idx], yv[idx], peel_alpha, max(1, min_support * n))
         if best is None or best[0] <= 1e-12:
             break
         _, _, j, side, limit, keep = best

@@ -1,206 +1,36 @@
-"""Statistics over results tables: outcomes, peaks, paths, transitions, timing, levers, channels.
+"""Tables over one ensemble's results: outcomes, measures, peaks, paths, transitions, timing, channels, reasons.
 
 Every function takes the tables a run writes (``runs``: a row per run; ``events``: a row
 per actor and turn) as pandas DataFrames and returns pandas objects, so the same code
-serves the CLI summary, the HTML report and a notebook. ``load_results`` reads a results
-directory (consolidated ``runs.parquet`` or a directory of parts) into a ``ResultSet``.
+serves the CLI summary, the HTML report and a notebook. Intervals are those of
+``sim.analysis.stats``; measures are the registry's (``sim.experiments.measures``).
 
-Conventions:
-
-- Probabilities carry 95% Wilson score intervals (``ci_low``, ``ci_high``).
-- Rungs are ordinal labels: nothing here averages rung numbers. Per-turn summaries use
-  quantiles of the rung index (an actual rung, never an interpolation).
-- Differences between two conditions use Newcombe's hybrid score interval, risk ratios the
-  Katz log interval. Both assume independent samples; with common seeds (run *i* meets the
-  same draws in both conditions) they are conservative.
+Rungs are ordinal labels: nothing here averages rung numbers. Per-turn summaries use
+quantiles of the rung index (an actual rung, never an interpolation).
 """
 
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
-from functools import cached_property
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
 
-Z95 = 1.959963984540054
+from sim.analysis.stats import kaplan_meier, proportions, share_frame, share_row, wilson
+from sim.experiments.measures import MEASURE_LABELS, MEASURE_NAMES
+from sim.experiments.measures import measure as measured
+from sim.names import MidLevel
 
 #: MID 5.0 hostility levels (highest level reached in a run: ``peak_mid_hostility``).
-MID_HOSTILITY = {1: "no militarised action", 2: "threat to use force", 3: "display of force",
-                 4: "use of force", 5: "war"}
-
-#: Readable names for the headline measures (report and figure labels).
-MEASURE_LABELS = {
-    "use_of_force": "use of force (MID 4+)",
-    "serious_clash": "serious clash (ICB violence 3+ or war)",
-    "major_war": "major war or nuclear use",
-    "escalation": "military display or worse",
-    "deescalated_agreement": "de-escalated by agreement",
-    "agreement": "ended by agreement",
-    "incidents": "any incident at sea or in the air",
-}
+MID_HOSTILITY = {int(MidLevel.NONE): "no militarised action", int(MidLevel.THREAT): "threat to use force",
+                 int(MidLevel.DISPLAY): "display of force", int(MidLevel.USE_OF_FORCE): "use of force",
+                 int(MidLevel.WAR): "war"}
 
 #: Label for the pseudo-state "the run ended" in transition matrices.
 END = "(ended)"
-
-
-# =============================================================================== intervals
-
-
-def wilson(k: int | np.ndarray, n: int | np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval for k successes in n trials (vectorised)."""
-    k = np.asarray(k, float)
-    n = np.asarray(n, float)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = k / n
-        denom = 1 + z * z / n
-        centre = (p + z * z / (2 * n)) / denom
-        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
-
-
-def _share_row(k: int, n: int) -> dict[str, float]:
-    lo, hi = wilson(k, n)
-    return {"count": int(k), "n": int(n), "share": k / n if n else math.nan,
-            "ci_low": float(lo), "ci_high": float(hi)}
-
-
-def proportions(values: pd.Series, categories: list[str] | None = None) -> pd.DataFrame:
-    """Share of each category with its Wilson 95% interval."""
-    n = len(values)
-    counts = values.value_counts()
-    if categories is None:
-        categories = list(values.cat.categories) if hasattr(values, "cat") else list(counts.index)
-    k = np.array([int(counts.get(c, 0)) for c in categories])
-    lo, hi = wilson(k, n)
-    return pd.DataFrame({"count": k, "share": k / max(n, 1), "ci_low": lo, "ci_high": hi},
-                        index=pd.Index(categories, name=values.name))
-
-
-def newcombe_diff(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[float, float, float]:
-    """p1 - p0 and Newcombe's (1998, method 10) hybrid-score 95% interval, independent samples."""
-    p0, p1 = k0 / n0, k1 / n1
-    lo0, hi0 = (float(x) for x in wilson(k0, n0, z))
-    lo1, hi1 = (float(x) for x in wilson(k1, n1, z))
-    d = p1 - p0
-    return d, d - math.sqrt((p1 - lo1) ** 2 + (hi0 - p0) ** 2), d + math.sqrt((hi1 - p1) ** 2 + (p0 - lo0) ** 2)
-
-
-def risk_ratio(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[float, float, float]:
-    """p1 / p0 with the Katz log 95% interval. A zero count adds 0.5 to every cell
-    (Haldane–Anscombe); two zero counts give an undefined ratio (NaN)."""
-    if k0 == 0 and k1 == 0:
-        return math.nan, math.nan, math.nan
-    if 0 in (k0, k1) or k0 == n0 or k1 == n1:
-        k0, k1, n0, n1 = k0 + 0.5, k1 + 0.5, n0 + 1, n1 + 1
-    rr = (k1 / n1) / (k0 / n0)
-    se = math.sqrt(1 / k1 - 1 / n1 + 1 / k0 - 1 / n0)
-    return rr, rr * math.exp(-z * se), rr * math.exp(z * se)
-
-
-# =============================================================================== loading
-
-
-def _read_table(out: Path, table: str) -> pd.DataFrame:
-    """One table of a results directory: the consolidated file, or a directory of parts."""
-    try:
-        from sim.experiments.store import read_table
-    except ImportError:  # pragma: no cover - older layout without sim.experiments.store
-        single = out / f"{table}.parquet"
-        if single.exists():
-            return pd.read_parquet(single)
-        if (out / table).is_dir():
-            return pd.read_parquet(out / table)
-        raise FileNotFoundError(f"{out}: no {table} results") from None
-    return read_table(out, table)
-
-
-@dataclass
-class ResultSet:
-    """The tables of one ensemble (from a results directory or from memory) and its manifest.
-
-    ``events`` and ``injects`` are read on first use; an ensemble run without the event
-    log gives an empty ``events`` frame.
-    """
-
-    runs: pd.DataFrame
-    manifest: dict = field(default_factory=dict)
-    path: Path | None = None
-    _events: pd.DataFrame | None = None
-    _injects: pd.DataFrame | None = None
-
-    @classmethod
-    def from_results(cls, res: Any, manifest: dict | None = None) -> ResultSet:
-        """Wrap ``sim.engine.ensemble.Results`` (or anything with runs/events/injects frames)."""
-        return cls(runs=res.runs, manifest=dict(manifest or {}), _events=res.events, _injects=res.injects)
-
-    @cached_property
-    def events(self) -> pd.DataFrame:
-        if self._events is not None:
-            return self._events
-        if self.path is None:
-            return pd.DataFrame()
-        try:
-            return _read_table(self.path, "events")
-        except FileNotFoundError:
-            return pd.DataFrame()
-
-    @cached_property
-    def injects(self) -> pd.DataFrame:
-        if self._injects is not None:
-            return self._injects
-        if self.path is None:
-            return pd.DataFrame()
-        try:
-            return _read_table(self.path, "injects")
-        except FileNotFoundError:
-            return pd.DataFrame()
-
-    @property
-    def title(self) -> str:
-        m = self.manifest
-        return str(m.get("title") or m.get("scenario") or (self.path.name if self.path else "results"))
-
-    @property
-    def label(self) -> str:
-        """A short name for this condition: its levers, overlays and explicit settings."""
-        m = self.manifest
-        bits = [*m.get("levers", []), *(f"+{o}" for o in m.get("overlays", []))]
-        return ", ".join(bits) if bits else "default settings"
-
-    @property
-    def hours_per_turn(self) -> float | None:
-        return self.manifest.get("hours_per_turn")
-
-
-def load_results(out: str | Path) -> ResultSet:
-    """Read a results directory written by ``run_sim.py`` (any layout) into a ``ResultSet``."""
-    from sim.errors import InputError
-
-    out = Path(out)
-    if not out.is_dir():
-        raise InputError(out, "", "not a results directory")
-    try:
-        runs = _read_table(out, "runs")
-    except FileNotFoundError:
-        raise InputError(out, "", "no runs table (runs.parquet or runs/part-*.parquet)") from None
-    manifest: dict = {}
-    for name in ("manifest.json", "job.json"):
-        p = out / name
-        if p.exists():
-            try:
-                manifest = json.loads(p.read_text())
-            except json.JSONDecodeError as exc:
-                raise InputError(p, "", f"not valid JSON ({exc.msg})") from None
-            break
-    return ResultSet(runs=runs, manifest=manifest, path=out)
 
 
 # =============================================================================== outcomes and peaks
@@ -214,36 +44,14 @@ def outcome_table(runs: pd.DataFrame) -> pd.DataFrame:
         "use_of_force": int(runs["use_of_force"].sum()),
         "any_incident": int((runs["incidents"] > 0).sum()),
     }
-    rows = []
-    for name, k in extra.items():
-        lo, hi = wilson(k, n)
-        rows.append(pd.DataFrame({"count": [k], "share": [k / max(n, 1)], "ci_low": [lo], "ci_high": [hi]},
-                                 index=pd.Index([name], name="outcome")))
+    rows = [share_frame(np.array([k]), max(n, 1), pd.Index([name], name="outcome")) for name, k in extra.items()]
     return pd.concat([table, *rows])
-
-
-#: Headline measures a lever can target: each maps the runs table to a boolean per run.
-MEASURES = {
-    "use_of_force": lambda r: r["use_of_force"].to_numpy(bool),
-    "serious_clash": lambda r: (r["peak_icb_viol"] >= 3).to_numpy() | (r["outcome"].isin(["major_war", "nuclear_use"])
-                                                                      .to_numpy()),
-    "major_war": lambda r: r["outcome"].isin(["major_war", "nuclear_use"]).to_numpy(),
-    "escalation": lambda r: (r["peak_unit"].cat.codes >= 3).to_numpy(),  # reached military display or worse
-    "deescalated_agreement": lambda r: (r["outcome"] == "deescalated_agreement").to_numpy(),
-    "agreement": lambda r: (r["end_reason"] == "agreement").to_numpy(),
-    "incidents": lambda r: (r["incidents"] > 0).to_numpy(),
-}
-
-
-def _measure(runs: pd.DataFrame, measure: str | Callable[[pd.DataFrame], np.ndarray]) -> np.ndarray:
-    fn = MEASURES[measure] if isinstance(measure, str) else measure
-    return np.asarray(fn(runs), bool)
 
 
 def measure_table(runs: pd.DataFrame, measures: Iterable[str] | None = None) -> pd.DataFrame:
     """P(measure) with its Wilson 95% interval for each headline measure."""
-    names = list(measures or MEASURES)
-    rows = {m: _share_row(int(_measure(runs, m).sum()), len(runs)) for m in names}
+    names = list(measures or MEASURE_NAMES)
+    rows = {m: share_row(int(measured(runs, m).sum()), len(runs)) for m in names}
     df = pd.DataFrame.from_dict(rows, orient="index")
     df.index.name = "measure"
     df.insert(0, "label", [MEASURE_LABELS.get(m, m) for m in names])
@@ -288,7 +96,8 @@ def collapse_path(path: str, by: str = "rung", units: Mapping[str, str] | None =
     return ">".join(out)
 
 
-def _paths(runs: pd.DataFrame, by: str) -> pd.Series:
+def path_labels(runs: pd.DataFrame, by: str = "rung") -> pd.Series:
+    """Each run's path, by rung or collapsed into ladder units (``by="unit"``)."""
     if by == "rung":
         return runs["path"].astype(str)
     units = _rung_units()
@@ -303,20 +112,18 @@ def top_paths(runs: pd.DataFrame, n: int = 10, by: str = "rung", outcome: bool =
     ``by="unit"`` collapses rungs into ladder units (``subcrisis>display>force``);
     ``outcome=True`` appends the run's outcome class (``... => contained_clash``).
     """
-    paths = _paths(runs, by)
+    paths = path_labels(runs, by)
     if outcome:
         paths = paths + " => " + runs["outcome"].astype(str)
     counts = paths.value_counts().head(n)
-    lo, hi = wilson(counts.to_numpy(), len(runs))
-    return pd.DataFrame({"count": counts.to_numpy(), "share": counts.to_numpy() / len(runs),
-                         "ci_low": lo, "ci_high": hi}, index=pd.Index(counts.index, name="path"))
+    return share_frame(counts.to_numpy(), len(runs), pd.Index(counts.index, name="path"))
 
 
 def path_outcomes(runs: pd.DataFrame, n: int = 10, by: str = "unit",
                   measure: str = "use_of_force") -> pd.DataFrame:
     """Frequent paths with P(measure | path): which escalation paths end in a clash."""
-    paths = _paths(runs, by)
-    hit = _measure(runs, measure)
+    paths = path_labels(runs, by)
+    hit = measured(runs, measure)
     g = pd.DataFrame({"path": paths.to_numpy(), "hit": hit}).groupby("path", sort=False)["hit"].agg(["size", "sum"])
     g = g.sort_values("size", ascending=False).head(n)
     lo, hi = wilson(g["sum"].to_numpy(), g["size"].to_numpy())
@@ -336,8 +143,8 @@ def path_tree(runs: pd.DataFrame, by: str = "rung", measure: str | None = "use_o
     force). Nodes below ``min_share`` of all runs, or deeper than ``max_depth``, are left out.
     Rows are in depth-first order, children by decreasing count.
     """
-    paths = _paths(runs, by)
-    hit = _measure(runs, measure) if measure else np.zeros(len(runs), bool)
+    paths = path_labels(runs, by)
+    hit = measured(runs, measure) if measure else np.zeros(len(runs), bool)
     g = pd.DataFrame({"path": paths.to_numpy(), "hit": hit}).groupby("path", sort=False)["hit"].agg(["size", "sum"])
     total = len(runs)
     count: Counter[tuple[str, ...]] = Counter()
@@ -397,16 +204,14 @@ def action_sequences(events: pd.DataFrame, actor: str, n: int = 10, collapse: bo
             seq = seq[:max_len]
         seqs.append(">".join(seq))
     counts = pd.Series(seqs).value_counts().head(n)
-    total = len(seqs)
-    lo, hi = wilson(counts.to_numpy(), total)
-    return pd.DataFrame({"count": counts.to_numpy(), "share": counts.to_numpy() / total, "ci_low": lo,
-                         "ci_high": hi}, index=pd.Index(counts.index, name=f"{actor} {column}s"))
+    return share_frame(counts.to_numpy(), len(seqs), pd.Index(counts.index, name=f"{actor} {column}s"))
 
 
 # =============================================================================== per-turn levels
 
 
-def _rung_names(events: pd.DataFrame, column: str = "rung_realised") -> list[str]:
+def rung_names(events: pd.DataFrame, column: str = "rung_realised") -> list[str]:
+    """The rung ids in ladder order: the column's categories, else the catalogue's."""
     if column in events and hasattr(events[column], "cat"):
         return [str(c) for c in events[column].cat.categories]
     from sim.inputs.catalogue import load_catalogue
@@ -481,7 +286,7 @@ def transition_matrix(events: pd.DataFrame, actor: str | None = None, normalize:
     after turn t. ``normalize`` gives row shares (each row sums to 1), else counts. Rows
     and columns are in ladder order and limited to rungs that occur.
     """
-    names = _rung_names(events, column)
+    names = rung_names(events, column)
     m = turn_levels(events, actor=actor, level="turn", column=column)
     k = len(names)
     counts = np.zeros((k, k + 1), np.int64)
@@ -508,39 +313,15 @@ def transition_matrix(events: pd.DataFrame, actor: str | None = None, normalize:
 # =============================================================================== timing
 
 
-def kaplan_meier(durations: Iterable[float], observed: Iterable[bool], z: float = Z95) -> pd.DataFrame:
-    """Kaplan–Meier estimate of the survival function S(t) = P(T > t).
-
-    One row per distinct time with an event or a censoring: ``at_risk`` (T >= t),
-    ``events``, ``censored``, ``survival``, its Greenwood standard error and the 95%
-    log(-log) interval; ``cumulative`` = 1 - S(t) with its interval. Events at a time are
-    counted before censorings at the same time (the usual convention).
-    """
-    t = np.asarray(list(durations), float)
-    d = np.asarray(list(observed), bool)
-    if len(t) != len(d):
-        raise ValueError("durations and observed differ in length")
-    times = np.unique(t)
-    at_risk = np.array([(t >= u).sum() for u in times])
-    ev = np.array([((t == u) & d).sum() for u in times])
-    cens = np.array([((t == u) & ~d).sum() for u in times])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        factor = np.where(at_risk > 0, 1 - ev / at_risk, 1.0)
-        surv = np.cumprod(factor)
-        term = np.where((at_risk > ev) & (at_risk > 0), ev / (at_risk * (at_risk - ev)), 0.0)
-        gw = np.cumsum(term)
-        se = surv * np.sqrt(gw)
-        # log(-log) interval (Kalbfleisch & Prentice): never leaves [0, 1]
-        ll = np.log(-np.log(surv))
-        half = z * np.sqrt(gw) / np.abs(np.log(surv))
-        lo = np.exp(-np.exp(ll + half))
-        hi = np.exp(-np.exp(ll - half))
-    defined = (surv > 0) & (surv < 1) & np.isfinite(lo) & np.isfinite(hi)
-    lo = np.where(defined, lo, surv)
-    hi = np.where(defined, hi, surv)
-    return pd.DataFrame({"at_risk": at_risk, "events": ev, "censored": cens, "survival": surv, "se": se,
-                         "ci_low": lo, "ci_high": hi, "cumulative": 1 - surv, "cum_low": 1 - hi,
-                         "cum_high": 1 - lo}, index=pd.Index(times, name="time"))
+def crossed(events: pd.DataFrame, threshold: str = "use_of_force") -> np.ndarray:
+    """Per event row: did the move cross ``threshold`` (``use_of_force``: MID hostility 4+,
+    incidents included; else a rung id: a move realised at or above it)?"""
+    if threshold == "use_of_force":
+        return events["mid_hostility"].to_numpy() >= MidLevel.USE_OF_FORCE
+    names = rung_names(events)
+    if threshold not in names:
+        raise ValueError(f"unknown threshold {threshold!r}: use_of_force or a rung ({', '.join(names)})")
+    return events["rung_realised"].cat.codes.to_numpy() >= names.index(threshold)
 
 
 def first_crossing_turn(runs: pd.DataFrame, threshold: str = "use_of_force",
@@ -557,11 +338,7 @@ def first_crossing_turn(runs: pd.DataFrame, threshold: str = "use_of_force",
         return np.where(hit, first, end), hit
     if events is None or events.empty:
         raise ValueError(f"threshold {threshold!r} needs the event log")
-    names = _rung_names(events)
-    if threshold not in names:
-        raise ValueError(f"unknown threshold {threshold!r}: use_of_force or a rung ({', '.join(names)})")
-    r = names.index(threshold)
-    ev = events.loc[events["rung_realised"].cat.codes.to_numpy() >= r, ["run", "turn"]]
+    ev = events.loc[crossed(events, threshold), ["run", "turn"]]
     first = ev.groupby("run")["turn"].min()
     f = first.reindex(runs["run"].to_numpy()).to_numpy(float)
     hit = ~np.isnan(f)
@@ -592,106 +369,6 @@ def time_to_threshold(runs: pd.DataFrame, threshold: str = "use_of_force",
                          "km_high": step["cum_high"].to_numpy(), "crude": crude}, index=grid)
 
 
-# =============================================================================== comparisons
-
-
-def compare(base: pd.DataFrame, alt: pd.DataFrame, measure: str) -> dict:
-    """P(measure) under two conditions, their difference and its Newcombe 95% interval, and
-    the risk ratio alt/base with its Katz interval."""
-    x, y = _measure(base, measure), _measure(alt, measure)
-    n0, n1, k0, k1 = len(x), len(y), int(x.sum()), int(y.sum())
-    d, lo, hi = newcombe_diff(k0, n0, k1, n1)
-    rr, rlo, rhi = risk_ratio(k0, n0, k1, n1)
-    return {"p_base": k0 / n0, "p_alt": k1 / n1, "diff": d, "diff_low": lo, "diff_high": hi,
-            "rr": rr, "rr_low": rlo, "rr_high": rhi, "k_base": k0, "n_base": n0, "k_alt": k1, "n_alt": n1}
-
-
-def verdict(diff_low: float, diff_high: float, expect: str | None) -> str:
-    """'agrees' when the interval lies wholly on the expected side of zero, 'disagrees' when
-    wholly on the other side, else 'no clear effect' ('higher'/'lower'/'no change' without
-    an expectation)."""
-    if expect not in ("lower", "higher"):
-        return "higher" if diff_low > 0 else "lower" if diff_high < 0 else "no clear change"
-    if diff_low > 0:
-        return "agrees" if expect == "higher" else "disagrees"
-    if diff_high < 0:
-        return "agrees" if expect == "lower" else "disagrees"
-    return "no clear effect"
-
-
-def lever_table(base: pd.DataFrame, alts: Mapping[str, pd.DataFrame],
-                measures: str | Mapping[str, str] = "use_of_force",
-                expect: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """One row per alternative: P(measure) without and with it, difference [95%], risk
-    ratio [95%], the expected direction and the verdict. ``measures``: one measure for all,
-    or one per alternative (a lever's own ``measure``)."""
-    rows = []
-    for name, runs in alts.items():
-        m = measures if isinstance(measures, str) else measures[name]
-        c = compare(base, runs, m)
-        e = (expect or {}).get(name)
-        rows.append({"lever": name, "measure": m, "expect": e, **c,
-                     "verdict": verdict(c["diff_low"], c["diff_high"], e)})
-    return pd.DataFrame(rows).set_index("lever")
-
-
-def measure_comparison(base: pd.DataFrame, alt: pd.DataFrame, measures: Iterable[str] | None = None) -> pd.DataFrame:
-    """Every headline measure under two conditions: p, difference [95%], risk ratio [95%]."""
-    rows = {m: compare(base, alt, m) for m in (measures or MEASURES)}
-    df = pd.DataFrame.from_dict(rows, orient="index")
-    df.index.name = "measure"
-    df.insert(0, "label", [MEASURE_LABELS.get(m, m) for m in df.index])
-    return df
-
-
-def scenario_levers(scenario: str | Path) -> list:
-    """The levers a scenario file defines (``sim.inputs.schema.Lever``: id, label, source, expect, measure, note)."""
-    from sim.inputs.loader import load
-    from sim.inputs.schema import ScenarioFile
-
-    return list(load(ScenarioFile, Path(scenario)).levers)
-
-
-def lever_study(scenario: str | Path, runs: int = 2000, seed: int = 0, levers: Iterable[str] | None = None,
-                overlays: Iterable[str] = (), overrides: list[tuple[str, Any]] | None = None,
-                base_levers: Iterable[str] = (), base_runs: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Each lever of a scenario against the default, with common seeds (run *i* meets the same
-    random draws under both), on the lever's own measure.
-
-    Returns ``lever_table`` rows with the scenario, the lever's label, source paper and note,
-    and ``documented`` = the scenario notes that the model disagrees with the papers.
-    ``base_levers`` are on in both conditions; ``base_runs`` reuses a baseline already run
-    (it must be ``runs`` runs of the same seed and settings).
-    """
-    from sim.engine.ensemble import simulate
-    from sim.inputs.compile import compile_scenario
-
-    scenario = Path(scenario)
-    defined = {lv.id: lv for lv in scenario_levers(scenario)}
-    base_levers = list(base_levers)
-    chosen = [lv for lv in (levers if levers is not None else defined) if lv not in base_levers]
-    for lv in chosen:
-        if lv not in defined:
-            from sim.errors import InputError
-            raise InputError(scenario, f"levers.{lv}", f"unknown lever (known: {', '.join(defined) or 'none'})")
-
-    def run(extra: list[str]) -> pd.DataFrame:
-        spec = compile_scenario(scenario, overrides, levers=[*base_levers, *extra], overlays=list(overlays))
-        return simulate(spec, seed, runs, events=False).runs
-
-    base = base_runs if base_runs is not None else run([])
-    alts = {lv: run([lv]) for lv in chosen}
-    table = lever_table(base, alts, {lv: defined[lv].measure for lv in chosen},
-                        {lv: defined[lv].expect for lv in chosen})
-    sid = scenario.stem
-    table.insert(0, "scenario", sid)
-    table.insert(1, "label", [defined[lv].label for lv in table.index])
-    table["paper"] = [defined[lv].source.paper.split(",")[0] for lv in table.index]
-    table["note"] = [defined[lv].note for lv in table.index]
-    table["documented"] = table["note"].str.startswith("Model disagrees:")
-    return table
-
-
 # =============================================================================== channels and actors
 
 
@@ -705,7 +382,7 @@ def channel_table(runs: pd.DataFrame, measure: str = "use_of_force") -> pd.DataF
     itself) for effects.
     """
     chans = [c[len("tried_"):] for c in runs.columns if c.startswith("tried_")]
-    hit = _measure(runs, measure)
+    hit = measured(runs, measure)
     n = len(runs)
     rows = []
     for c in chans:
@@ -758,14 +435,7 @@ def first_crossings(events: pd.DataFrame, threshold: str = "use_of_force") -> pd
     """
     if events.empty:
         return events.copy()
-    if threshold == "use_of_force":
-        mask = events["mid_hostility"].to_numpy() >= 4
-    else:
-        names = _rung_names(events)
-        if threshold not in names:
-            raise ValueError(f"unknown threshold {threshold!r}: use_of_force or a rung ({', '.join(names)})")
-        mask = events["rung_realised"].cat.codes.to_numpy() >= names.index(threshold)
-    ev = events[mask]
+    ev = events[crossed(events, threshold)]
     if ev.empty:
         return ev.copy()
     first = ev.groupby("run")["turn"].transform("min")
@@ -799,7 +469,7 @@ def reasons_table(events: pd.DataFrame, which: str = "driver1", by: str = "actor
     if actor is not None:
         ev = ev[ev["actor"] == actor]
     if rung_at_least is not None:
-        names = _rung_names(events, "rung_intended")
+        names = rung_names(events, "rung_intended")
         ev = ev[ev["rung_intended"].cat.codes.to_numpy() >= names.index(rung_at_least)]
     if ev.empty:
         return pd.DataFrame()

@@ -2,7 +2,7 @@
 
 - ``check_claims``: each claim in ``validation/claims.yaml`` is a condition (levers, overlays,
   overrides) against a baseline on one scenario, with common seeds; the difference in
-  P(measure) and its Newcombe 95% interval (``sim.analysis.tables.compare``) give the verdict
+  P(measure) and its Newcombe 95% interval (``sim.analysis.compare``) give the verdict
   *supported* (interval wholly on the expected side), *contradicted* (wholly on the other
   side) or *not significant*.
 - ``backtest``: each case in a cases file (format of ``historical_examples.yaml`` plus a
@@ -17,118 +17,37 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from sim.analysis.levers import compare
+from sim.analysis.results import runs_of
+from sim.analysis.stats import CLAIM_VERDICTS, verdict
 from sim.errors import InputError
+from sim.inputs.condition import Condition
 from sim.inputs.library import ROOT, VALIDATION_DIR
 from sim.inputs.loader import load
+from sim.inputs.schema import Case, CasesFile, ChangeSet, Claim, ClaimsFile
+from sim.names import IcbViolence, MidLevel
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 CLAIMS_FILE = VALIDATION_DIR / "claims.yaml"
 CASES_FILE = VALIDATION_DIR / "cases.yaml"
 DATA_DIR = VALIDATION_DIR / "data"
 #: The June 2020 papers (not shipped): CRISIS_SIM_PAPERS, or shared/seeds beside the checkout.
 SEED_TEXT = Path(os.environ.get("CRISIS_SIM_PAPERS", ROOT.parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
-LEVELS = (1, 2, 3, 4, 5)
-MEASURE_NAMES = ("use_of_force", "serious_clash", "major_war", "escalation", "deescalated_agreement", "agreement",
-                 "incidents")
+#: MID hostility levels 1..5, the ordered categories the back-test scores.
+LEVELS = tuple(int(level) for level in MidLevel)
 
 
 # =============================================================================== files
-
-
-class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
-class Setting(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    path: str
-    value: bool | int | float | str | list | dict | None
-
-
-class Condition(BaseModel):
-    """A set of changes: scenario levers, overlays and dotted-path overrides."""
-
-    model_config = ConfigDict(extra="forbid")
-    levers: list[str] = []
-    overlays: list[str] = []
-    overrides: list[Setting] = []
-
-    def pairs(self) -> list[tuple[str, Any]]:
-        return [(s.path, s.value) for s in self.overrides]
-
-
-class ClaimSource(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    paper: str
-    locator: str
-
-    @field_validator("locator")
-    @classmethod
-    def _short(cls, v: str) -> str:
-        if len(v.split()) > 15:
-            raise ValueError("locator must be at most 15 words")
-        return v
-
-
-class Claim(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    id: str
-    claim: int = Field(ge=1, le=25, description="Number of the claim in paper_claims.md section 1.")
-    title: str
-    source: ClaimSource
-    scenario: str = Field(description="Scenario file, relative to the repository root.")
-    baseline: Condition = Condition()
-    condition: Condition
-    measure: Literal[MEASURE_NAMES]  # type: ignore[valid-type]
-    expect: Literal["lower", "higher"]
-    model_disagrees: str | None = None
-    note: str = ""
-
-
-class NotRepresented(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    claim: int = Field(ge=1, le=25)
-    reason: str
-
-
-class ClaimsFile(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    schema_version: Literal[1]
-    runs: int = Field(2000, gt=0)
-    seed: int = 0
-    alpha: float = Field(0.05, gt=0, lt=1)
-    claims: list[Claim] = Field(min_length=1)
-    not_represented: list[NotRepresented] = []
-
-
-class Peak(_Open):
-    mid_hostility: int = Field(ge=1, le=5)
-
-
-class Outcome(_Open):
-    model_class: Literal["deescalated_agreement", "frozen_stalemate", "coercive_gain", "contained_clash",
-                         "major_war", "nuclear_use"] | None = None
-
-
-class Case(_Open):
-    id: str
-    name: str
-    flashpoint: str
-    scenario: str = Field(description="Scenario file set up at the trigger (relative to the cases file or the "
-                                      "repository root).")
-    setup: Condition = Condition()
-    peak: Peak
-    outcome: Outcome
-
-
-class CasesFile(_Open):
-    crises: list[Case] = Field(min_length=1)
 
 
 def _resolve(base: Path, rel: str) -> Path:
@@ -136,6 +55,11 @@ def _resolve(base: Path, rel: str) -> Path:
         if p.exists():
             return p
     raise InputError(base, "scenario", f"scenario file not found: {rel}")
+
+
+def condition_of(scenario: Path, changes: ChangeSet) -> Condition:
+    """A claim arm's or a case setup's changes applied to its scenario file."""
+    return Condition.of(scenario, levers=changes.levers, overlays=changes.overlays, overrides=changes.pairs())
 
 
 # =============================================================================== claims
@@ -152,58 +76,47 @@ def check_locators(file: str | Path = CLAIMS_FILE, source_text: str | Path = SEE
     return [c.id for c in spec.claims if _norm(c.source.locator) not in src]
 
 
-def _verdict(lo: float, hi: float, expect: str) -> str:
-    if (lo > 0 and expect == "higher") or (hi < 0 and expect == "lower"):
-        return "supported"
-    if lo > 0 or hi < 0:
-        return "contradicted"
-    return "not significant"
+def _claim_row(c: Claim, scenario: Path, base: pd.DataFrame, cond: pd.DataFrame) -> dict[str, Any]:
+    """One claim's test: the effect, its interval, the verdict and whether the file's record matches."""
+    res = compare(base, cond, c.measure)
+    v = verdict(res["diff_low"], res["diff_high"], c.expect, CLAIM_VERDICTS)
+    supported = CLAIM_VERDICTS.agrees
+    recorded = "disagrees" if c.model_disagrees else supported
+    changes = ", ".join([*c.condition.levers, *(f"+{o}" for o in c.condition.overlays),
+                         *(f"{s.path}={s.value}" for s in c.condition.overrides)])
+    return {"id": c.id, "claim": c.claim, "title": c.title,
+            "source": f"{c.source.paper.split(',')[0]}: «{c.source.locator}»",
+            "scenario": scenario.stem, "condition": changes, "measure": c.measure, "expect": c.expect,
+            "p_base": res["p_base"], "p_cond": res["p_alt"], "effect": res["diff"],
+            "ci_low": res["diff_low"], "ci_high": res["diff_high"], "verdict": v,
+            "recorded": recorded, "matches": (v == supported) == (recorded == supported)}
 
 
-def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: int | None = None) -> pd.DataFrame:
+def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: int | None = None, *,
+                 evaluator: object | None = None) -> pd.DataFrame:
     """Run every claim in the file (baseline vs condition, common seeds) and give its verdict.
 
     Columns: id, claim, source, scenario, condition, measure, expect, p_base, p_cond, effect,
     ci_low, ci_high (Newcombe 95%), verdict, recorded ('supported' or 'disagrees' as the file
-    says) and matches (the verdict agrees with the record)."""
-    from sim.analysis.tables import compare
-    from sim.engine.ensemble import simulate
-    from sim.inputs.compile import compile_scenario
-
+    says) and matches (the verdict agrees with the record). Every arm runs in one ``perform``
+    call (``evaluator``: how); an arm shared by several claims runs once."""
     file = Path(file)
     spec = load(ClaimsFile, file)
     runs = runs or spec.runs
     seed = spec.seed if seed is None else seed
     if abs(spec.alpha - 0.05) > 1e-9:
         raise InputError(file, "alpha", "only alpha 0.05 is supported (95% Newcombe intervals)")
-    cache: dict[tuple, pd.DataFrame] = {}
-
-    def run(scenario: Path, cond: Condition) -> pd.DataFrame:
-        key = (str(scenario), tuple(cond.levers), tuple(cond.overlays), repr(cond.pairs()))
-        if key not in cache:
-            s = compile_scenario(scenario, cond.pairs() or None, levers=cond.levers, overlays=cond.overlays)
-            cache[key] = simulate(s, seed, runs, events=False).runs
-        return cache[key]
-
-    rows = []
+    arms = []
     for c in spec.claims:
         scen = _resolve(file, c.scenario)
-        res = compare(run(scen, c.baseline), run(scen, c.condition), c.measure)
-        v = _verdict(res["diff_low"], res["diff_high"], c.expect)
-        recorded = "disagrees" if c.model_disagrees else "supported"
-        cond = ", ".join([*c.condition.levers, *(f"+{o}" for o in c.condition.overlays),
-                          *(f"{s.path}={s.value}" for s in c.condition.overrides)])
-        rows.append({"id": c.id, "claim": c.claim, "title": c.title,
-                     "source": f"{c.source.paper.split(',')[0]}: «{c.source.locator}»",
-                     "scenario": scen.stem, "condition": cond, "measure": c.measure, "expect": c.expect,
-                     "p_base": res["p_base"], "p_cond": res["p_alt"], "effect": res["diff"],
-                     "ci_low": res["diff_low"], "ci_high": res["diff_high"], "verdict": v,
-                     "recorded": recorded, "matches": (v == "supported") == (recorded == "supported"),
-                     "runs": runs, "seed": seed})
+        arms.append((c, scen, condition_of(scen, c.baseline), condition_of(scen, c.condition)))
+    done = runs_of([x for *_, b, a in arms for x in (b, a)], runs, seed, evaluator=evaluator)
+    rows = [{**_claim_row(c, scen, done[b], done[a]), "runs": runs, "seed": seed} for c, scen, b, a in arms]
     return pd.DataFrame(rows)
 
 
 def claims_markdown(table: pd.DataFrame) -> str:
+    """The claims table (``check_claims``) as Markdown, for MODEL.md."""
     lines = ["| id | claim | scenario | measure | P base | P cond | effect [95% CI] | verdict | recorded |",
              "|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
@@ -234,7 +147,18 @@ def icb_filter(name: str, icb1: pd.DataFrame | None = None) -> pd.DataFrame:
 
 def icb_viol_shares(rows: pd.DataFrame) -> pd.Series:
     """Share of crises by extent of violence (viol 1..4), denominator all rows."""
-    return pd.Series({v: float((rows.viol == v).mean()) for v in (1, 2, 3, 4)}, name="share")
+    return pd.Series({int(v): float((rows.viol == v).mean()) for v in IcbViolence}, name="share")
+
+
+def force_and_war(shares: Mapping[int, float], force: int, war: int) -> dict[str, float]:
+    """P(use of force or worse) and P(war) from shares by level: MID 4+ and 5, or ICB VIOL 2+ and 4."""
+    return {"P(force+)": sum(p for level, p in shares.items() if level >= force), "P(war)": shares[war]}
+
+
+def _mid_row(shares: Mapping[int, float]) -> dict[str, float]:
+    """A calibration row: P(peak MID = k) for k = 1..5, then P(force+) and P(war)."""
+    return {**{f"P(peak={k})": shares[k] for k in LEVELS}, **force_and_war(shares, MidLevel.USE_OF_FORCE,
+                                                                          MidLevel.WAR)}
 
 
 NUCLEAR_FIRST_TEST = {2: (1945, 7), 365: (1949, 8), 200: (1952, 10), 220: (1960, 2), 710: (1964, 10),
@@ -289,14 +213,12 @@ def base_rate_table() -> pd.DataFrame:
     violence mapped to 'use of force or worse' (viol >= 2) and 'war' (viol == 4)."""
     rows = {}
     for name in ("NEA50", "POST46"):
-        s = mid_hostlev_shares(mid_disputes(name))
-        n = len(mid_disputes(name))
-        rows[f"MID {name} (n={n})"] = {**{f"P(peak={k})": s[k] for k in LEVELS}, "P(force+)": s[4] + s[5],
-                                       "P(war)": s[5]}
+        disputes = mid_disputes(name)
+        rows[f"MID {name} (n={len(disputes)})"] = _mid_row(mid_hostlev_shares(disputes).to_dict())
     for label, rows_ in (("ICB EA54", icb_filter("EA54")), ("ICB nuclear dyad", nuclear_dyad_crises()),
                          ("ICB nuclear actor", nuclear_actor_crises())):
-        v = icb_viol_shares(rows_)
-        rows[f"{label} (n={len(rows_)})"] = {"P(force+)": v[2] + v[3] + v[4], "P(war)": v[4]}
+        rows[f"{label} (n={len(rows_)})"] = force_and_war(icb_viol_shares(rows_).to_dict(),
+                                                          IcbViolence.MINOR_CLASHES, IcbViolence.WAR)
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
@@ -323,35 +245,37 @@ def _level_shares(peaks: np.ndarray) -> np.ndarray:
     return np.array([(peaks == k).mean() for k in LEVELS])
 
 
-def backtest(cases_file: str | Path = CASES_FILE, runs: int = 2000, seed: int = 0) -> pd.DataFrame:
-    """Each case's scenario run ``runs`` times; RPS of the simulated peak-MID distribution,
-    skill against the NEA50 base rate, central 80% interval and outcome-class probability."""
-    from sim.engine.ensemble import simulate
-    from sim.inputs.compile import compile_scenario
+def _case_row(c: Case, scenario: Path, r: pd.DataFrame, base: np.ndarray) -> dict[str, Any]:
+    """One case scored: the simulated peak distribution, its RPS and skill, the 80% interval, the outcome."""
+    peaks = r["peak_mid_hostility"].to_numpy(int)
+    dist = _level_shares(peaks)
+    actual = c.peak.mid_hostility
+    lo, hi = (int(np.quantile(peaks, q, method="inverted_cdf")) for q in (0.1, 0.9))
+    r_model, r_base = rps(dist, actual), rps(base, actual)
+    cls = c.outcome.model_class
+    outcomes = r["outcome"].astype(str)
+    return {"case": c.id, "scenario": scenario.stem, "actual_peak": actual,
+            **{f"p{k}": dist[i] for i, k in enumerate(LEVELS)},
+            "rps": r_model, "rps_base": r_base, "skill": 1 - r_model / r_base if r_base > 0 else np.nan,
+            "p80_low": lo, "p80_high": hi, "in_80": lo <= actual <= hi, "actual_outcome": cls,
+            "p_outcome": float((outcomes == cls).mean()) if cls else np.nan,
+            "modal_outcome": str(outcomes.mode().iat[0])}
 
+
+def backtest(cases_file: str | Path = CASES_FILE, runs: int = 2000, seed: int = 0, *,
+             evaluator: object | None = None) -> pd.DataFrame:
+    """Each case's scenario run ``runs`` times; RPS of the simulated peak-MID distribution,
+    skill against the NEA50 base rate, central 80% interval and outcome-class probability.
+    Every case runs in one ``perform`` call (``evaluator``: how)."""
     cases_file = Path(cases_file)
     spec = load(CasesFile, cases_file)
     base = nea50_forecast()
-    rows = []
+    setups = []
     for c in spec.crises:
         scen = _resolve(cases_file, c.scenario)
-        s = compile_scenario(scen, c.setup.pairs() or None, levers=c.setup.levers, overlays=c.setup.overlays)
-        r = simulate(s, seed, runs, events=False).runs
-        peaks = r["peak_mid_hostility"].to_numpy(int)
-        dist = _level_shares(peaks)
-        actual = c.peak.mid_hostility
-        lo, hi = (int(np.quantile(peaks, q, method="inverted_cdf")) for q in (0.1, 0.9))
-        r_model, r_base = rps(dist, actual), rps(base, actual)
-        cls = c.outcome.model_class
-        rows.append({"case": c.id, "scenario": scen.stem, "actual_peak": actual,
-                     **{f"p{k}": dist[i] for i, k in enumerate(LEVELS)},
-                     "rps": r_model, "rps_base": r_base,
-                     "skill": 1 - r_model / r_base if r_base > 0 else np.nan,
-                     "p80_low": lo, "p80_high": hi, "in_80": lo <= actual <= hi,
-                     "actual_outcome": cls,
-                     "p_outcome": float((r["outcome"].astype(str) == cls).mean()) if cls else np.nan,
-                     "modal_outcome": str(r["outcome"].astype(str).mode().iat[0])})
-    return pd.DataFrame(rows)
+        setups.append((c, scen, condition_of(scen, c.setup)))
+    done = runs_of([cond for *_, cond in setups], runs, seed, evaluator=evaluator)
+    return pd.DataFrame([_case_row(c, scen, done[cond], base) for c, scen, cond in setups])
 
 
 def backtest_summary(table: pd.DataFrame) -> dict:
@@ -361,29 +285,34 @@ def backtest_summary(table: pd.DataFrame) -> dict:
             "in_80": int(table.in_80.sum())}
 
 
-def calibration_figure(table: pd.DataFrame):
-    """Reliability of the exceedance forecasts P(peak >= k), k = 2..5, over all cases (left),
-    and each case's simulated peak distribution with the actual peak marked (right)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(11, 5), layout="constrained")
-    ax, ax2 = fig.subplots(1, 2)
+def exceedance(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Every case's forecasts P(peak >= k), k = 2..5, and whether the actual peak reached k."""
     probs = table[[f"p{k}" for k in LEVELS]].to_numpy()
     f, o = [], []
     for row, actual in zip(probs, table.actual_peak, strict=True):
-        for k in (2, 3, 4, 5):
+        for k in LEVELS[1:]:
             f.append(row[k - 1:].sum())
             o.append(1.0 if actual >= k else 0.0)
-    f, o = np.array(f), np.array(o)
-    bins = np.linspace(0, 1, 6)
-    idx = np.clip(np.digitize(f, bins) - 1, 0, len(bins) - 2)
+    return np.array(f), np.array(o)
+
+
+def reliability_bins(f: np.ndarray, o: np.ndarray, bins: int = 5) -> tuple[list[float], list[float], list[int]]:
+    """Mean forecast, observed frequency and count in each of ``bins`` equal forecast bins (empty ones left out)."""
+    edges = np.linspace(0, 1, bins + 1)
+    idx = np.clip(np.digitize(f, edges) - 1, 0, bins - 1)
     xs, ys, ns = [], [], []
-    for b in range(len(bins) - 1):
+    for b in range(bins):
         m = idx == b
         if m.any():
             xs.append(f[m].mean())
             ys.append(o[m].mean())
             ns.append(int(m.sum()))
+    return xs, ys, ns
+
+
+def _reliability_panel(ax: Axes, table: pd.DataFrame) -> None:
+    f, o = exceedance(table)
+    xs, ys, ns = reliability_bins(f, o)
     ax.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="perfect calibration")
     ax.scatter(f, o + np.random.default_rng(0).uniform(-0.03, 0.03, len(o)), s=12, alpha=0.4, color="#888",
                label="forecast, outcome (jittered)")
@@ -393,45 +322,60 @@ def calibration_figure(table: pd.DataFrame):
     ax.set(xlabel="forecast P(peak MID >= k), k = 2..5", ylabel="observed frequency", xlim=(-0.02, 1.02),
            ylim=(-0.06, 1.06), title="Back-test reliability (exceedance forecasts)")
     ax.legend(loc="lower right", fontsize=8)
+
+
+def _peaks_panel(ax: Axes, table: pd.DataFrame) -> None:
+    probs = table[[f"p{k}" for k in LEVELS]].to_numpy()
     y = np.arange(len(table))
     left = np.zeros(len(table))
     colors = ["#dfe6e9", "#f6e58d", "#f0932b", "#eb4d4b", "#6d214f"]
     for i, k in enumerate(LEVELS):
-        ax2.barh(y, probs[:, i], left=left, color=colors[i], label=f"MID {k}")
+        ax.barh(y, probs[:, i], left=left, color=colors[i], label=f"MID {k}")
         left += probs[:, i]
     for yi, (row, actual) in enumerate(zip(probs, table.actual_peak, strict=True)):
         x = row[:actual - 1].sum() + row[actual - 1] / 2
-        ax2.plot([x], [yi], marker="*", color="black", ms=12)
-    ax2.set_yticks(y, table.case)
-    ax2.invert_yaxis()
-    ax2.set(xlabel="share of runs by peak MID level (star: actual)", xlim=(0, 1),
-            title="Simulated peak vs history")
-    ax2.legend(ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.25))
+        ax.plot([x], [yi], marker="*", color="black", ms=12)
+    ax.set_yticks(y, table.case)
+    ax.invert_yaxis()
+    ax.set(xlabel="share of runs by peak MID level (star: actual)", xlim=(0, 1), title="Simulated peak vs history")
+    ax.legend(ncol=5, fontsize=8, loc="lower center", bbox_to_anchor=(0.5, -0.25))
+
+
+def calibration_figure(table: pd.DataFrame) -> Figure:
+    """Reliability of the exceedance forecasts P(peak >= k), k = 2..5, over all cases (left),
+    and each case's simulated peak distribution with the actual peak marked (right)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(11, 5), layout="constrained")
+    ax, ax2 = fig.subplots(1, 2)
+    _reliability_panel(ax, table)
+    _peaks_panel(ax2, table)
     return fig
 
 
 # =============================================================================== calibration
 
 
-def calibration(runs: int = 2000, seed: int = 0, scenarios: list[Path] | None = None) -> pd.DataFrame:
+def calibration(runs: int = 2000, seed: int = 0, scenarios: list[Path] | None = None, *,
+                evaluator: object | None = None) -> pd.DataFrame:
     """P(peak MID = k), P(use of force or worse) and P(war) for each shipped scenario at default
     settings, pooled (equal weight per scenario), and the recomputed base rates below."""
-    from sim.engine.ensemble import simulate
-    from sim.inputs.compile import compile_scenario
     from sim.inputs.library import SCENARIOS_DIR
 
+    paths = list(scenarios or sorted(SCENARIOS_DIR.glob("*.yaml")))
+    conditions = {p: Condition.of(p) for p in paths}
+    done = runs_of(conditions.values(), runs, seed, evaluator=evaluator)
     rows = {}
-    for p in scenarios or sorted(SCENARIOS_DIR.glob("*.yaml")):
-        r = simulate(compile_scenario(p), seed, runs, events=False).runs
-        d = _level_shares(r["peak_mid_hostility"].to_numpy(int))
-        rows[f"model: {p.stem}"] = {**{f"P(peak={k})": d[i] for i, k in enumerate(LEVELS)},
-                                    "P(force+)": d[3] + d[4], "P(war)": d[4]}
+    for p, cond in conditions.items():
+        d = _level_shares(done[cond]["peak_mid_hostility"].to_numpy(int))
+        rows[f"model: {p.stem}"] = _mid_row(dict(zip(LEVELS, d, strict=True)))
     model = pd.DataFrame.from_dict(rows, orient="index")
     pooled = model.mean().to_frame(f"model: pooled ({len(model)} scenarios)").T
     return pd.concat([model, pooled, base_rate_table()])
 
 
 def table_markdown(df: pd.DataFrame, fmt: str = "{:.1%}") -> str:
+    """A table of shares (``calibration``) as Markdown, floats as percentages."""
     cols = list(df.columns)
     lines = ["| | " + " | ".join(cols) + " |", "|---|" + "---|" * len(cols)]
     for name, row in df.iterrows():
@@ -441,6 +385,7 @@ def table_markdown(df: pd.DataFrame, fmt: str = "{:.1%}") -> str:
 
 
 def backtest_markdown(table: pd.DataFrame) -> str:
+    """The back-test table with a summary row, as Markdown."""
     lines = ["| case | scenario | actual peak | P(1..5) | RPS | RPS base | skill | 80% interval | in 80% | "
              "actual outcome | P(outcome) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():

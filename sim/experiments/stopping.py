@@ -21,7 +21,7 @@ DEFAULT_STEP = 1_000
 
 def half_widths(counts: np.ndarray, n: int) -> np.ndarray:
     """Half-widths of the 95% Wilson intervals for ``counts`` successes out of ``n``."""
-    from sim.analysis.tables import wilson
+    from sim.analysis.stats import wilson
 
     lo, hi = wilson(counts, n)
     return (hi - lo) / 2

@@ -416,7 +416,7 @@ def summarise(out: str | Path) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    from sim.analysis.tables import wilson
+    from sim.analysis.stats import wilson
     from sim.experiments.measures import HEADLINE
 
     table = read_design(out).set_index("point")

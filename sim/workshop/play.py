@@ -15,7 +15,7 @@ import hashlib
 
 import numpy as np
 
-from sim.analysis import tables
+from sim.analysis import stats
 from sim.engine import loop, rng, rules
 from sim.engine.outcomes import EventLog
 from sim.inputs.compile import Spec, compiled
@@ -169,7 +169,7 @@ def forecast(spec: Spec, st: rules.State, seed: int, run_index: int, salt: int, 
     cls = np.concatenate([np.asarray(d["outcome"].codes) for d in done])
     peak = np.concatenate([d["peak_rung_index"] for d in done])
     k = np.bincount(cls, minlength=len(OUTCOMES))
-    lo, hi = tables.wilson(k, len(cls))
+    lo, hi = stats.wilson(k, len(cls))
     rung = [r.id for r in spec.catalogue.rungs]
     return {"runs": len(cls),
             "outcomes": {o: {"share": float(k[i] / len(cls)), "ci": [float(lo[i]), float(hi[i])]}

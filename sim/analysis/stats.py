@@ -1,0 +1,158 @@
+"""Interval statistics for proportions, differences, ratios and times, and the one verdict rule.
+
+Every table, report, lever study, claim check and behaviour test reads its numbers through
+these functions, so "95%" and "the model agrees" mean the same everywhere:
+
+- Probabilities carry 95% Wilson score intervals.
+- Differences between two conditions use Newcombe's hybrid score interval, risk ratios the
+  Katz log interval. Both assume independent samples; with common seeds (run *i* meets the
+  same draws in both conditions) they are conservative.
+- A verdict compares a difference's interval with an expected direction (:func:`verdict`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+Z95 = 1.959963984540054
+
+
+# =============================================================================== proportions
+
+
+def wilson(k: int | np.ndarray, n: int | np.ndarray, z: float = Z95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval for k successes in n trials (vectorised)."""
+    k = np.asarray(k, float)
+    n = np.asarray(n, float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = k / n
+        denom = 1 + z * z / n
+        centre = (p + z * z / (2 * n)) / denom
+        half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+
+
+def share_row(k: int, n: int) -> dict[str, float]:
+    """count, n, share and its Wilson interval as one table row."""
+    lo, hi = wilson(k, n)
+    return {"count": int(k), "n": int(n), "share": k / n if n else math.nan,
+            "ci_low": float(lo), "ci_high": float(hi)}
+
+
+def share_frame(counts: np.ndarray, n: int | np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """count, share and Wilson interval for several counts out of ``n`` (one row per index entry)."""
+    counts = np.asarray(counts)
+    lo, hi = wilson(counts, n)
+    return pd.DataFrame({"count": counts, "share": counts / n, "ci_low": lo, "ci_high": hi}, index=index)
+
+
+def proportions(values: pd.Series, categories: list | None = None) -> pd.DataFrame:
+    """Share of each category with its Wilson 95% interval."""
+    n = len(values)
+    counts = values.value_counts()
+    if categories is None:
+        categories = list(values.cat.categories) if hasattr(values, "cat") else list(counts.index)
+    k = np.array([int(counts.get(c, 0)) for c in categories])
+    lo, hi = wilson(k, n)
+    return pd.DataFrame({"count": k, "share": k / max(n, 1), "ci_low": lo, "ci_high": hi},
+                        index=pd.Index(categories, name=values.name))
+
+
+# =============================================================================== two conditions
+
+
+def newcombe_diff(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[float, float, float]:
+    """p1 - p0 and Newcombe's (1998, method 10) hybrid-score 95% interval, independent samples."""
+    p0, p1 = k0 / n0, k1 / n1
+    lo0, hi0 = (float(x) for x in wilson(k0, n0, z))
+    lo1, hi1 = (float(x) for x in wilson(k1, n1, z))
+    d = p1 - p0
+    return d, d - math.sqrt((p1 - lo1) ** 2 + (hi0 - p0) ** 2), d + math.sqrt((hi1 - p1) ** 2 + (p0 - lo0) ** 2)
+
+
+def risk_ratio(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[float, float, float]:
+    """p1 / p0 with the Katz log 95% interval. A zero count adds 0.5 to every cell
+    (Haldane–Anscombe); two zero counts give an undefined ratio (NaN)."""
+    if k0 == 0 and k1 == 0:
+        return math.nan, math.nan, math.nan
+    if 0 in (k0, k1) or k0 == n0 or k1 == n1:
+        k0, k1, n0, n1 = k0 + 0.5, k1 + 0.5, n0 + 1, n1 + 1
+    rr = (k1 / n1) / (k0 / n0)
+    se = math.sqrt(1 / k1 - 1 / n1 + 1 / k0 - 1 / n0)
+    return rr, rr * math.exp(-z * se), rr * math.exp(z * se)
+
+
+# =============================================================================== verdicts
+
+
+class Verdicts(NamedTuple):
+    """The words for the three answers a verdict can give (tables and files each keep theirs)."""
+
+    agrees: str
+    disagrees: str
+    unclear: str
+
+
+#: Lever tables and figures: does the model agree with the papers' expected direction?
+LEVER_VERDICTS = Verdicts("agrees", "disagrees", "no clear effect")
+#: Claims file: is the paper's claim supported by the model?
+CLAIM_VERDICTS = Verdicts("supported", "contradicted", "not significant")
+#: Without an expectation: which way did the measure move?
+DIRECTIONS = ("higher", "lower", "no clear change")
+
+
+def verdict(diff_low: float, diff_high: float, expect: str | None, labels: Verdicts = LEVER_VERDICTS) -> str:
+    """Agrees when the difference's interval lies wholly on the ``expect``ed side of zero
+    ('lower'/'higher'), disagrees when wholly on the other side, else unclear. Without an
+    expectation: 'higher', 'lower' or 'no clear change' (:data:`DIRECTIONS`)."""
+    if expect not in ("lower", "higher"):
+        higher, lower, unclear = DIRECTIONS
+        return higher if diff_low > 0 else lower if diff_high < 0 else unclear
+    if diff_low > 0:
+        return labels.agrees if expect == "higher" else labels.disagrees
+    if diff_high < 0:
+        return labels.agrees if expect == "lower" else labels.disagrees
+    return labels.unclear
+
+
+# =============================================================================== time to event
+
+
+def kaplan_meier(durations: Iterable[float], observed: Iterable[bool], z: float = Z95) -> pd.DataFrame:
+    """Kaplan–Meier estimate of the survival function S(t) = P(T > t).
+
+    One row per distinct time with an event or a censoring: ``at_risk`` (T >= t),
+    ``events``, ``censored``, ``survival``, its Greenwood standard error and the 95%
+    log(-log) interval; ``cumulative`` = 1 - S(t) with its interval. Events at a time are
+    counted before censorings at the same time (the usual convention).
+    """
+    t = np.asarray(list(durations), float)
+    d = np.asarray(list(observed), bool)
+    if len(t) != len(d):
+        raise ValueError("durations and observed differ in length")
+    times = np.unique(t)
+    at_risk = np.array([(t >= u).sum() for u in times])
+    ev = np.array([((t == u) & d).sum() for u in times])
+    cens = np.array([((t == u) & ~d).sum() for u in times])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1 - ev / at_risk, 1.0)
+        surv = np.cumprod(factor)
+        term = np.where((at_risk > ev) & (at_risk > 0), ev / (at_risk * (at_risk - ev)), 0.0)
+        gw = np.cumsum(term)
+        se = surv * np.sqrt(gw)
+        # log(-log) interval (Kalbfleisch & Prentice): never leaves [0, 1]
+        ll = np.log(-np.log(surv))
+        half = z * np.sqrt(gw) / np.abs(np.log(surv))
+        lo = np.exp(-np.exp(ll + half))
+        hi = np.exp(-np.exp(ll - half))
+    defined = (surv > 0) & (surv < 1) & np.isfinite(lo) & np.isfinite(hi)
+    lo = np.where(defined, lo, surv)
+    hi = np.where(defined, hi, surv)
+    return pd.DataFrame({"at_risk": at_risk, "events": ev, "censored": cens, "survival": surv, "se": se,
+                         "ci_low": lo, "ci_high": hi, "cumulative": 1 - surv, "cum_low": 1 - hi,
+                         "cum_high": 1 - lo}, index=pd.Index(times, name="time"))
