@@ -54,8 +54,31 @@ TERM_NAMES = (
     "channel",
     "climate",
     "grievance",
+    "response",
+    "deterrence",
+    "fatigue",
     "affinity",
 )
+#: Each term in words a briefer can use (event logs and explanations).
+TERM_LABELS = {
+    "threat": "threat felt",
+    "stakes": "what is at stake",
+    "reciprocity": "answering in kind",
+    "inertia": "reluctance to jump rungs",
+    "cost": "cost",
+    "firebreak": "reluctance to cross a threshold",
+    "alliance": "commitment to an ally",
+    "entrapment": "fear of entrapment",
+    "audience": "domestic pressure",
+    "interdependence": "economic ties",
+    "channel": "an open channel",
+    "climate": "the relationship climate",
+    "grievance": "unanswered demands",
+    "response": "a red line crossed (credibility)",
+    "deterrence": "nuclear deterrence",
+    "fatigue": "pressure to settle",
+    "affinity": "the state's habits",
+}
 #: The weighted terms (the columns of the posture weight matrix).
 WEIGHTED_TERMS = tuple(t for t in TERM_NAMES if t != "affinity")
 
@@ -148,6 +171,35 @@ class Stream(IntEnum):
     MEDIATE = 9
     ADJUDICATE = 12  # the workshop's visible matrix rolls
     FORECAST = 13  # the workshop's "forecast from here" continuations
+
+
+class Cause(IntEnum):
+    """How a threshold was first crossed (``first_force_cause``, ``war_cause``)."""
+
+    NONE = 0
+    CHOSEN = 1  # a government decided on the move
+    ACCIDENT = 2  # an encounter turned into a collision
+    SLIP = 3  # friction carried a chosen move one rung higher (inadvertent escalation)
+    SCRIPTED = 4  # an inject scripted the move
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class EndForm(IntEnum):
+    """How a crisis ended, in ICB's terms (FOROUT): the ``end_form`` column."""
+
+    ONGOING = 0  # still unresolved at the scenario's horizon
+    AGREEMENT = 1  # formal or semi-formal: an offer met by an offer or a cooperative answer
+    TACIT = 2  # both sides stood down after military display or force
+    FADED = 3  # the dispute went quiet without ever reaching military display
+    UNILATERAL = 4  # a principal yielded on the issue
+    IMPOSED = 5  # war decided it
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
 
 
 class EndReason(IntEnum):

@@ -1,9 +1,13 @@
-"""Decisions: each actor scores its admissible options and draws one (a quantal response).
+"""Decisions: each actor scores the moves in its repertoire and draws one (a quantal response).
 
-Utility = sum of posture-weighted terms (:func:`term_values`) + affinity; the choice is a logit
-at the actor's temperature. Options that share a rung split that rung's prior mass, so adding
-synonyms to the catalogue does not shift escalation odds. Actors see the perceived world: the
-threat they feel, the rung they believe their adversary stands at.
+Utility = sum of posture-weighted terms + affinity (the state's habits) + the repertoire prior.
+Every term is written once, in :data:`TERMS`, as a sum of parts (a state quantity times an
+option feature); the same table gives the utility of every option (parts grouped by feature,
+which is fast) and the reasons a choice is logged with (each term's contribution to the chosen
+move relative to holding). The choice is a logit at the actor's temperature, per day: over a turn
+of ``dt`` days an actor holds only if it would hold every day, so a move's timing does not
+depend on the turn length. Actors see the perceived world: the threat they feel, the rung they
+believe their adversary stands at, who has hurt them lately and which red lines were crossed.
 """
 
 from __future__ import annotations
@@ -16,130 +20,195 @@ from sim.engine import rng
 from sim.engine.channels import best_open, first_with_status
 from sim.engine.state import Decision, State
 from sim.inputs.spec import Spec
-from sim.names import TERM_NAMES, WEIGHTED_TERMS, ChannelStatus, Stream, TargetKind
+from sim.names import TERM_NAMES, WEIGHTED_TERMS, ChannelStatus, Stream, TargetKind, Threshold
 
 #: Names of the reasons a choice logs (the weighted terms, then affinity).
 REASON_NAMES = TERM_NAMES
+#: Below this probability a chosen move is flagged as a long-odds draw in the log.
+LONG_ODDS = 0.05
+
+#: The utility, one row per weighted term: (state quantity, option feature) parts, summed.
+#: ``inertia`` and ``firebreak`` are the two terms that are not products; their state part is the
+#: constant ``one`` and their feature is computed from state and option together.
+TERMS: dict[str, tuple[tuple[str, str], ...]] = {
+    "threat": (("threat", "esc"),),
+    "stakes": (("stakes_threat", "esc"),),
+    "reciprocity": (("recip2", "esc"), ("minus_one", "esc2")),  # peaks at matching the perceived level
+    "inertia": (("minus_one", "jump2"),),
+    "cost": (("minus_one", "cost"), ("minus_restrained", "esc_up")),
+    "firebreak": (("minus_one", "firebreak"),),
+    "alliance": (("ally", "support"),),
+    "entrapment": (("minus_entrap", "esc"),),
+    "audience": (("aud", "esc"), ("minus_committed", "deesc")),
+    "interdependence": (("minus_interdep", "econ"),),
+    "channel": (("chan", "channel"),),
+    "climate": (("minus_climate", "esc"),),
+    "grievance": (("griev", "esc"),),
+    "response": (("owed", "answer"),),
+    "deterrence": (("minus_deter", "war"),),
+    "fatigue": (("fatigue", "settle"),),
+}
+assert tuple(TERMS) == WEIGHTED_TERMS, "TERMS must list sim.names.WEIGHTED_TERMS in order"
 
 
 def targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Adversary and ally each actor would address: the most threatening adversary,
-    and the ally it is committed to that is most under threat."""
-    adv = spec.dyads.adversary[rows]
-    t_adv = np.argmax(np.where(adv[None], st.H[:, rows, :], -np.inf), axis=2)
+    """Whom each actor would address: the most threatening rival (an adversary, or anyone who lately
+    hurt it or crossed one of its red lines), and the committed ally most under threat."""
+    day = st.day(spec)
+    adv = spec.dyads.adversary[rows][None]
+    offender = (st.owed_until[:, rows, :] > day) | (st.wronged_until[:, rows, :] > day)
+    t_adv = np.argmax(np.where(adv | offender, st.H[:, rows, :], -np.inf), axis=2)
     threat_to = st.H.max(axis=2) + st.attacked
     com = spec.dyads.commitment[rows]
     t_ally = np.argmax(np.where(com[None] > 0, com[None] * threat_to[:, None, :], -np.inf), axis=2)
     return t_adv, t_ally
 
 
+def has_rival(spec: Spec, st: State, rows: np.ndarray) -> np.ndarray:
+    """(R, a): some adversary or recent offender exists to aim a move at."""
+    day = st.day(spec)
+    adv = spec.dyads.adversary[rows][None]
+    offender = (st.owed_until[:, rows, :] > day) | (st.wronged_until[:, rows, :] > day)
+    return (adv | offender).any(axis=2)
+
+
 def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray) -> dict:
-    """The state side of each decision term, one value per (run, actor)."""
+    """The state quantities of the terms, one value per (run, actor)."""
     R = np.arange(len(st.keys))[:, None]
     A = rows[None, :]
-    esc = spec.ladder.esc
+    bh, esc, day = spec.behaviour, spec.ladder.esc, st.day(spec)
     lvl = esc[st.level]
     threat = st.H[R, A, t_adv]
-    patron = spec.dyads.commitment[:, rows].max(axis=0)
-    threat = threat * (1.0 + spec.behaviour.aband_fear[rows] * (1.0 - patron) * (patron > 0))[None, :]
     adv_max = np.where(spec.dyads.adversary[None], lvl[:, None, :], -1.0).max(axis=2)
-    excess = np.clip(lvl - adv_max, 0.0, None)
     com = spec.dyads.commitment[rows]
-    entrap = np.where(com[None] > 0, excess[:, None, :], 0.0).max(axis=2) * spec.behaviour.entrap_fear[rows][None]
+    entrap = np.where(com[None] > 0, np.clip(lvl - adv_max, 0.0, None)[:, None, :], 0.0).max(axis=2)
     threat_to = st.H.max(axis=2) + st.attacked
-    ally = np.where(com[None] > 0, com[None] * threat_to[:, None, :], 0.0).max(axis=2)
-    bh = spec.behaviour
+    # a fearful ally aligns more closely with its patron (Snyder's abandonment): more support, not more hostility
+    patron = (spec.dyads.commitment[:, rows] > 0).any(axis=0)
+    ally = (np.where(com[None] > 0, com[None] * threat_to[:, None, :], 0.0).max(axis=2)
+            + (bh.aband_fear[rows] * patron)[None])
     aud = (bh.pressure[rows][None] + bh.election[rows][None] * bh.election_sens[rows][None]
            + st.stress[:, None] * bh.stress_sens[rows][None])
-    _, p_bil = best_open(spec, st, spec.channels.bilateral, np.broadcast_to(A, t_adv.shape), t_adv)
-    _, p_fo = best_open(spec, st, spec.channels.forums, np.broadcast_to(A, t_adv.shape), t_adv)
-    ch = np.maximum(p_bil, p_fo)
+    AA = np.broadcast_to(A, t_adv.shape)
+    p_ch = np.maximum(best_open(spec, st, spec.channels.bilateral, AA, t_adv)[1],
+                      best_open(spec, st, spec.channels.forums, AA, t_adv)[1])
+    owed_line = np.where(st.owed_until[R, A, t_adv] > day, st.owed[R, A, t_adv], -1)
+    owed = np.where(owed_line >= 0, st.H[R, A, t_adv].clip(0.5, 1.0), 0.0)
+    stakes = bh.stakes[rows][None] + st.stakes_shift[:, rows]
     return {
-        "threat": threat,
-        "stakes": spec.behaviour.stakes[rows][None] + st.stakes_shift[:, rows],
-        "recip": esc[st.perc[R, A, t_adv]],
-        "level": lvl[:, rows],
-        "ally": ally,
-        "entrap": entrap,
-        "aud": aud,
-        "committed": st.committed[:, rows].astype(float),
-        "interdep": spec.behaviour.interdependence[rows[None, :], t_adv],
-        "chan": ch,
-        "climate": st.rel[R, A, t_adv],
-        "griev": st.frustration[:, rows],
+        "one": np.ones(t_adv.shape), "minus_one": -np.ones(t_adv.shape),
+        "threat": threat, "stakes_threat": stakes * threat, "recip2": 2.0 * esc[st.perc[R, A, t_adv]],
+        "level": lvl[:, rows], "ally": ally, "minus_entrap": -entrap * bh.entrap_fear[rows][None], "aud": aud,
+        "minus_committed": -st.committed[:, rows].astype(float),
+        "minus_interdep": -bh.interdependence[rows[None, :], t_adv], "chan": p_ch,
+        "minus_climate": -st.rel[R, A, t_adv], "griev": st.frustration[:, rows],
+        "minus_restrained": -np.where(st.restrained_until[:, rows] > day, st.restrained[:, rows], 0.0),
+        "owed": owed, "owed_line": owed_line,
+        "minus_deter": -bh.deterrent[t_adv].astype(float),
+        "fatigue": np.full(t_adv.shape, min(1.0, day / spec.constants.fatigue_days)),
+        "wronged": st.wronged[R, A, t_adv], "wronged_live": st.wronged_until[R, A, t_adv] > day,
     }
 
 
-def term_values(s: dict, f: dict):
-    """Yield (term, value) for every decision term: the one definition of the utility.
-
-    ``s`` holds state scalars and ``f`` option features; they broadcast against each
-    other, so the same code scores all options or re-scores the chosen one.
-    """
-    esc = f["esc"]
-    jump = np.maximum(esc - s["level"], 0.0)
-    yield "threat", s["threat"] * esc
-    yield "stakes", s["stakes"] * s["threat"] * esc
-    yield "reciprocity", (2.0 * s["recip"] - esc) * esc
-    yield "inertia", -jump * jump
-    yield "cost", -f["cost"]
-    yield "firebreak", -f["fb"]
-    yield "alliance", s["ally"] * f["support"]
-    yield "entrapment", -s["entrap"] * esc
-    yield "audience", s["aud"] * esc - s["committed"] * f["deesc"]
-    yield "interdependence", -s["interdep"] * f["econ"]
-    yield "channel", s["chan"] * f["chan"]
-    yield "climate", -s["climate"] * esc
-    yield "grievance", s["griev"] * esc
-
-
-def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray) -> np.ndarray:
+def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict) -> np.ndarray:
     """Salience of the firebreaks each option would cross, (R, a, K).
 
-    A threshold nobody has crossed in this crisis counts in full; one that only others
-    have crossed counts half (it has lost some salience, but the actor has not yet made
-    the choice itself); one the actor has crossed no longer restrains it.
+    A threshold nobody has crossed in this crisis counts in full; one only others have crossed
+    counts half; one the actor has itself chosen to cross no longer restrains it. Answering a blow
+    in kind crosses nothing: thresholds up to the unit of what the target lately did to the actor
+    (as the actor perceived it) are waived, which is what makes proportional retaliation a choice.
     """
     a = np.arange(len(rows))[None, :]
     table = spec.options.firebreak[:, rows]  # (units, a, K)
-    return 0.5 * table[st.own_crossed[:, rows], a] + 0.5 * table[st.crossed[:, None], a]
+    hit = np.where(s["wronged_live"], s["wronged"], -1)
+    answered = np.where(hit >= 0, spec.ladder.unit[np.maximum(hit, 0)], -1)
+    own = np.maximum(st.own_crossed[:, rows], answered)
+    crowd = np.maximum(st.crossed[:, None], answered)
+    return 0.5 * table[own, a] + 0.5 * table[crowd, a]
 
 
-def features(spec: Spec, st: State, rows: np.ndarray, pick: np.ndarray | None = None) -> dict:
-    """Option features for ``rows``; all options (R, a, K) or the picked one (R, a)."""
+def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> dict:
+    """Option features for ``rows``: all options (R, a, K), or the picked one (R, a)."""
     a = np.arange(len(rows))[None, :]
+    R = np.arange(len(st.keys))[:, None]
+    opts = spec.options
 
-    def g(name):
-        arr = getattr(spec.options, name)[rows]
+    def g(arr: np.ndarray) -> np.ndarray:
+        arr = arr[rows]
         return arr[None].astype(float) if pick is None else arr[a, pick].astype(float)
-    fb = firebreak_penalty(spec, st, rows)
-    fb = fb if pick is None else fb[np.arange(len(st.keys))[:, None], a, pick]
-    aff = g("affinity")
+
+    def dyn(arr: np.ndarray) -> np.ndarray:
+        return arr if pick is None else arr[R, a, pick]
+
+    esc = g(opts.esc)
+    level = s["level"] if pick is not None else s["level"][..., None]
+    jump = np.maximum(esc - level, 0.0)
+    resp = spec.responses.options
+    line = s["owed_line"]
+    answer = resp[np.maximum(line, 0)][:, :, : opts.action.shape[1]] & (line >= 0)[..., None] if len(resp) \
+        else np.zeros((len(st.keys), len(rows), opts.action.shape[1]), bool)
+    aff = g(opts.affinity)
     if st.aff_shift is not None:
-        shift = st.aff_shift[:, rows]
-        aff = aff + (shift if pick is None else shift[np.arange(len(st.keys))[:, None], a, pick])
-    return {"esc": g("esc"), "cost": g("cost"), "fb": fb, "support": g("support"),
-            "deesc": g("deesc"), "econ": g("econ"), "chan": g("channel"), "affinity": aff}
+        aff = aff + dyn(st.aff_shift[:, rows])
+    return {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "jump2": jump * jump,
+            "cost": g(opts.cost), "firebreak": dyn(firebreak_penalty(spec, st, rows, s)),
+            "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
+            "answer": dyn(answer.astype(float)), "war": g(opts.war), "settle": g(opts.settle), "affinity": aff}
+
+
+def term_values(s: dict, f: dict):
+    """Yield (term, value) for every weighted term, from :data:`TERMS`; ``s`` and ``f`` broadcast, so the
+    same code scores all options or re-scores the chosen one."""
+    for term, parts in TERMS.items():
+        yield term, sum(s[q] * f[x] for q, x in parts)
+
+
+def utility(spec: Spec, rows: np.ndarray, s: dict, f: dict) -> np.ndarray:
+    """Utility of every option, (R, a, K): the parts of :data:`TERMS` grouped by option feature, so each
+    feature array is multiplied once (``tests/test_decisions.py`` checks it equals the term-by-term sum)."""
+    W = spec.behaviour.weights[rows]
+    coef: dict[str, np.ndarray] = {}
+    for j, parts in enumerate(TERMS.values()):
+        for q, x in parts:
+            coef[x] = coef.get(x, 0.0) + W[None, :, j] * s[q]
+    total = f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows]
+    for x, c in coef.items():
+        total = total + c[..., None] * f[x]
+    return total
 
 
 def mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
-    """Dynamic preconditions (channel status, talks, crisis stage) as a (R, a, K) mask."""
+    """Dynamic preconditions (channel status, talks, crisis stage, tempo, someone to aim at, and for
+    major war a fight already under way) as a (R, a, K) mask."""
     R = np.arange(len(st.keys))[:, None]
     A = rows[None, :]
-    valid = np.broadcast_to(spec.options.valid[rows][None], (len(st.keys), len(rows), spec.options.valid.shape[1]))
+    opts, day = spec.options, st.day(spec)
     AA = np.broadcast_to(A, t_adv.shape)
     any_open = first_with_status(spec, st, spec.channels.bilateral, AA, t_adv, ChannelStatus.OPEN) >= 0
     any_susp = first_with_status(spec, st, spec.channels.bilateral, AA, t_adv, ChannelStatus.SUSPENDED) >= 0
-    req = spec.options.req_channel[rows][None]
+    req = opts.req_channel[rows][None]
     ok = ((req < 0) | ((req == ChannelStatus.OPEN) & any_open[..., None])
           | ((req == ChannelStatus.SUSPENDED) & any_susp[..., None]))
     fo_open = first_with_status(spec, st, spec.channels.forums, AA, t_adv, ChannelStatus.OPEN) >= 0
-    ok &= ~spec.options.multilateral[rows][None] | fo_open[..., None]
+    ok &= ~opts.multilateral[rows][None] | fo_open[..., None]
     talks = (st.talks[R, A, t_adv] > 0) | (st.talks[R, t_adv, A] > 0)
-    ok &= ~spec.options.req_talks[rows][None] | talks[..., None]
-    ok &= spec.options.req_crisis[rows][None] <= st.crisis[:, None, None]
-    ok &= spec.options.req_own[rows][None] <= st.level[:, rows][..., None]
-    return valid & ok
+    ok &= ~opts.req_talks[rows][None] | talks[..., None]
+    ok &= opts.req_crisis[rows][None] <= st.crisis[:, None, None]
+    ok &= opts.req_own[rows][None] <= st.level[:, rows][..., None]
+    ok &= (day - st.last_used[:, rows]) >= opts.interval[rows][None] - 1e-6  # tempo: the move is rested
+    aimed = opts.target_kind[rows][None] == TargetKind.ADVERSARY
+    ok &= ~aimed | has_rival(spec, st, rows)[..., None]
+    ok &= ~opts.war[rows][None] | _fighting(spec, st, rows, t_adv)[..., None]
+    return opts.valid[rows][None] & ok
+
+
+def _fighting(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
+    """Major war is chosen only from a fight under way: the actor stands at the use of force, or the
+    target has lately used force against it (no bolt from the blue)."""
+    R = np.arange(len(st.keys))[:, None]
+    force = spec.catalogue.threshold(Threshold.FORCE)
+    hit = np.where(st.wronged_until[R, rows[None, :], t_adv] > st.day(spec), st.wronged[R, rows[None, :], t_adv], -1)
+    return (st.level[:, rows] >= force) | (hit >= force)
 
 
 def admissible(spec: Spec, st: State, actor: int) -> np.ndarray:
@@ -154,89 +223,81 @@ class Scored:
     """All options scored for a set of actors: the inputs to the draw and to the reasons."""
 
     rows: np.ndarray
-    weights: np.ndarray  # (R, a, K) unnormalised choice weights exp((U - max U) / tau), 0 if inadmissible
+    probabilities: np.ndarray  # (R, a, K) the chance of each option over this turn, 0 if inadmissible
     t_adv: np.ndarray
     t_ally: np.ndarray
     state: dict
 
-    @property
-    def probabilities(self) -> np.ndarray:
-        return self.weights / self.weights.sum(axis=2, keepdims=True)
-
-
-def utility(spec: Spec, st: State, rows: np.ndarray, s: dict) -> np.ndarray:
-    """Utility of every option, (R, a, K): the terms of ``term_values`` regrouped.
-
-    Terms linear in the option's escalation share one state coefficient, and the parts
-    that depend only on the option are summed once per actor, which makes this several
-    times faster than summing the terms one by one. ``tests/test_decisions.py`` checks
-    that it equals the weighted sum of ``term_values`` plus affinity.
-    """
-    W = {t: spec.behaviour.weights[rows, j][None, :] for j, t in enumerate(WEIGHTED_TERMS)}
-    esc = spec.options.esc[rows][None]
-    lin = (W["threat"] * s["threat"] + W["stakes"] * s["stakes"] * s["threat"]
-           + 2.0 * W["reciprocity"] * s["recip"] - W["entrapment"] * s["entrap"] + W["audience"] * s["aud"]
-           - W["climate"] * s["climate"] + W["grievance"] * s["griev"])
-    opts = spec.options
-    static = (opts.affinity[rows] - spec.behaviour.tau[rows][:, None] * opts.crowd[rows]
-              - W["reciprocity"][0][:, None] * opts.esc[rows] ** 2 - W["cost"][0][:, None] * opts.cost[rows])
-    jump = np.maximum(esc - s["level"][..., None], 0.0)
-    fb = firebreak_penalty(spec, st, rows)
-    static = static[None] if st.aff_shift is None else static[None] + st.aff_shift[:, rows]
-    return (static + lin[..., None] * esc
-            - W["inertia"][..., None] * (jump * jump) - W["firebreak"][..., None] * fb
-            + (W["alliance"] * s["ally"])[..., None] * spec.options.support[rows][None]
-            - (W["audience"] * s["committed"])[..., None] * spec.options.deesc[rows][None]
-            - (W["interdependence"] * s["interdep"])[..., None] * spec.options.econ[rows][None]
-            + (W["channel"] * s["chan"])[..., None] * spec.options.channel[rows][None])
-
 
 def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
-    """Score every admissible option for the actors in ``rows``.
-
-    Utility = sum of posture-weighted terms (``term_values``) + affinity; choice is a
-    logit (quantal response) at the actor's temperature. Options that share a rung
-    split that rung's prior mass, so adding synonyms to the catalogue does not shift
-    escalation odds.
-    """
+    """Score every admissible option for the actors in ``rows`` and give each its chance this turn."""
     rows = np.arange(spec.n_actors) if rows is None else np.asarray(rows)
     t_adv, t_ally = targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
-    util = utility(spec, st, rows, s)
-    tau = spec.behaviour.tau[rows][None, :, None]
-    ok = mask(spec, st, rows, t_adv)
-    v = np.where(ok, util / tau, -np.inf)
-    v = v - v.max(axis=2, keepdims=True)
-    return Scored(rows=rows, weights=np.ascontiguousarray(np.exp(v)), t_adv=t_adv, t_ally=t_ally, state=s)
+    util = utility(spec, rows, s, features(spec, st, rows, s))
+    v = np.where(mask(spec, st, rows, t_adv), util / spec.behaviour.tau[rows][None, :, None], -np.inf)
+    e = np.exp(v - v.max(axis=2, keepdims=True))
+    p = e / e.sum(axis=2, keepdims=True)
+    return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,
+                  t_ally=t_ally, state=s)
+
+
+def over_turn(p_day: np.ndarray, hold: np.ndarray, dt: float) -> np.ndarray:
+    """Daily choice probabilities turned into a turn's: the actor holds through the turn only if it would
+    hold every day; otherwise its move is the first non-hold move, in the daily proportions."""
+    if dt == 1.0:
+        return np.ascontiguousarray(p_day)
+    a = np.arange(p_day.shape[1])[None, :]
+    R = np.arange(p_day.shape[0])[:, None]
+    ph = p_day[R, a, hold[None, :]]
+    stay = ph ** dt
+    scale = np.where(ph < 1.0, (1.0 - stay) / np.maximum(1.0 - ph, 1e-300), 0.0)
+    out = p_day * scale[..., None]
+    out[R, a, hold[None, :]] = stay
+    return np.ascontiguousarray(out)
 
 
 def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
     """Each actor in ``rows`` draws one scored option; scripted moves replace the draw."""
     sc = score(spec, st, rows)
-    rows, e, t_adv, t_ally, s = sc.rows, sc.weights, sc.t_adv, sc.t_ally, sc.state
-    W = spec.behaviour.weights[rows]
-    cum = np.cumsum(e, axis=2)
+    rows, p, s = sc.rows, sc.probabilities, sc.state
+    cum = np.cumsum(p, axis=2)
     u = rng.draw(st.keys, st.turn, Stream.CHOICE, rows) * cum[..., -1]
-    opt = np.argmax(cum > u[..., None], axis=2)
+    opt = np.minimum(np.argmax(cum > u[..., None], axis=2), p.shape[2] - 1)
     forced = st.forced[:, rows] >= 0
     opt = np.where(forced, st.forced[:, rows], opt)
-    prob = np.take_along_axis(e, opt[..., None], 2)[..., 0] / cum[..., -1]
-    prob = np.where(forced, 1.0, prob)
-    # why: each term's contribution to the chosen option relative to holding
+    prob = np.where(forced, 1.0, np.take_along_axis(p, opt[..., None], 2)[..., 0] / cum[..., -1])
+    order, contrib = _reasons(spec, st, rows, s, opt)
+    kind = spec.options.target_kind[rows[None, :], opt]
+    tgt = np.where(kind == TargetKind.ADVERSARY, sc.t_adv, np.where(kind == TargetKind.ALLY, sc.t_ally, -1))
+    ft = st.forced_tgt[:, rows]
+    tgt = np.where(forced & (ft >= 0), ft, tgt)
+    cause_actor, cause_action, cause_turn = _cause(st, rows, tgt)
+    return Decision(opt=opt, target=tgt, prob=prob, reasons=order, contrib=contrib, forced=forced,
+                    cause_actor=cause_actor, cause_action=cause_action, cause_turn=cause_turn)
+
+
+def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, opt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two terms that most favoured the chosen move over holding, and the one that most held it back."""
+    W = spec.behaviour.weights[rows]
     hold = np.broadcast_to(spec.options.hold[rows][None], opt.shape)
-    fc, fh = features(spec, st, rows, opt), features(spec, st, rows, hold)
+    fc, fh = features(spec, st, rows, s, opt), features(spec, st, rows, s, hold)
     diffs = [W[None, :, j] * (vc - vh) for j, ((_, vc), (_, vh))
              in enumerate(zip(term_values(s, fc), term_values(s, fh), strict=True))]
     diffs.append(fc["affinity"] - fh["affinity"])
     D = np.stack(diffs, axis=2)
     order = np.argsort(-D, axis=2, kind="stable")
     order = np.concatenate([order[..., :2], order[..., -1:]], axis=2)
-    kind = spec.options.target_kind[rows[None, :], opt]
-    tgt = np.where(kind == TargetKind.ADVERSARY, t_adv, np.where(kind == TargetKind.ALLY, t_ally, -1))
-    ft = st.forced_tgt[:, rows]
-    tgt = np.where(forced & (ft >= 0), ft, tgt)
-    return Decision(opt=opt, target=tgt, prob=prob, reasons=order,
-                    contrib=np.take_along_axis(D, order, 2), forced=forced)
+    return order, np.take_along_axis(D, order, 2)
+
+
+def _cause(st: State, rows: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The earlier move by the target that this move answers: its last hostile move against the actor."""
+    R = np.arange(len(st.keys))[:, None]
+    t = np.maximum(tgt, 0)
+    action = np.where(tgt >= 0, st.last_hostile[R, rows[None, :], t], -1)
+    return (np.where(action >= 0, tgt, -1), action,
+            np.where(action >= 0, st.last_hostile_turn[R, rows[None, :], t], -1))
 
 
 def merge(decisions: list[Decision]) -> Decision:

@@ -16,10 +16,12 @@ from sim.inputs.spec import CondNode, Spec
 from sim.names import Stream
 
 
-def _eval(node: CondNode, st: State) -> np.ndarray:
+def _eval(node: CondNode, st: State, spec: Spec) -> np.ndarray:
     R = len(st.keys)
     if node.kind == "turn":
         return np.full(R, st.turn >= node.args[0])
+    if node.kind == "day":
+        return np.full(R, st.day(spec) >= node.args[0])
     if node.kind == "crisis_rung":
         return st.crisis >= node.args[0]
     if node.kind == "actor_rung":
@@ -30,7 +32,7 @@ def _eval(node: CondNode, st: State) -> np.ndarray:
         return st.flags[:, node.args[0]].copy()
     if node.kind == "inject":
         return st.fired[:, node.args[0]].copy()
-    parts = [_eval(c, st) for c in node.children]
+    parts = [_eval(c, st, spec) for c in node.children]
     if node.kind == "not":
         return ~parts[0]
     if node.kind == "all":
@@ -48,11 +50,11 @@ def due(spec: Spec, st: State, inj, release: tuple[int, ...] = ()) -> np.ndarray
     if inj.kind == "scheduled":
         d = np.full(len(st.keys), max(inj.turn, 1) == st.turn)
     elif inj.kind == "conditional":
-        d = _eval(inj.cond, st)
+        d = _eval(inj.cond, st, spec)
     else:
         d = np.full(len(st.keys), i in release)
         if inj.cond is not None:
-            d &= _eval(inj.cond, st)
+            d &= _eval(inj.cond, st, spec)
     return d & ~st.fired[:, i] & ~st.declined[:, i]
 
 
@@ -121,8 +123,8 @@ def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray, inj=None) 
     for f in inj.flags:
         st.flags[mask, f] = True
     for a, b in inj.talks:
-        st.talks[mask, a, b] = spec.constants.talk_window
-        st.talks[mask, b, a] = spec.constants.talk_window
+        st.talks[mask, a, b] = spec.constants.talk_days
+        st.talks[mask, b, a] = spec.constants.talk_days
     for a, opt, delta in inj.affinity:
         if st.aff_shift is None:  # a facilitator's new inject may shift preferences mid-game
             st.aff_shift = np.zeros((len(st.keys), *spec.options.action.shape))

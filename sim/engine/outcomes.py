@@ -10,36 +10,78 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.engine.decisions import REASON_NAMES
+from sim.engine.decisions import LONG_ODDS, REASON_NAMES
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.compile import Spec
-from sim.names import END_REASONS, ICB_OUTCOMES, OUTCOMES, EndReason, MidLevel, Threshold
+from sim.names import END_REASONS, ICB_OUTCOMES, OUTCOMES, Cause, EndForm, EndReason, MidLevel, Threshold
 
 
 def classify(spec: Spec, st: State) -> dict[str, np.ndarray]:
-    """Outcome class, coercive winner and ICB-style outcome per actor for finished runs."""
+    """Outcome class, end form, coercive winner and ICB-style outcome per actor for finished runs.
+
+    Severity and settlement are separate facts, as in ICB (VIOL and OUTCOM): a crisis with a clash can
+    still end by agreement. Only a principal's concession to a principal adversary is a coercive gain.
+    """
     cat = spec.catalogue
     R, A = len(st.keys), spec.n_actors
-    out = np.full(R, OUTCOMES.index("frozen_stalemate"), np.int8)
-    adv = spec.dyads.adversary
-    # an actor "won" if an adversary conceded and it did not
-    won = np.zeros((R, A), bool)
+    adv = spec.dyads.adversary & spec.behaviour.principal[:, None] & spec.behaviour.principal[None, :]
+    conceded = st.conceded & spec.behaviour.principal[None, :]
+    won = np.zeros((R, A), bool)  # an adversary principal conceded and this one did not
     for a in range(A):
         for b in np.flatnonzero(adv[a]):
-            won[:, a] |= st.conceded[:, b] & ~st.conceded[:, a]
-    lost = st.conceded & ~np.stack([np.any(st.conceded[:, adv[a]], axis=1) for a in range(A)], axis=1)
+            won[:, a] |= conceded[:, b] & ~conceded[:, a]
+    lost = conceded & ~np.stack([np.any(conceded[:, adv[a]], axis=1) for a in range(A)], axis=1)
     agreement = st.end == EndReason.AGREEMENT
-    out[agreement] = OUTCOMES.index("deescalated_agreement")
-    out[won.any(axis=1)] = OUTCOMES.index("coercive_gain")  # settled on one side's terms
+    war = st.crisis >= cat.threshold(Threshold.WAR)
+    out = np.full(R, OUTCOMES.index("frozen_stalemate"), np.int8)
     out[st.peak_mid >= MidLevel.USE_OF_FORCE] = OUTCOMES.index("contained_clash")
-    out[st.crisis >= cat.threshold(Threshold.WAR)] = OUTCOMES.index("major_war")
+    out[won.any(axis=1)] = OUTCOMES.index("coercive_gain")  # settled on one side's terms
+    out[agreement] = OUTCOMES.index("deescalated_agreement")
+    out[war] = OUTCOMES.index("major_war")
     out[st.crisis >= cat.threshold(Threshold.NUCLEAR)] = OUTCOMES.index("nuclear_use")
     icb = np.full((R, A), ICB_OUTCOMES.index("stalemate"), np.int8)
     icb[agreement[:, None] & np.ones((1, A), bool)] = ICB_OUTCOMES.index("compromise")
     icb[won] = ICB_OUTCOMES.index("victory")
     icb[lost] = ICB_OUTCOMES.index("defeat")
     winner = np.where(won.any(axis=1), np.argmax(won, axis=1), -1)
-    return {"outcome": out, "icb": icb, "winner": winner}
+    return {"outcome": out, "icb": icb, "winner": winner, "end_form": _end_form(spec, st, won, war)}
+
+
+def _end_form(spec: Spec, st: State, won: np.ndarray, war: np.ndarray) -> np.ndarray:
+    """How the crisis ended, in ICB's FOROUT terms."""
+    form = np.full(len(st.keys), EndForm.ONGOING, np.int8)
+    displayed = spec.ladder.unit[st.crisis] >= spec.ladder.unit[spec.catalogue.threshold(Threshold.GREY)]
+    calm = st.end == EndReason.FADED
+    form[calm & displayed] = EndForm.TACIT
+    form[calm & ~displayed] = EndForm.FADED
+    form[won.any(axis=1) & (st.end != EndReason.TIME_LIMIT)] = EndForm.UNILATERAL
+    form[st.end == EndReason.AGREEMENT] = EndForm.AGREEMENT
+    form[war] = EndForm.IMPOSED
+    return form
+
+
+def _category(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pd.Categorical:
+    """Codes as a categorical; code -1 is a real null (not a sentinel string)."""
+    return pd.Categorical.from_codes(np.asarray(codes, int), list(labels))
+
+
+CAUSES = tuple(c.label for c in Cause if c != Cause.NONE)
+
+
+def _causes(spec: Spec, st: State) -> dict[str, pd.Categorical | np.ndarray]:
+    """How the crisis first reached the use of force and war, and who did it (null where it never did)."""
+    actors = list(spec.actor_ids)
+    nuclear = spec.behaviour.nuclear
+    war_pair = (st.war_actor >= 0) & (st.war_target >= 0)
+    return {
+        "first_force_day": np.where(st.first_force >= 0, st.first_force * spec.dt, np.nan),
+        "first_force_cause": _category(st.first_force_cause.astype(int) - 1, CAUSES),
+        "first_force_actor": _category(st.first_force_actor, actors),
+        "war_cause": _category(st.war_cause.astype(int) - 1, CAUSES),
+        "war_actor": _category(st.war_actor, actors),
+        "war_target": _category(st.war_target, actors),
+        "nuclear_dyad_war": war_pair & nuclear[np.maximum(st.war_actor, 0)] & nuclear[np.maximum(st.war_target, 0)],
+    }
 
 
 def escalation_path(spec: Spec, hist: np.ndarray, end_turn: np.ndarray, start: np.ndarray) -> list[str]:
@@ -75,8 +117,10 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
         "seed": np.full(len(st.run), seed, np.int64),
         "outcome": pd.Categorical.from_codes(cls["outcome"], OUTCOMES),
         "end_reason": pd.Categorical.from_codes(st.end.astype(int), END_REASONS),
+        "end_form": _category(cls["end_form"], [f.label for f in EndForm]),
         "turns": st.end_turn.astype(np.int16),
         "duration_hours": st.end_turn.astype(np.float64) * spec.hours,
+        "duration_days": st.end_turn.astype(np.float64) * spec.dt,
         "peak_rung": pd.Categorical(rung_names[st.crisis], categories=list(rung_names)),
         "peak_rung_index": st.crisis.astype(np.int8),
         "peak_unit": pd.Categorical(unit_names[spec.ladder.unit[st.crisis]], categories=list(unit_names)),
@@ -84,6 +128,7 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
         "peak_icb_viol": st.peak_viol.astype(np.int8),
         "use_of_force": st.peak_mid >= MidLevel.USE_OF_FORCE,
         "first_force_turn": st.first_force.astype(np.int16),
+        **_causes(spec, st),
         "incidents": st.incidents.astype(np.int16),
         "casualty_incidents": st.casualties.astype(np.int16),
         "mediation_requested": st.mediation.copy(),
@@ -117,6 +162,7 @@ class EventLog:
         self.parts.append({
             "run": np.repeat(st.run, A),
             "turn": np.full(R * A, st.turn, np.int16),
+            "day": np.full(R * A, st.day(self.spec), np.float32),
             "actor": np.tile(np.arange(A, dtype=np.int8), R),
             "action": out.action.ravel().astype(np.int16),
             "target": out.target.ravel().astype(np.int8),
@@ -126,8 +172,12 @@ class EventLog:
             "mid_hostility": out.mid.ravel().astype(np.int8),
             "incident": out.incident.ravel(),
             "channel_answered": out.answered.ravel(),
+            "slipped": out.slip.ravel(),
             "scripted": dec.forced.ravel(),
             "p_choice": dec.prob.ravel().astype(np.float32),
+            "cause_actor": dec.cause_actor.ravel().astype(np.int8),
+            "cause_action": dec.cause_action.ravel().astype(np.int16),
+            "cause_turn": dec.cause_turn.ravel().astype(np.int16),
             **{f"reason{i + 1}": dec.reasons[..., i].ravel().astype(np.int8) for i in range(3)},
             **{f"weight{i + 1}": dec.contrib[..., i].ravel().astype(np.float32) for i in range(3)},
         })
@@ -147,7 +197,7 @@ class EventLog:
         cols = {k: v[order] for k, v in cols.items()}
         actors = list(spec.actor_ids)
         rungs = [r.id for r in cat.rungs]
-        df = pd.DataFrame({"run": cols["run"], "turn": cols["turn"]})
+        df = pd.DataFrame({"run": cols["run"], "turn": cols["turn"], "day": cols["day"]})
         df["actor"] = pd.Categorical.from_codes(cols["actor"], actors)
         df["action"] = pd.Categorical.from_codes(cols["action"], [a.id for a in cat.actions])
         df["target"] = pd.Categorical.from_codes(cols["target"].astype(int) + 1, ["", *actors])
@@ -158,12 +208,18 @@ class EventLog:
         df["incident"] = cols["incident"]
         df["channel_answered"] = pd.Categorical.from_codes(cols["channel_answered"].astype(int) + 1,
                                                            ["", "no", "yes"])
+        df["slipped"] = cols["slipped"]
         df["scripted"] = cols["scripted"]
         df["p_choice"] = cols["p_choice"]
+        df["long_odds"] = ~cols["scripted"] & (cols["p_choice"] < LONG_ODDS)
+        df["cause_actor"] = pd.Categorical.from_codes(cols["cause_actor"].astype(int), actors)
+        df["cause_action"] = pd.Categorical.from_codes(cols["cause_action"].astype(int), [a.id for a in cat.actions])
+        df["cause_turn"] = pd.Series(cols["cause_turn"], dtype="Int16").where(cols["cause_actor"] >= 0, pd.NA).array
         names = list(REASON_NAMES)
+        chosen = ~cols["scripted"]  # a scripted move has no reasons: nobody chose it
         for i, label in ((1, "driver1"), (2, "driver2"), (3, "restraint")):
-            df[label] = pd.Categorical.from_codes(cols[f"reason{i}"], names)
-            df[f"{label}_weight"] = cols[f"weight{i}"]
+            df[label] = pd.Categorical.from_codes(np.where(chosen, cols[f"reason{i}"], -1), names)
+            df[f"{label}_weight"] = np.where(chosen, cols[f"weight{i}"], np.nan).astype(np.float32)
         return df
 
     def inject_frame(self) -> pd.DataFrame:

@@ -18,6 +18,7 @@ from sim.engine.channels import best_open, first_with_status
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.spec import Spec
 from sim.names import (
+    Cause,
     ChannelEffect,
     ChannelStatus,
     EndReason,
@@ -48,8 +49,12 @@ _GRIEVANCE_RELIEF = 0.5
 class Move:
     """The turn's moves as the resolution steps see them (mutated as accidents and incidents occur)."""
 
+    opt: np.ndarray  # (R, A) option index
     act: np.ndarray  # (R, A) catalogue action
     target: np.ndarray  # (R, A) target actor, -1 for none
+    forced: np.ndarray  # (R, A) scripted by an inject
+    slip: np.ndarray  # (R, A) friction carried the move one rung higher
+    accident: np.ndarray  # (R, A) the actor was responsible for a collision
     intended: np.ndarray
     realised: np.ndarray
     mid: np.ndarray
@@ -78,7 +83,8 @@ def resolve(spec: Spec, st: State, dec: Decision) -> TurnRecord:
     track(spec, st, mv)
     terminate(spec, st, mv)
     return TurnRecord(action=mv.act, target=mv.target, intended=mv.intended, realised=mv.realised,
-                      perceived=mv.perceived, mid=mv.mid, incident=mv.incident, answered=mv.answered)
+                      perceived=mv.perceived, mid=mv.mid, incident=mv.incident, answered=mv.answered,
+                      slip=mv.slip)
 
 
 def realise(spec: Spec, st: State, dec: Decision) -> Move:
@@ -89,8 +95,9 @@ def realise(spec: Spec, st: State, dec: Decision) -> Move:
     up = rng.draw(st.keys, st.turn, Stream.FRICTION, A) < spec.ladder.friction[intended]
     realised = np.minimum(intended + up, len(spec.ladder.esc) - 1)
     mid = np.where(up, np.maximum(spec.actions.mid[act], spec.ladder.min_mid[realised]), spec.actions.mid[act])
-    return Move(act=act, target=dec.target, intended=intended, realised=realised, mid=mid,
-                viol=spec.actions.viol[act], incident=np.zeros((R, A), bool), answered=-np.ones((R, A), np.int8))
+    return Move(opt=dec.opt, act=act, target=dec.target, forced=dec.forced, slip=up, accident=np.zeros((R, A), bool),
+                intended=intended, realised=realised, mid=mid, viol=spec.actions.viol[act],
+                incident=np.zeros((R, A), bool), answered=-np.ones((R, A), np.int8))
 
 
 def encounters(spec: Spec, st: State, mv: Move) -> None:
@@ -108,7 +115,8 @@ def encounters(spec: Spec, st: State, mv: Move) -> None:
         p, q = enc.p[e], enc.q[e]
         on_p = spec.actions.encounter[mv.act[:, p]] == enc.domain[e]
         on_q = spec.actions.encounter[mv.act[:, q]] == enc.domain[e]
-        occurs = u[:, e, 0] < np.minimum(1.0, enc.rate[e] * (1.0 + on_p.astype(float) + on_q))
+        daily = np.minimum(1.0, enc.rate[e] * (1.0 + on_p.astype(float) + on_q))
+        occurs = u[:, e, 0] < 1.0 - (1.0 - daily) ** spec.dt
         aggressive = (mv.realised[:, p] >= grey) | (mv.realised[:, q] >= grey)
         rules = 1.0 - prm.encounter_rules * enc.covered[e]
         unsafe = np.minimum(1.0, enc.unsafe[e] * rules * (1.0 + _AGGRESSIVE_UNSAFE_FACTOR * aggressive))
@@ -130,6 +138,7 @@ def _collision(spec: Spec, st: State, mv: Move, rr: np.ndarray, hit: np.ndarray,
     st.incidents += hit
     st.casualties += cas
     mv.incident[rr, resp] |= hit
+    mv.accident[rr, resp] |= hit
     mv.realised[rr, resp] = np.where(hit, np.maximum(mv.realised[rr, resp], harass), mv.realised[rr, resp])
     mv.mid[rr, resp] = np.where(hit, np.maximum(mv.mid[rr, resp], MidLevel.USE_OF_FORCE), mv.mid[rr, resp])
     mv.viol[rr, resp] = np.where(cas, np.maximum(mv.viol[rr, resp], IcbViolence.MINOR_CLASHES), mv.viol[rr, resp])
@@ -143,7 +152,7 @@ def channels(spec: Spec, st: State, mv: Move) -> None:
     """Calls and forums (answered or not), suspensions and restorations, and suspensions provoked by
     actions the channel's parties treat as offences."""
     R, A = len(st.keys), spec.n_actors
-    clarity = st.clarity * _CLARITY_DECAY
+    clarity = st.clarity * _CLARITY_DECAY ** spec.dt
     ua = rng.draw(st.keys, st.turn, Stream.ANSWER, A)
     effect = spec.actions.channel[mv.act]
     for a in range(A):
@@ -188,8 +197,8 @@ def _call(spec: Spec, st: State, mv: Move, a: int, use: np.ndarray, table: np.nd
     refused = np.minimum(st.H[rr, a, b] + spec.constants.refusal_signal, 1.0)
     st.H[rr, a, b] = np.where(ok & ~ans, refused, st.H[rr, a, b])
     # an answered call or forum is an off-ramp: it opens a window of talks
-    st.talks[rr[ans], a, b[ans]] = spec.constants.talk_window
-    st.talks[rr[ans], b[ans], a] = spec.constants.talk_window
+    st.talks[rr[ans], a, b[ans]] = spec.constants.talk_days
+    st.talks[rr[ans], b[ans], a] = spec.constants.talk_days
 
 
 def perceive(spec: Spec, st: State, mv: Move) -> None:
@@ -212,25 +221,27 @@ def hostility(spec: Spec, st: State, mv: Move) -> None:
     lower it; relations move with each action's relation effect."""
     R, A = len(st.keys), spec.n_actors
     rr = np.arange(R)
-    prm, k = spec.scenario.parameters, spec.constants
+    k = spec.constants
     esc = spec.ladder.esc
     prev_esc = np.clip(esc[st.level], 0.0, None)
-    st.H *= 1.0 - prm.hostility_decay
+    decay = k.decay
+    st.H *= 1.0 - decay
     st.attacked = np.zeros((R, A), bool)
     for a in range(A):
         act, b = mv.act[:, a], mv.tg[:, a]
         hit_adv = mv.has_target[:, a] & (spec.actions.target_kind[act] == TargetKind.ADVERSARY)
         h = np.clip(esc[st.perc[rr, b, a]], 0.0, None)
         relief = spec.actions.relief[act] * (1.0 - prev_esc[:, a])
-        d = hit_adv * (prm.hostility_decay * k.hostility_gain * h + spec.actions.provocation[act] - relief)
+        d = hit_adv * (decay * k.hostility_gain * h + spec.actions.provocation[act] - relief)
         st.H[rr, b, a] = np.clip(st.H[rr, b, a] + d, 0.0, 1.0)
         for c in range(A):
             w = spec.dyads.commitment[c, :][b] * hit_adv * (c != a)
             if w.any():
                 hc = np.clip(esc[st.perc[:, c, a]], 0.0, None)
-                gain = prm.hostility_decay * k.ally_spillover * w * k.hostility_gain * hc
+                gain = decay * k.ally_spillover * w * k.hostility_gain * hc
                 st.H[:, c, a] = np.clip(st.H[:, c, a] + gain, 0.0, 1.0)
         st.H[:, :, a] = np.clip(st.H[:, :, a] + spec.behaviour.red_lines[:, a, :][:, act].T, 0.0, 1.0)
+        _remember_blow(spec, st, mv, a, hit_adv)
         force = hit_adv & (mv.realised[:, a] >= spec.catalogue.threshold(Threshold.FORCE))
         st.attacked[rr[force], b[force]] = True
         # reassurance: an ally addressed by a relief move feels less threatened by its adversaries
@@ -243,6 +254,26 @@ def hostility(spec: Spec, st: State, mv: Move) -> None:
         st.rel[rr, a, b] = st.rel[rr, b, a] = np.clip(st.rel[rr, a, b] + dr, -1.0, 1.0)
 
 
+def _remember_blow(spec: Spec, st: State, mv: Move, a: int, hit: np.ndarray) -> None:
+    """The target of a hostile move remembers it (as it perceived it) as a blow that calls for an answer, and
+    owes its declared answer if the move crossed one of its red lines."""
+    rr = np.flatnonzero(hit & (mv.realised[:, a] > spec.catalogue.threshold(Threshold.BASELINE)))
+    if not len(rr):
+        return
+    b, act, day = mv.tg[rr, a], mv.act[rr, a], st.day(spec) + spec.constants.response_days
+    seen = st.perc[rr, b, a]
+    live = st.wronged_until[rr, b, a] > st.day(spec)
+    st.wronged[rr, b, a] = np.where(live, np.maximum(st.wronged[rr, b, a], seen), seen)
+    st.wronged_until[rr, b, a] = day
+    st.last_hostile[rr, b, a] = act
+    st.last_hostile_turn[rr, b, a] = st.turn
+    rt = spec.responses
+    for line in range(len(rt.actor)):
+        crossed = (b == rt.actor[line]) & (a == rt.by[line]) & (act == rt.action[line])
+        st.owed[rr[crossed], b[crossed], a] = line
+        st.owed_until[rr[crossed], b[crossed], a] = day
+
+
 def commitments(spec: Spec, st: State, mv: Move) -> None:
     """Concessions, grievances, talks, agreement offers, public commitments and mediation requests."""
     R, A = len(st.keys), spec.n_actors
@@ -250,28 +281,44 @@ def commitments(spec: Spec, st: State, mv: Move) -> None:
     k, acts = spec.constants, spec.actions
     received = np.zeros((R, A), bool)
     um = rng.draw(st.keys, st.turn, Stream.MEDIATE, A)
-    st.talks = np.maximum(st.talks - 1, 0).astype(np.int8)
-    st.offers = np.maximum(st.offers - 1, 0).astype(np.int8)
+    st.talks = np.maximum(st.talks - spec.dt, 0.0).astype(np.float32)
+    st.offers = np.maximum(st.offers - spec.dt, 0.0).astype(np.float32)
     for a in range(A):
         act, b = mv.act[:, a], mv.tg[:, a]
         ok = mv.has_target[:, a] & (acts.target_kind[act] == TargetKind.ADVERSARY)
         received[rr[ok], b[ok]] |= (acts.relief[act] > 0)[ok]
         st.conceded[:, a] |= acts.concession[act] & ok
         talk = ok & acts.talks[act]
-        st.talks[rr[talk], a, b[talk]] = k.talk_window
+        st.talks[rr[talk], a, b[talk]] = k.talk_days
         offer = ok & acts.agreement[act]
-        st.offers[rr[offer], a, b[offer]] = k.offer_window
+        st.offers[rr[offer], a, b[offer]] = k.offer_days
         st.committed[:, a] |= acts.commitment[act]
         med = ok & acts.mediation[act]
         st.mediation |= med
         found = med & (um[:, a] < spec.scenario.parameters.mediation)
         st.mediated |= found
-        st.talks[rr[found], a, b[found]] = k.talk_window
-        st.talks[rr[found], b[found], a] = k.talk_window
+        st.talks[rr[found], a, b[found]] = k.talk_days
+        st.talks[rr[found], b[found], a] = k.talk_days
         st.taken[rr, a, act] = True
+        _partner(spec, st, mv, a)
     has_adv = spec.dyads.adversary.any(axis=1)[None, :]
-    grown = np.minimum(st.frustration + spec.behaviour.grievance_rate[None, :] * has_adv, 1.0)
+    grown = np.minimum(st.frustration + spec.behaviour.grievance_rate[None, :] * has_adv * spec.dt, 1.0)
     st.frustration = np.where(received, st.frustration * _GRIEVANCE_RELIEF, grown)
+
+
+def _partner(spec: Spec, st: State, mv: Move, a: int) -> None:
+    """Moves aimed at one's own partner: pressure to stand down, and talks brokered with its adversary."""
+    acts, rr = spec.actions, np.arange(len(st.keys))
+    act, b = mv.act[:, a], mv.tg[:, a]
+    to_ally = mv.has_target[:, a] & (acts.target_kind[act] == TargetKind.ALLY)
+    press = to_ally & (acts.restraint[act] > 0)
+    st.restrained[rr[press], b[press]] = acts.restraint[act][press]
+    st.restrained_until[rr[press], b[press]] = st.day(spec) + spec.constants.response_days
+    brok = np.flatnonzero(to_ally & acts.broker[act])
+    if len(brok):
+        other = np.argmax(np.where(spec.dyads.adversary[b[brok]], st.H[brok, b[brok], :], -np.inf), axis=1)
+        st.talks[brok, b[brok], other] = spec.constants.talk_days
+        st.talks[brok, other, b[brok]] = spec.constants.talk_days
 
 
 def track(spec: Spec, st: State, mv: Move) -> None:
@@ -279,9 +326,16 @@ def track(spec: Spec, st: State, mv: Move) -> None:
     t = st.turn
     st.level = mv.realised
     turn_max = mv.realised.max(axis=1)
+    _first_crossings(spec, st, mv, turn_max)
     st.crisis = np.maximum(st.crisis, turn_max)
     st.crossed = spec.ladder.unit[st.crisis]
-    st.own_crossed = np.maximum(st.own_crossed, spec.ladder.unit[mv.realised])
+    # only a threshold the actor chose (or was scripted) to cross stops restraining it: an accident or a slip
+    # does not erase its own firebreak
+    deliberate = np.where(mv.slip | mv.accident, mv.intended, mv.realised)
+    st.own_crossed = np.maximum(st.own_crossed, spec.ladder.unit[deliberate])
+    rr, ar = np.arange(len(st.keys))[:, None], np.arange(spec.n_actors)[None, :]
+    chosen = ~mv.forced & (mv.opt != spec.options.hold[None, :])
+    st.last_used[rr, ar, mv.opt] = np.where(chosen, st.day(spec), st.last_used[rr, ar, mv.opt])
     st.peak_mid = np.maximum(st.peak_mid, mv.mid.max(axis=1)).astype(np.int8)
     st.peak_viol = np.maximum(st.peak_viol, mv.viol.max(axis=1)).astype(np.int8)
     force = turn_max >= spec.catalogue.threshold(Threshold.FORCE)
@@ -291,18 +345,51 @@ def track(spec: Spec, st: State, mv: Move) -> None:
     st.forced_tgt[:] = -1
 
 
+def _how(spec: Spec, mv: Move, threshold: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per run, how a threshold was reached this turn and by whom: a choice, a script, a slip or an accident
+    (in that order when several actors reached it at once)."""
+    at = mv.realised >= threshold
+    intended = mv.intended >= threshold
+    kinds = ((Cause.CHOSEN, at & intended & ~mv.forced & ~mv.accident),
+             (Cause.SCRIPTED, at & intended & mv.forced),
+             (Cause.SLIP, at & ~intended & mv.slip & ~mv.accident),
+             (Cause.ACCIDENT, at & mv.accident))
+    cause = np.zeros(at.shape[0], np.int8)
+    actor = -np.ones(at.shape[0], np.int8)
+    for kind, who in reversed(kinds):
+        any_ = who.any(axis=1)
+        cause = np.where(any_, kind, cause)
+        actor = np.where(any_, np.argmax(who, axis=1), actor)
+    return cause, actor
+
+
+def _first_crossings(spec: Spec, st: State, mv: Move, turn_max: np.ndarray) -> None:
+    """Record how the crisis first reached the use of force, and major war."""
+    for threshold, cause, actor in ((Threshold.FORCE, st.first_force_cause, st.first_force_actor),
+                                    (Threshold.WAR, st.war_cause, st.war_actor)):
+        rung = spec.catalogue.threshold(threshold)
+        new = (turn_max >= rung) & (st.crisis < rung)
+        if new.any():
+            c, a = _how(spec, mv, rung)
+            cause[new], actor[new] = c[new], a[new]
+            if threshold == Threshold.WAR:
+                rr = np.flatnonzero(new)
+                st.war_target[rr] = mv.target[rr, np.maximum(a[rr], 0)]
+
+
 def terminate(spec: Spec, st: State, mv: Move) -> None:
     """A run ends at the turn limit, when calm has lasted, by agreement, or in war or nuclear use."""
     cat, t = spec.catalogue, st.turn
     turn_max = mv.realised.max(axis=1)
-    st.calm = np.where(turn_max <= cat.threshold(Threshold.CALM_CEILING), st.calm + 1, 0).astype(np.int16)
+    calm = turn_max <= cat.threshold(Threshold.CALM_CEILING)
+    st.calm = np.where(calm, st.calm + spec.dt, 0.0).astype(np.float32)
     # settled: an agreement offer between adversaries met by an offer or a cooperative move
     coop = mv.realised <= cat.threshold(Threshold.COOPERATIVE_CEILING)
     accepted = (st.offers.transpose(0, 2, 1) > 0) | coop[:, None, :]  # [r, a, b]: b offered back or cooperates
     agreed = ((st.offers > 0) & accepted & spec.dyads.adversary[None]).any(axis=(1, 2))
     end = np.zeros(len(st.keys), np.int8)
     end[t >= spec.turns] = EndReason.TIME_LIMIT
-    end[st.calm >= spec.constants.calm_turns] = EndReason.FADED
+    end[st.calm >= spec.constants.calm_days - 1e-6] = EndReason.FADED
     end[agreed] = EndReason.AGREEMENT
     end[turn_max >= cat.threshold(Threshold.WAR)] = EndReason.MAJOR_WAR
     end[turn_max >= cat.threshold(Threshold.NUCLEAR)] = EndReason.NUCLEAR_USE

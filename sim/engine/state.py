@@ -56,13 +56,32 @@ class State:
     hist: np.ndarray
     mediated: np.ndarray
     declined: np.ndarray
+    last_used: np.ndarray  # (R, A, K) day each option was last taken (tempo)
+    wronged: np.ndarray  # (R, victim, actor) highest rung the victim perceived the actor use against it lately
+    wronged_until: np.ndarray  # (R, victim, actor) day until which that blow calls for an answer
+    owed: np.ndarray  # (R, actor, offender) index of the red line the offender crossed (-1: none)
+    owed_until: np.ndarray  # (R, actor, offender) day until which the declared answer is owed
+    last_hostile: np.ndarray  # (R, victim, actor) the actor's last move against the victim (-1: none)
+    last_hostile_turn: np.ndarray
+    restrained: np.ndarray  # (R, A) pressure from a partner to stand down
+    restrained_until: np.ndarray
+    first_force_cause: np.ndarray  # sim.names.Cause
+    first_force_actor: np.ndarray
+    war_cause: np.ndarray
+    war_actor: np.ndarray
+    war_target: np.ndarray
     aff_shift: np.ndarray | None = None
+
+    def day(self, spec: Spec) -> float:
+        """Days elapsed at the end of the current turn (the clock the rules read)."""
+        return self.turn * spec.dt
 
     @classmethod
     def initial(cls, spec: Spec, keys: np.ndarray, runs: np.ndarray) -> State:
         R, A = len(keys), spec.n_actors
         C = max(len(spec.channel_ids), 1)
         N = len(spec.catalogue.actions)
+        K = spec.options.action.shape[1]
         lvl = np.broadcast_to(spec.world.level, (R, A)).copy()
         crisis = np.full(R, int(spec.world.level.max()))
         return cls(
@@ -74,8 +93,8 @@ class State:
             committed=np.zeros((R, A), bool),
             frustration=np.zeros((R, A)),
             conceded=np.zeros((R, A), bool),
-            talks=np.zeros((R, A, A), np.int8),
-            offers=np.zeros((R, A, A), np.int8),
+            talks=np.zeros((R, A, A), np.float32),
+            offers=np.zeros((R, A, A), np.float32),
             ch_status=np.broadcast_to(
                 spec.channels.status0 if len(spec.channel_ids) else np.zeros(1, int), (R, C)).copy(),
             clarity=np.zeros((R, A, A)),
@@ -91,7 +110,7 @@ class State:
             forced=-np.ones((R, A), np.int64),
             forced_tgt=-np.ones((R, A), np.int64),
             attacked=np.zeros((R, A), bool),
-            calm=np.zeros(R, np.int16),
+            calm=np.zeros(R, np.float32),
             end=np.zeros(R, np.int8),
             end_turn=np.zeros(R, np.int16),
             tried=np.zeros((R, C), np.int16),
@@ -104,7 +123,21 @@ class State:
             hist=np.zeros((R, spec.turns + 1), np.int8),
             mediated=np.zeros(R, bool),
             declined=np.zeros((R, max(len(spec.injects), 1)), bool),
-            aff_shift=np.zeros((R, A, spec.options.action.shape[1])) if spec.has_affinity_shift else None,
+            last_used=np.full((R, A, K), -1e9, np.float32),
+            wronged=-np.ones((R, A, A), np.int8),
+            wronged_until=np.zeros((R, A, A), np.float32),
+            owed=-np.ones((R, A, A), np.int16),
+            owed_until=np.zeros((R, A, A), np.float32),
+            last_hostile=-np.ones((R, A, A), np.int16),
+            last_hostile_turn=np.zeros((R, A, A), np.int16),
+            restrained=np.zeros((R, A), np.float32),
+            restrained_until=np.zeros((R, A), np.float32),
+            first_force_cause=np.zeros(R, np.int8),
+            first_force_actor=-np.ones(R, np.int8),
+            war_cause=np.zeros(R, np.int8),
+            war_actor=-np.ones(R, np.int8),
+            war_target=-np.ones(R, np.int8),
+            aff_shift=np.zeros((R, A, K)) if spec.has_affinity_shift else None,
         )
 
     def take(self, idx: np.ndarray) -> State:
@@ -126,6 +159,9 @@ class Decision:
     reasons: np.ndarray  # (R, a, 3) terms: two strongest drivers, then the strongest restraint
     contrib: np.ndarray  # (R, a, 3) their contributions relative to holding
     forced: np.ndarray  # (R, a) scripted move (inject) rather than a choice
+    cause_actor: np.ndarray  # (R, a) whose earlier move the choice answers (-1: none)
+    cause_action: np.ndarray  # (R, a) that move's catalogue action (-1: none)
+    cause_turn: np.ndarray  # (R, a) the turn it was made
 
 
 @dataclass
@@ -140,3 +176,4 @@ class TurnRecord:
     mid: np.ndarray
     incident: np.ndarray
     answered: np.ndarray
+    slip: np.ndarray  # friction carried the move one rung higher than chosen

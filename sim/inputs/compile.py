@@ -35,6 +35,7 @@ from sim.inputs.spec import (
     EncounterTable,
     LadderTable,
     OptionTable,
+    ResponseTable,
     RuleConstants,
     Spec,
     WorldTable,
@@ -107,14 +108,18 @@ def compile_condition(condition: Condition, catalogue: Catalogue | None = None) 
     baseline, postures, hashes = load_postures(scen, path, app.posture_changes)
     actor_ids = tuple(a.id for a in scen.actors)
     idx = {a: i for i, a in enumerate(actor_ids)}
+    notes: list[str] = []
+    check_postures(postures, scen.year, where, notes)
     ladder, actions = build_ladder(cat), build_actions(cat)
     dyads = build_dyads(scen, postures, idx)
-    chans = [c for c in cat.channels if sum(p in idx for p in c.parties) >= 2]
+    # a channel or forum exists in the scenario only if all its members are in it
+    chans = [c for c in cat.channels if all(p in idx for p in c.parties)]
     channels = build_channels(scen, cat, chans, idx, where)
-    options = build_options(cat, scen, postures, actor_ids, dyads, channels, ladder, actions)
+    options = build_options(cat, scen, postures, actor_ids, dyads, channels, ladder, actions, baseline)
     flags: list[str] = []
     inject_ids = [inj.id for inj in scen.injects]
-    injects = tuple(compile_one(i, inj, idx, cat, options.action, chans, flags, where, inject_ids)
+    injects = tuple(compile_one(i, inj, idx, cat, options.action, chans, flags, where, inject_ids,
+                                scen.turns.days)
                     for i, inj in enumerate(scen.injects))
     check_cycles(injects, where)
     cat_bytes = b"".join((DATA_DIR / f).read_bytes() for f in CATALOGUE_FILES)
@@ -123,12 +128,13 @@ def compile_condition(condition: Condition, catalogue: Catalogue | None = None) 
     return Spec(
         scenario=scen, path=str(path), catalogue=cat, postures=postures, baseline=baseline,
         actor_ids=actor_ids, turns=scen.turns.max, hours=scen.turns.hours, ladder=ladder, actions=actions,
-        options=options, behaviour=build_behaviour(cat, scen, postures, baseline, actor_ids, idx, where),
-        dyads=dyads, channels=channels, encounters=build_encounters(scen, idx, where),
-        world=build_world(cat, scen, baseline, dyads, idx, where), constants=build_constants(scen, baseline),
-        injects=injects, flags=tuple(flags),
+        options=options, behaviour=build_behaviour(cat, scen, postures, baseline, actor_ids, idx, dyads, where),
+        dyads=dyads, channels=channels, encounters=build_encounters(scen, idx, where, notes),
+        world=build_world(cat, scen, baseline, dyads, idx, where),
+        responses=build_responses(cat, scen, postures, actor_ids, idx, options.action),
+        constants=build_constants(scen, baseline, where, notes), injects=injects, flags=tuple(flags),
         content_hash=hash_bytes(*(v.encode() for v in sorted(hashes.values()))), file_hashes=hashes,
-        applied=app.applied,
+        applied=app.applied, notes=tuple(notes),
     )
 
 
@@ -177,6 +183,8 @@ def build_actions(cat: Catalogue) -> ActionTable:
         encounter=col(lambda a: EncounterDomain.parse(a.effects.encounter), int),
         mediation=col(lambda a: a.effects.mediation, bool),
         target_kind=col(lambda a: TargetKind.parse(a.target), int),
+        restraint=col(lambda a: a.effects.restraint),
+        broker=col(lambda a: a.effects.broker, bool),
     )
 
 
@@ -263,15 +271,19 @@ def build_channels(scen: ScenarioFile, cat: Catalogue, chans: list[Channel], idx
 # --------------------------------------------------------------------------- options
 
 
-def _admissible(act, actor: str, ai: int, posture: Posture, fp: str, dyads: DyadTable, ch: ChannelTable) -> bool:
-    """Static preconditions: who may take the action, where, with what capability, against whom."""
+def _admissible(act, actor: str, ai: int, posture: Posture, scen: ScenarioFile, dyads: DyadTable,
+                ch: ChannelTable) -> bool:
+    """Static preconditions: what the state does (its repertoire), where, with what capability (held in the
+    scenario's year), against whom."""
     rq = act.requires
     advs = np.flatnonzero(dyads.adversary[ai])
+    if posture.repertoire is not None and act.id != "hold" and act.id not in posture.repertoire:
+        return False
     if rq.actors is not None and actor not in rq.actors:
         return False
-    if rq.flashpoints is not None and fp not in rq.flashpoints:
+    if rq.flashpoints is not None and scen.flashpoint not in rq.flashpoints:
         return False
-    if rq.capability is not None and rq.capability not in posture.capabilities:
+    if rq.capability is not None and rq.capability not in posture.capability_ids(scen.year):
         return False
     if act.target == "adversary" and not len(advs):
         return False
@@ -286,7 +298,7 @@ def _admissible(act, actor: str, ai: int, posture: Posture, fp: str, dyads: Dyad
 def _option_actions(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture], actor_ids: tuple[str, ...],
                     dyads: DyadTable, channels: ChannelTable) -> np.ndarray:
     rows = [[k for k, act in enumerate(cat.actions)
-             if _admissible(act, a, ai, postures[a], scen.flashpoint, dyads, channels)]
+             if _admissible(act, a, ai, postures[a], scen, dyads, channels)]
             for ai, a in enumerate(actor_ids)]
     out = -np.ones((len(actor_ids), max(len(r) for r in rows)), int)
     for ai, row in enumerate(rows):
@@ -310,15 +322,27 @@ def _affinity(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[str
     return out
 
 
-def _crowding(o_rung: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    """Catalogue-size correction: each rung's options share the rung's prior mass (log count)."""
-    crowd = np.zeros(o_rung.shape)
-    for ai in range(o_rung.shape[0]):
-        r = o_rung[ai][valid[ai]]
-        counts = {v: int((r == v).sum()) for v in set(r.tolist())}
-        for j in np.flatnonzero(valid[ai]):
-            crowd[ai, j] = math.log(counts[o_rung[ai, j]])
-    return crowd
+def _repertoire(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[str, ...], opt_action: np.ndarray,
+                o_rung: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each option's log share of its rung's prior mass (split by repertoire weight, so what a state does
+    more often on a rung is likelier, and adding synonyms to the catalogue does not shift escalation odds),
+    and the days it rests after a use (its tempo)."""
+    weight = np.ones(opt_action.shape)
+    interval = np.zeros(opt_action.shape)
+    for ai, a in enumerate(actor_ids):
+        rep = postures[a].repertoire or {}
+        for j in np.flatnonzero(opt_action[ai] >= 0):
+            entry = rep.get(cat.actions[opt_action[ai, j]].id)
+            if entry is not None:
+                weight[ai, j] = entry.weight
+                interval[ai, j] = 365.0 / entry.per_year if entry.per_year else 0.0
+    prior = np.zeros(opt_action.shape)
+    for ai in range(opt_action.shape[0]):
+        valid = np.flatnonzero(opt_action[ai] >= 0)
+        for j in valid:
+            same = valid[o_rung[ai, valid] == o_rung[ai, j]]
+            prior[ai, j] = math.log(weight[ai, j] / weight[ai, same].sum())
+    return prior, interval
 
 
 def _requirements(cat: Catalogue) -> dict[str, np.ndarray]:
@@ -336,8 +360,8 @@ def _requirements(cat: Catalogue) -> dict[str, np.ndarray]:
 
 
 def build_options(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture], actor_ids: tuple[str, ...],
-                  dyads: DyadTable, channels: ChannelTable, ladder: LadderTable,
-                  actions: ActionTable) -> OptionTable:
+                  dyads: DyadTable, channels: ChannelTable, ladder: LadderTable, actions: ActionTable,
+                  baseline: Baseline) -> OptionTable:
     opt_action = _option_actions(cat, scen, postures, actor_ids, dyads, channels)
     valid = opt_action >= 0
     safe = np.where(valid, opt_action, 0)
@@ -345,16 +369,21 @@ def build_options(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Postur
     req = _requirements(cat)
     chan_use = np.isin(actions.channel[safe], [ChannelEffect.USE, ChannelEffect.MULTILATERAL])
     hold = cat.action_index("hold")
+    prior, interval = _repertoire(cat, postures, actor_ids, opt_action, o_rung)
+    deesc = valid & (o_rung <= cat.threshold(Threshold.COOPERATIVE_CEILING))
     return OptionTable(
         action=opt_action, valid=valid,
         esc=np.where(valid, ladder.esc[o_rung], 0.0),
         cost=np.where(valid, ladder.cost[o_rung], 0.0),
-        deesc=valid & (o_rung <= cat.threshold(Threshold.COOPERATIVE_CEILING)),
+        deesc=deesc,
         channel=valid & (chan_use | actions.talks[safe] | actions.mediation[safe]),
         econ=np.where(valid, np.array([a.econ_disruption for a in cat.actions])[safe], 0.0),
         support=valid & np.array([a.support for a in cat.actions], bool)[safe],
         affinity=_affinity(cat, postures, actor_ids, opt_action),
-        crowd=_crowding(o_rung, valid),
+        prior=prior, interval=interval,
+        settle=deesc & (actions.target_kind[safe] == TargetKind.ADVERSARY),
+        force=valid & (o_rung >= cat.threshold(Threshold.FORCE)),
+        war=valid & (o_rung >= cat.threshold(Threshold.WAR)),
         target_kind=np.where(valid, actions.target_kind[safe], 0),
         req_channel=np.where(valid, req["channel"][safe], -1),
         req_crisis=np.where(valid, req["min_crisis_rung"][safe], -1),
@@ -399,14 +428,26 @@ def _red_lines(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture],
     return out
 
 
+def _principals(scen: ScenarioFile, postures: dict[str, Posture], actor_ids: tuple[str, ...],
+                dyads: DyadTable) -> np.ndarray:
+    """The parties to the issue: named in the scenario, else the actors with stakes in the flashpoint that are
+    adversaries of another such actor (a bystander's concession settles nothing)."""
+    if scen.issue is not None:
+        return np.array([a in scen.issue.parties for a in actor_ids])
+    fp = scen.flashpoint
+    staked = np.array([fp in postures[a].stakes and postures[a].stakes[fp].value > 0 for a in actor_ids])
+    return staked & (dyads.adversary & staked[None, :]).any(axis=1)
+
+
 def build_behaviour(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture], baseline: Baseline,
-                    actor_ids: tuple[str, ...], idx: dict[str, int], where: str) -> BehaviourTable:
+                    actor_ids: tuple[str, ...], idx: dict[str, int], dyads: DyadTable, where: str) -> BehaviourTable:
     W = np.array([[(postures[a].weights.get(t) or baseline.weights[t]).value for t in WEIGHTED_TERMS]
                   for a in actor_ids])
     tau = _per_actor(postures, actor_ids, lambda p: (p.temperature or baseline.temperature).value)
     for ai in np.flatnonzero(tau <= 0):
         raise InputError(where, f"actors.{ai}", "temperature must be positive")
     fp = scen.flashpoint
+    nuclear = np.array(["nuclear" in postures[a].capability_ids(scen.year) for a in actor_ids])
     interdep = np.zeros((len(actor_ids), len(actor_ids)))
     for a in actor_ids:
         for b, v in postures[a].interdependence.items():
@@ -426,6 +467,9 @@ def build_behaviour(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Post
         interdependence=interdep,
         red_lines=_red_lines(cat, scen, postures, actor_ids, idx),
         grievance_rate=np.array([baseline.grievance_rate.value] * len(actor_ids)),
+        nuclear=nuclear,
+        deterrent=nuclear | ((dyads.commitment > 0) & nuclear[:, None]).any(axis=0),
+        principal=_principals(scen, postures, actor_ids, dyads),
     )
 
 
@@ -456,16 +500,28 @@ def build_world(cat: Catalogue, scen: ScenarioFile, baseline: Baseline, dyads: D
                       level=np.array([cat.rung_index(sa.initial_rung) for sa in scen.actors]))
 
 
-def build_encounters(scen: ScenarioFile, idx: dict[str, int], where: str) -> EncounterTable:
+def per_day(per_turn: float, days: float) -> float:
+    """The daily probability that gives ``per_turn`` over a turn of ``days`` days."""
+    return 1.0 - (1.0 - per_turn) ** (1.0 / days)
+
+
+def build_encounters(scen: ScenarioFile, idx: dict[str, int], where: str, notes: list[str]) -> EncounterTable:
     encs = scen.encounters
+    rates = []
     for i, e in enumerate(encs):
         for p in e.parties:
             need(idx, p, where, f"encounters.{i}.parties")
+        if e.per_day is None:
+            rates.append(per_day(e.rate, scen.turns.days))
+            notes.append(f"{where}: encounters.{i}.rate is per turn (deprecated): read as per_day "
+                         f"{rates[-1]:.4g}; `run_sim.py migrate {where}` rewrites the file")
+        else:
+            rates.append(e.per_day)
     return EncounterTable(
         p=np.array([idx[e.parties[0]] for e in encs], int),
         q=np.array([idx[e.parties[1]] for e in encs], int),
         domain=np.array([EncounterDomain.parse(e.domain) for e in encs], int),
-        rate=np.array([e.rate for e in encs]),
+        rate=np.array(rates, float),
         unsafe=np.array([e.unsafe for e in encs]),
         collision=np.array([e.collision for e in encs]),
         casualties=np.array([e.casualties for e in encs]),
@@ -473,11 +529,68 @@ def build_encounters(scen: ScenarioFile, idx: dict[str, int], where: str) -> Enc
     )
 
 
-def build_constants(scen: ScenarioFile, baseline: Baseline) -> RuleConstants:
-    b = baseline
+def build_constants(scen: ScenarioFile, baseline: Baseline, where: str, notes: list[str]) -> RuleConstants:
+    b, prm, dt = baseline, scen.parameters, scen.turns.days
+    decay = prm.hostility_decay_per_day
+    if prm.hostility_decay is not None:
+        decay = per_day(prm.hostility_decay, dt)
+        notes.append(f"{where}: parameters.hostility_decay is per turn (deprecated): read as "
+                     f"hostility_decay_per_day {decay:.4g}")
+    offer = prm.agreement_days
+    if prm.agreement_turns is not None:
+        offer = prm.agreement_turns * dt
+        notes.append(f"{where}: parameters.agreement_turns is deprecated: read as agreement_days {offer:g}")
     return RuleConstants(
-        talk_window=int(b.talk_window.value), offer_window=scen.parameters.agreement_turns,
-        calm_turns=int(b.calm_turns.value), misread_up=b.misread_up.value, refusal_signal=b.refusal_signal.value,
+        dt=dt, talk_days=b.talk_days.value, offer_days=offer, calm_days=b.calm_days.value,
+        response_days=b.response_days.value, fatigue_days=b.fatigue_days.value,
+        decay=1.0 - (1.0 - decay) ** dt, misread_up=b.misread_up.value, refusal_signal=b.refusal_signal.value,
         incident_shock=b.incident_shock.value, deliberate_read=b.deliberate_read.value,
         hostility_gain=b.hostility_gain.value, ally_spillover=b.ally_spillover.value,
     )
+
+
+def build_responses(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture], actor_ids: tuple[str, ...],
+                    idx: dict[str, int], opt_action: np.ndarray) -> ResponseTable:
+    """Red lines with declared answers, each answer resolved to the actor's options (absent options drop out)."""
+    rows = []
+    for a in actor_ids:
+        for rl in postures[a].red_lines:
+            if not rl.response or rl.by not in idx or (rl.flashpoints and scen.flashpoint not in rl.flashpoints):
+                continue
+            try:
+                answers = {cat.action_index(r) for r in rl.response}
+            except KeyError as exc:
+                raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines.response",
+                                 f"unknown action {exc.args[0]!r}") from None
+            rows.append((idx[a], idx[rl.by], cat.action_index(rl.action), np.isin(opt_action[idx[a]], list(answers))))
+    K = opt_action.shape[1]
+    return ResponseTable(
+        actor=np.array([r[0] for r in rows], int), by=np.array([r[1] for r in rows], int),
+        action=np.array([r[2] for r in rows], int),
+        options=np.array([r[3] for r in rows], bool).reshape(len(rows), K),
+    )
+
+
+def check_postures(postures: dict[str, Posture], year: int, where: str, notes: list[str]) -> None:
+    """A recommendation is not behaviour: the default posture may not rest on one (variants and levers may)."""
+    for a, p in postures.items():
+        for path, value in _values(p.model_dump(exclude={"variants"}), ""):
+            src = value.get("source") or {}
+            if src.get("kind") == "recommends":
+                raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", path,
+                                 "rests on a recommendation, not on what the state does: move it to a variant "
+                                 "or a scenario lever")
+        if abs(p.as_of - year) > 5:
+            notes.append(f"{where}: the {a} posture describes {p.as_of}; the scenario is set in {year}")
+
+
+def _values(node, path: str):
+    """Every value-with-provenance in a dumped model, with its dotted path."""
+    if isinstance(node, dict):
+        if "source" in node or "assumption" in node or "history" in node:
+            yield path.lstrip("."), node
+        for k, v in node.items():
+            yield from _values(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _values(v, f"{path}.{i}")

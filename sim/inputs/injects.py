@@ -7,6 +7,7 @@ edited or new inject against a compiled scenario.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -29,6 +30,8 @@ def need(idx: dict[str, int], actor: str, where: str, field: str) -> None:
 def _compile_cond(c, idx, cat, flags, where, field, inject_ids) -> CondNode:
     if c.turn_at_least is not None:
         return CondNode("turn", (c.turn_at_least,))
+    if c.day_at_least is not None:
+        return CondNode("day", (c.day_at_least,))
     if c.crisis_rung_at_least is not None:
         return CondNode("crisis_rung", (_rung(cat, c.crisis_rung_at_least, where, field),))
     if c.actor_rung_at_least is not None:
@@ -66,7 +69,8 @@ def _rung(cat: Catalogue, rung: str, where: str, field: str) -> int:
         raise InputError(where, field, f"unknown rung {rung!r}") from None
 
 
-def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, inject_ids) -> CInject:
+def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, inject_ids,
+                days: float = 1.0) -> CInject:
     f = f"injects.{i}"
     e = inj.effects
     for d in (*e.hostility, *e.relation):
@@ -116,7 +120,7 @@ def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, injec
     cond = _compile_cond(inj.when, idx, cat, flags, where, f + ".when", inject_ids) \
         if inj.when is not None else None
     return CInject(
-        index=i, source=inj, kind=inj.kind, turn=inj.turn, cond=cond, probability=inj.probability,
+        index=i, source=inj, kind=inj.kind, turn=_due_turn(inj, days), cond=cond, probability=inj.probability,
         hostility=tuple((idx[d.a], idx[d.b], d.value) for d in e.hostility),
         relation=tuple((idx[d.a], idx[d.b], d.value) for d in e.relation),
         stakes=tuple((idx[a], v) for a, v in e.stakes.items()),
@@ -124,6 +128,13 @@ def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, injec
         flags=tuple(flags.index(x) for x in e.flags), affinity=tuple(shifts), force=force,
         talks=tuple((idx[pr.a], idx[pr.b]) for pr in e.talks),
     )
+
+
+def _due_turn(inj: Inject, days: float) -> int | None:
+    """The turn a scheduled inject falls due: its turn, or the turn that contains its day."""
+    if inj.day is not None:
+        return max(1, math.ceil(inj.day / days - 1e-9))
+    return inj.turn
 
 
 def check_cycles(injects: tuple[CInject, ...], where: str) -> None:
@@ -160,7 +171,7 @@ def compile_inject(spec: Spec, inject: Inject, index: int = -1) -> CInject:
     chans = [spec.catalogue.channel(c) for c in spec.channel_ids]
     flags = list(spec.flags)
     inj = compile_one(index, inject, idx, spec.catalogue, spec.options.action, chans, flags, "inject",
-                          [i.source.id for i in spec.injects])
+                      [i.source.id for i in spec.injects], spec.dt)
     if len(flags) != len(spec.flags):
         raise InputError("inject", "effects.flags", f"unknown flag(s): {', '.join(flags[len(spec.flags):])}")
     return inj

@@ -34,6 +34,7 @@ MeasureName = Literal[MEASURE_NAMES]  # a lever's or a claim's measure: any in t
 Unit = Annotated[float, Field(ge=0.0, le=1.0)]
 Signed = Annotated[float, Field(ge=-1.0, le=1.0)]
 MAX_TURNS = 500
+MAX_DAYS = 5_000
 MAX_INJECTS = 500
 
 
@@ -136,6 +137,8 @@ class ActionEffects(Strict):
         None, description="Puts units in contact with the target's forces (raises encounter risk)."
     )
     mediation: bool = Field(False, description="Seeks a third-party mediator (succeeds with parameters.mediation).")
+    restraint: Unit = Field(0.0, description="Raises the target partner's cost of escalating, for response_days.")
+    broker: bool = Field(False, description="Opens talks between the target partner and its main adversary.")
 
     @model_validator(mode="before")
     @classmethod
@@ -221,6 +224,9 @@ class Source(Strict):
     paper: str = Field(description="Author and title of the paper.")
     locator: str = Field(description="At most 15 words copied verbatim from the passage.")
     implies: str = Field(description="One-line paraphrase of what the passage implies for this value.")
+    kind: Literal["describes", "recommends", "accuses"] = Field(
+        "describes", description="Whether the passage describes what the state does, recommends what it should do "
+        "(then the value belongs in a variant or a lever, not the default posture), or is another side's accusation.")
 
     @model_validator(mode="after")
     def _short_locator(self) -> Source:
@@ -228,18 +234,51 @@ class Source(Strict):
         return self
 
 
-class Value(Strict):
-    """A behaviour-relevant number with its provenance: a paper passage or a stated assumption."""
+class Provenanced(Strict):
+    """Where a number comes from: a paper passage, the historical record, or a stated assumption."""
 
-    value: float = Field(ge=-10.0, le=10.0)
     source: Source | None = None
+    history: str | None = Field(None, description="The record it rests on, e.g. 'Yeonpyeong 2010 (ICB #462): ...'.")
     assumption: str | None = None
 
     @model_validator(mode="after")
-    def _provenance(self) -> Value:
-        if (self.source is None) == (self.assumption is None):
-            raise ValueError("give exactly one of 'source' or 'assumption'")
+    def _provenance(self) -> Provenanced:
+        if sum(x is not None for x in (self.source, self.history, self.assumption)) != 1:
+            raise ValueError("give exactly one of 'source', 'history' or 'assumption'")
         return self
+
+
+class Value(Provenanced):
+    """A behaviour-relevant number with its provenance: a paper passage, history, or a stated assumption."""
+
+    value: float = Field(ge=-10.0, le=10.0)
+
+
+class Days(Provenanced):
+    """A duration in days with its provenance."""
+
+    value: float = Field(ge=0.0, le=3650.0)
+
+
+class Capability(Strict):
+    """A capability with the years it exists (e.g. the DPRK's nuclear weapons from 2006)."""
+
+    id: str
+    since: int | None = Field(None, ge=1900, le=2100)
+    until: int | None = Field(None, ge=1900, le=2100, description="First year it no longer exists.")
+    history: str = ""
+
+    def held_in(self, year: int) -> bool:
+        return (self.since is None or self.since <= year) and (self.until is None or year < self.until)
+
+
+class RepertoireEntry(Provenanced):
+    """An action this state does, how its propensity compares within its rung, and how often at most."""
+
+    weight: float = Field(1.0, gt=0.0, le=100.0, description="Relative propensity among the actor's actions "
+                          "on the same rung (the rung's prior mass is split in these proportions).")
+    per_year: float | None = Field(None, gt=0.0, le=365.0, description="Most uses a year in a crisis period "
+                                   "(after a use, the action rests for 365/per_year days).")
 
 
 class Alliance(Strict):
@@ -256,6 +295,8 @@ class RedLine(Strict):
     flashpoints: list[Flashpoint] | None = None
     threat: Value = Field(description="Perceived-threat jump toward the offender when crossed (0..1).")
     description: str
+    response: list[str] = Field(default_factory=list, description="Actions the actor has declared, or "
+                                "historically taken, in answer: credibility makes them likelier when crossed.")
 
 
 class Domestic(Strict):
@@ -270,7 +311,8 @@ class Posture(Strict):
     actor: ActorId
     name: str
     summary: str
-    capabilities: list[str]
+    as_of: int = Field(2020, ge=1945, le=2100, description="The year the posture describes.")
+    capabilities: list[str | Capability]
     temperature: Value | None = Field(None, description="Overrides the baseline choice temperature.")
     weights: dict[Term, Value] = Field(
         default_factory=dict, description="Overrides of the baseline weights where the papers speak."
@@ -284,7 +326,15 @@ class Posture(Strict):
     domestic: Domestic
     interdependence: dict[ActorId, Value] = Field(default_factory=dict)
     red_lines: list[RedLine] = Field(default_factory=list)
+    repertoire: dict[str, RepertoireEntry] | None = Field(
+        None, description="What this state does: the actions it takes (others it never takes, 'hold' always "
+        "allowed), their propensity within a rung and their tempo. Absent: every catalogue action, evenly.")
     variants: dict[str, VariantSpec] = Field(default_factory=dict)
+
+    def capability_ids(self, year: int) -> set[str]:
+        """Capabilities held in ``year``."""
+        return {c if isinstance(c, str) else c.id for c in self.capabilities
+                if isinstance(c, str) or c.held_in(year)}
 
 
 class Baseline(Strict):
@@ -293,12 +343,14 @@ class Baseline(Strict):
     description: str
     temperature: Value
     weights: dict[Term, Value]
-    grievance_rate: Value = Field(description="Growth per turn of an unanswered grievance (0..1).")
+    grievance_rate: Value = Field(description="Growth per day of an unanswered grievance (0..1).")
     hostility_gain: Value = Field(description="Perceived-threat increment per unit of perceived escalation.")
     ally_spillover: Value = Field(description="Share of an attack on an ally felt as a threat to oneself.")
     frame_spillover: Value = Field(description="Share of the US-China climate carried into cross-camp dyads.")
-    talk_window: Value = Field(description="Turns talks stay open after an answered call, a proposal or mediation.")
-    calm_turns: Value = Field(description="Consecutive calm turns after which a crisis has faded.")
+    talk_days: Days = Field(description="Days talks stay open after an answered call, a proposal or mediation.")
+    calm_days: Days = Field(description="Consecutive calm days after which a crisis has ended (faded or tacitly).")
+    response_days: Days = Field(description="Days a crossed red line or a blow received calls for an answer.")
+    fatigue_days: Days = Field(description="Days of crisis after which the pressure to settle is at its full weight.")
     misread_up: Value = Field(description="Share of misreadings that see a move as more escalatory than it was.")
     refusal_signal: Value = Field(description="Perceived-threat increment for the caller when a call goes unanswered.")
     incident_shock: Value = Field(description="Perceived-threat increment for the victim of a collision.")
@@ -335,6 +387,7 @@ class Condition(Strict):
     """A declarative state test for conditional injects (nothing is executed)."""
 
     turn_at_least: int | None = Field(None, ge=0, le=MAX_TURNS)
+    day_at_least: float | None = Field(None, ge=0, le=MAX_DAYS)
     crisis_rung_at_least: str | None = None
     actor_rung_at_least: ActorRung | None = None
     action_taken: ActorAction | None = None
@@ -417,7 +470,9 @@ class Inject(Strict):
     title: str
     text: str = ""
     kind: Literal["scheduled", "conditional", "contingency"]
-    turn: int | None = Field(None, ge=0, le=MAX_TURNS)
+    turn: int | None = Field(None, ge=0, le=MAX_TURNS, description="Turn a scheduled inject falls due (or `day`).")
+    day: float | None = Field(None, ge=0, le=MAX_DAYS, description="Day a scheduled inject falls due: the turn "
+                              "that contains it, whatever the turn length.")
     when: Condition | None = None
     probability: Unit = Field(
         1.0, description="Chance the inject fires when it first falls due (drawn once per run, not every turn)."
@@ -436,8 +491,8 @@ class Inject(Strict):
 
     @model_validator(mode="after")
     def _trigger(self) -> Inject:
-        if self.kind == "scheduled" and self.turn is None:
-            raise ValueError("a scheduled inject needs 'turn'")
+        if self.kind == "scheduled" and (self.turn is None) == (self.day is None):
+            raise ValueError("a scheduled inject needs 'turn' or 'day' (one of them)")
         if self.kind == "conditional" and self.when is None:
             raise ValueError("a conditional inject needs 'when'")
         return self
@@ -460,10 +515,18 @@ class Encounter(Strict):
     parties: list[ActorId] = Field(min_length=2, max_length=2)
     domain: Literal["air", "sea", "land"]
     units: Literal[ENCOUNTER_UNITS]
-    rate: Unit = Field(description="Per-turn probability of an encounter at baseline activity.")
+    per_day: Unit | None = Field(None, description="Probability per day of an encounter at baseline activity.")
+    rate: Unit | None = Field(None, description="Deprecated: probability per turn (read as per_day with the "
+                              "scenario's turn length; `run_sim.py migrate` rewrites it).")
     unsafe: Unit = Field(description="Probability an encounter is unsafe when no rules are followed.")
     collision: Unit = Field(description="Probability an unsafe encounter becomes a collision.")
     casualties: Unit = Field(0.5, description="Probability a collision costs lives.")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> Encounter:
+        if (self.per_day is None) == (self.rate is None):
+            raise ValueError("give 'per_day' (or the deprecated per-turn 'rate'), one of them")
+        return self
 
 
 class Parameters(Strict):
@@ -477,9 +540,12 @@ class Parameters(Strict):
     fog: Unit = Field(0.15, description="Baseline probability that a move is misread.")
     stress: Unit = Field(0.3, description="Exogenous stress (pandemic, recession), 0..1.")
     elections: list[ActorId] = Field(default_factory=list, description="Actors in election season.")
-    hostility_decay: Unit = 0.15
-    agreement_turns: int = Field(2, ge=1, le=50, description="Turns an agreement offer stays open for the other "
-                                 "side to accept (by an offer of its own or a cooperative move).")
+    hostility_decay_per_day: Unit = Field(0.15, description="Share of perceived threat that fades in a day "
+                                          "without new provocation.")
+    hostility_decay: Unit | None = Field(None, description="Deprecated: the same per turn.")
+    agreement_days: float = Field(2.0, gt=0, le=365, description="Days an agreement offer stays open for the "
+                                  "other side to accept (by an offer of its own or a cooperative move).")
+    agreement_turns: int | None = Field(None, ge=1, le=50, description="Deprecated: the same in turns.")
     mediation: Unit = Field(
         0.3, description="Probability that a request for third-party (middle-power) mediation finds a mediator."
     )
@@ -488,6 +554,17 @@ class Parameters(Strict):
 class Turns(Strict):
     max: int = Field(ge=1, le=MAX_TURNS)
     hours: float = Field(24.0, gt=0, le=24 * 30, description="Scenario time per turn.")
+
+    @property
+    def days(self) -> float:
+        return self.hours / 24.0
+
+
+class Issue(Strict):
+    """What the crisis is about and who the principals are: only a principal's concession is a coercive gain."""
+
+    parties: list[ActorId] = Field(min_length=2, description="The principals: their concessions settle the issue.")
+    label: str = ""
 
 
 class Citation(Strict):
@@ -562,6 +639,9 @@ class ScenarioFile(Strict):
     sources: list[Citation] = Field(default_factory=list)
     actors: list[ScenarioActor] = Field(min_length=2)
     turns: Turns
+    year: int = Field(2020, ge=1945, le=2100, description="When the scenario is set: capabilities are those held then.")
+    issue: Issue | None = Field(None, description="Principals of the issue (default: the actors with stakes "
+                                "in the flashpoint who are adversaries of one another).")
     parameters: Parameters = Parameters()
     hostility: list[DyadValue] = Field(default_factory=list)
     relation: list[DyadValue] = Field(default_factory=list)

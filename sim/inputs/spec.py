@@ -57,6 +57,8 @@ class ActionTable(_Frozen):
     encounter: np.ndarray  # sim.names.EncounterDomain
     mediation: np.ndarray
     target_kind: np.ndarray  # sim.names.TargetKind
+    restraint: np.ndarray  # raises the target partner's escalation cost
+    broker: np.ndarray  # opens talks between the target partner and its main adversary
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,11 @@ class OptionTable(_Frozen):
     econ: np.ndarray
     support: np.ndarray
     affinity: np.ndarray
-    crowd: np.ndarray  # log of options sharing the rung (each rung's prior mass is split among them)
+    prior: np.ndarray  # log share of the rung's prior mass (repertoire weights within the rung)
+    interval: np.ndarray  # days the option rests after a use (0: none)
+    settle: np.ndarray  # a cooperative move toward the adversary (what the pressure to settle favours)
+    force: np.ndarray  # a use of force (at or above the force threshold)
+    war: np.ndarray  # major war or above (deterrence applies; needs a fight already under way)
     target_kind: np.ndarray
     req_channel: np.ndarray  # -1, or the sim.names.ChannelStatus the channel to the target must have
     req_crisis: np.ndarray  # -1, or the rung the crisis must have reached
@@ -101,7 +107,21 @@ class BehaviourTable(_Frozen):
     aband_fear: np.ndarray
     interdependence: np.ndarray  # (a, a)
     red_lines: np.ndarray  # (a, offender, n) perceived-threat jump when the offender takes action n
-    grievance_rate: np.ndarray
+    grievance_rate: np.ndarray  # per day
+    nuclear: np.ndarray  # (a,) holds nuclear weapons in the scenario's year
+    deterrent: np.ndarray  # (a,) nuclear-armed, or under a present nuclear ally's commitment
+    principal: np.ndarray  # (a,) a party to the issue: only its concession is a coercive gain
+
+
+@dataclass(frozen=True)
+class ResponseTable(_Frozen):
+    """Declared answers to red lines: when offender ``by[l]`` takes ``action[l]``, ``actor[l]`` owes one of
+    the options in ``options[l]`` (credibility)."""
+
+    actor: np.ndarray  # (l,)
+    by: np.ndarray  # (l,)
+    action: np.ndarray  # (l,) catalogue action that crosses the line
+    options: np.ndarray  # (l, k) the actor's options that answer it
 
 
 @dataclass(frozen=True)
@@ -136,7 +156,7 @@ class EncounterTable(_Frozen):
     p: np.ndarray
     q: np.ndarray
     domain: np.ndarray
-    rate: np.ndarray
+    rate: np.ndarray  # chance of an encounter per day at baseline activity
     unsafe: np.ndarray
     collision: np.ndarray
     casualties: np.ndarray
@@ -157,9 +177,13 @@ class RuleConstants:
     """Numbers the rules use, each from ``actors/baseline.yaml`` (an assumption with its reason) or the
     scenario's parameters; nothing behavioural is a bare constant in the code."""
 
-    talk_window: int  # turns talks stay open
-    offer_window: int  # turns an agreement offer stays open (parameters.agreement_turns)
-    calm_turns: int  # consecutive calm turns after which the crisis has faded
+    dt: float  # days per turn
+    talk_days: float  # days talks stay open
+    offer_days: float  # days an agreement offer stays open (parameters.agreement_days)
+    calm_days: float  # consecutive calm days after which the crisis has ended
+    response_days: float  # days a crossed red line or a blow received calls for an answer
+    fatigue_days: float  # days after which the pressure to settle is at full weight
+    decay: float  # share of perceived threat that fades in one turn (from the per-day rate)
     misread_up: float  # share of misreadings that are upward
     refusal_signal: float
     incident_shock: float
@@ -184,7 +208,7 @@ class CInject:
     index: int
     source: Inject
     kind: str
-    turn: int | None
+    turn: int | None  # the turn a scheduled inject falls due (from its turn or its day)
     cond: CondNode | None
     probability: float
     hostility: tuple[tuple[int, int, float], ...]
@@ -218,12 +242,19 @@ class Spec:
     channels: ChannelTable
     encounters: EncounterTable
     world: WorldTable
+    responses: ResponseTable
     constants: RuleConstants
     injects: tuple[CInject, ...]
     flags: tuple[str, ...]
     content_hash: str
     file_hashes: dict[str, str] = field(default_factory=dict)
     applied: Applied = field(default_factory=Applied)
+    notes: tuple[str, ...] = ()  # deprecations and other things the user should hear once
+
+    @property
+    def dt(self) -> float:
+        """Days per turn."""
+        return self.constants.dt
 
     @property
     def n_actors(self) -> int:
