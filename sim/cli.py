@@ -173,6 +173,7 @@ def cmd_run(a: argparse.Namespace) -> int:
                   batch_size=a.batch_size, progress=not a.quiet)
     if res.discarded:
         print(f"note: discarded the interrupted job in {res.out} (--resume continues one)", file=sys.stderr)
+    _notes(res.manifest.get("notes", []))
     if not a.quiet:
         from sim.analysis.tables import format_summary
         from sim.experiments.store import read_runs
@@ -216,7 +217,27 @@ def cmd_validate(a: argparse.Namespace) -> int:
     for f in a.files:
         spec = compile_scenario(f)
         print(f"{f}: ok ({spec.scenario.id}, {len(spec.actor_ids)} actors, {len(spec.injects)} injects)")
+        _notes(spec.notes)
     return 0
+
+
+def _notes(notes) -> None:
+    """Deprecations and other things the user should hear once, on stderr."""
+    for n in notes:
+        print(f"note: {n}", file=sys.stderr)
+
+
+def cmd_migrate(a: argparse.Namespace) -> int:
+    from sim.inputs.migrate import migrate
+
+    for f in a.files:
+        changes = migrate(f)
+        print(f"{f}: {len(changes) // 2} field(s) rewritten to per-day units" if changes else f"{f}: already current")
+    return 0
+
+
+def _migrate_args(m: argparse.ArgumentParser) -> None:
+    m.add_argument("files", nargs="+", type=Path, help="scenario files to rewrite in place (comments are kept)")
 
 
 def cmd_list(a: argparse.Namespace) -> int:
@@ -416,6 +437,8 @@ COMMANDS: dict[str, Command] = {
     "sweep": Command("run a sweep file: factorial grid or Latin hypercube, N runs per point", _sweep_args,
                      cmd_sweep),
     "validate": Command("check scenario files against the schema", _validate_args, cmd_validate),
+    "migrate": Command("rewrite scenario files from per-turn to per-day rates (older files)", _migrate_args,
+                       cmd_migrate),
     "list": Command("list the shipped scenarios", _no_args, cmd_list),
     "describe": Command("show a scenario's actors, channels, injects", _describe_args, cmd_describe),
     "schema": Command("write JSON Schemas for every data file", _schema_args, cmd_schema),

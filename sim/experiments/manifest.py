@@ -32,6 +32,8 @@ def manifest(spec: Spec, seed: int, runs: int, argv: list[str] | None = None) ->
         "file_hashes": spec.file_hashes,
         "seed": seed,
         "runs": runs,
+        "notes": list(spec.notes),
+        "days_per_turn": spec.dt,
         "overlays": list(spec.applied.overlays),
         "levers": list(spec.applied.levers),
         "overrides": [[k, v] for k, v in spec.applied.overrides],
