@@ -1,9 +1,10 @@
 """Rewrite a scenario written for the per-turn rates of earlier versions into per-day rates.
 
 Until version 0.2 an encounter's ``rate``, ``parameters.hostility_decay`` and
-``parameters.agreement_turns`` were per turn, and scheduled injects fell due by turn, so the same
-file meant different things at different turn lengths. They are now per day (``per_day``,
-``hostility_decay_per_day``, ``agreement_days``, an inject's ``day``: the first day of its old turn). Old files still load (with a note); :func:`migrate` rewrites one in
+``parameters.agreement_turns`` were per turn, and scheduled injects fell due by turn, so the
+same file meant different things at different turn lengths. They are now per day
+(``per_day``, ``hostility_decay_per_day``, ``agreement_days``, and an inject's ``day``: the
+first day of its old turn). Old files still load, with a note; :func:`migrate` rewrites one in
 place, editing only the affected keys and values so comments and layout survive.
 """
 
