@@ -123,10 +123,10 @@ def test_removed_fields_are_named_in_the_error(tmp_path):
             load_catalogue(str(folder))
 
 
-def test_agreement_turns_is_the_offer_window(specs):
+def test_agreement_days_is_the_offer_window(specs):
     from sim.inputs.compile import compile_scenario
     from sim.inputs.library import SCENARIOS_DIR
 
-    assert specs["senkaku"].constants.offer_window == 2
-    spec = compile_scenario(SCENARIOS_DIR / "senkaku.yaml", [("parameters.agreement_turns", 5)])
-    assert spec.constants.offer_window == 5
+    assert specs["senkaku"].constants.offer_days == 2
+    spec = compile_scenario(SCENARIOS_DIR / "senkaku.yaml", [("parameters.agreement_days", 5.0)])
+    assert spec.constants.offer_days == 5

@@ -207,12 +207,11 @@ def test_threat_drives_force(ensembles):
 
 
 @pytest.mark.parametrize("name", ["taiwan_strait", "senkaku", "korean_peninsula"])
-def test_fast_utility_equals_sum_of_terms(specs, ensembles, name):
-    """rules.utility (regrouped for speed) is the weighted sum of rules.term_values."""
+def test_fast_utility_equals_sum_of_terms(specs, name):
+    """decisions.utility (parts grouped by feature, for speed) is the weighted sum of decisions.term_values."""
     spec = specs[name]
-    st = state(spec)
     rng = np.random.default_rng(0)
-    st = st.take(np.zeros(50, int))
+    st = state(spec).take(np.zeros(50, int))
     st.H[:] = rng.uniform(0, 1, st.H.shape)
     st.rel[:] = rng.uniform(-1, 1, st.rel.shape)
     st.level[:] = rng.integers(0, 12, st.level.shape)
@@ -221,14 +220,84 @@ def test_fast_utility_equals_sum_of_terms(specs, ensembles, name):
     st.committed[:] = rng.uniform(size=st.committed.shape) < 0.5
     st.crossed[:] = rng.integers(0, 6, st.crossed.shape)
     st.own_crossed[:] = np.minimum(rng.integers(0, 6, st.own_crossed.shape), st.crossed[:, None])
+    st.wronged[:] = rng.integers(-1, 12, st.wronged.shape)
+    st.wronged_until[:] = rng.uniform(0, 6, st.wronged_until.shape)
     rows = np.arange(spec.n_actors)
     t_adv, t_ally = rules.targets(spec, st, rows)
     s = rules.state_terms(spec, st, rows, t_adv, t_ally)
-    f = decisions.features(spec, st, rows)
-    total = f["affinity"] - spec.behaviour.tau[None, :, None] * spec.options.crowd[None]
+    f = decisions.features(spec, st, rows, s)
+    total = f["affinity"] + spec.behaviour.tau[None, :, None] * spec.options.prior[None]
     for j, (term, val) in enumerate(rules.term_values({k: v[..., None] for k, v in s.items()}, f)):
         assert term == TERMS[j]
         total = total + spec.behaviour.weights[None, :, j, None] * val
-    fast = rules.utility(spec, st, rows, s)
+    fast = rules.utility(spec, rows, s, f)
     valid = np.broadcast_to(spec.options.valid[None], fast.shape)
     np.testing.assert_allclose(fast[valid], total[valid], rtol=1e-12, atol=1e-12)
+
+
+def test_a_day_choice_aggregates_over_the_turn():
+    """Over a turn of dt days an actor holds only if it would hold every day."""
+    p = np.array([[[0.6, 0.3, 0.1]]])
+    out = decisions.over_turn(p, np.array([0]), 4.0)
+    assert out[0, 0, 0] == pytest.approx(0.6 ** 4)
+    assert out[0, 0, 1] / out[0, 0, 2] == pytest.approx(3.0)
+    assert out.sum() == pytest.approx(1.0)
+    np.testing.assert_array_equal(decisions.over_turn(p, np.array([0]), 1.0), p)
+
+
+def test_a_blow_received_waives_the_firebreak_for_an_answer_in_kind(specs):
+    """After being hit with force, answering in kind crosses no threshold; without the blow it does."""
+    spec = specs["korean_peninsula"]
+    st = state(spec)
+    d, r = spec.actor_index("DPRK"), spec.actor_index("ROK")
+    rows = np.array([r])
+    t_adv, t_ally = rules.targets(spec, st, rows)
+    before = rules.firebreak_penalty(spec, st, rows, rules.state_terms(spec, st, rows, t_adv, t_ally))
+    st.wronged[0, r, d] = spec.catalogue.rung_index("limited_force")
+    st.wronged_until[0, r, d] = st.day(spec) + 3
+    st.H[0, r, d] = 0.6
+    t_adv, t_ally = rules.targets(spec, st, rows)
+    after = rules.firebreak_penalty(spec, st, rows, rules.state_terms(spec, st, rows, t_adv, t_ally))
+    force = spec.options.force[r] & ~spec.options.war[r]
+    assert (after[0, 0, force] < before[0, 0, force]).all()
+    war = spec.options.war[r] & spec.options.valid[r]
+    np.testing.assert_array_equal(after[0, 0, war] > 0, True)
+
+
+def test_a_crossed_red_line_makes_the_declared_answer_likely(specs):
+    spec = specs["taiwan_strait"]
+    if not len(spec.responses.actor):
+        pytest.skip("no declared answers in this scenario's postures")
+    line = 0
+    a, b = int(spec.responses.actor[line]), int(spec.responses.by[line])
+    answer = spec.responses.options[line]
+    quiet, crossed = state(spec), state(spec)
+    for st in (quiet, crossed):
+        st.H[0, a, b] = 0.8
+    crossed.owed[0, a, b], crossed.owed_until[0, a, b] = line, crossed.day(spec) + 3
+    p_quiet = probs(spec, quiet, spec.actor_ids[a])[0][answer].sum()
+    p_crossed = probs(spec, crossed, spec.actor_ids[a])[0][answer].sum()
+    assert p_crossed > p_quiet + 0.2
+
+
+def test_major_war_needs_a_fight_under_way(specs):
+    spec = specs["korean_peninsula"]
+    st = state(spec)
+    a = spec.actor_index("US")
+    war = spec.options.war[a] & spec.options.valid[a]
+    assert war.any()
+    assert not rules.admissible(spec, st, a)[0][war].any()
+    st.level[0, a] = spec.catalogue.rung_index("limited_force")
+    assert rules.admissible(spec, st, a)[0][war].any()
+
+
+def test_nuclear_deterrence_restrains_war_against_a_nuclear_state(specs):
+    spec = specs["korean_peninsula"]
+    st = state(spec)
+    a, d = spec.actor_index("US"), spec.actor_index("DPRK")
+    st.level[0, a] = spec.catalogue.rung_index("limited_force")
+    st.H[0, a, d] = 1.0
+    war = spec.options.war[a] & spec.options.valid[a]
+    with_deterrence = probs(spec, st, "US")[0][war].sum()
+    free = reweight(spec, "US", "deterrence", 0.0)
+    assert spec.behaviour.deterrent[d] and probs(free, st, "US")[0][war].sum() > with_deterrence * 5

@@ -17,7 +17,7 @@ def test_round_trip_is_lossless(path, tmp_path):
     csv_path, out = tmp_path / "msel.csv", tmp_path / "back.yaml"
     assert main(["msel", "export", str(path), "--csv", str(csv_path)]) == 0
     header = csv_path.read_text().splitlines()[0]
-    for column in ("Serial", "Move", "Inject Type", "Delivery Method", "From", "To", "Title", "Description",
+    for column in ("Serial", "Move", "Day", "Inject Type", "Delivery Method", "From", "To", "Title", "Description",
                    "Expected Player Action", "Objective", "Responsible Controller", "Controller Note", "Status"):
         assert column in header
     assert main(["msel", "import", str(path), "--csv", str(csv_path), "--out", str(out)]) == 0
@@ -35,7 +35,7 @@ def test_edited_spreadsheet_comes_back(tmp_path):
 
 
 @pytest.mark.parametrize("edit,expect", [
-    (lambda t: t.replace(",1,0,scheduled,", ",one,0,scheduled,"), "column 'Move'"),
+    (lambda t: t.replace(",,1,0,scheduled,", ",,one,0,scheduled,"), "column 'Day'"),
     (lambda t: t.replace("scheduled", "sometimes", 1), "column 'Trigger'"),
     (lambda t: t.replace('"{""crisis_rung_at_least""', '"{oops', 1), "column 'Condition'"),
     (lambda t: t.replace("grey_zone", "teleport", 1), "teleport"),

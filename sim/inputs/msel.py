@@ -26,6 +26,7 @@ from sim.inputs.schema import Inject, ScenarioFile
 COLUMNS = {
     "Serial": "id",
     "Move": "turn",
+    "Day": "day",
     "Scenario Time (h)": "",
     "Trigger": "kind",
     "Condition": "when",
@@ -46,13 +47,21 @@ COLUMNS = {
 }
 
 
+def _hours(inj: Inject, hours: float) -> str:
+    """Scenario time of a scheduled inject, in hours from the start."""
+    if inj.day is not None:
+        return f"{max(inj.day - 1, 0) * 24:g}"
+    return "" if inj.turn is None else f"{max(inj.turn - 1, 0) * hours:g}"
+
+
 def _row(inj: Inject, hours: float) -> dict[str, str]:
     when = inj.when.model_dump(by_alias=True, exclude_none=True) if inj.when else None
     effects = inj.effects.model_dump(by_alias=True, exclude_defaults=True)
     return {
         "Serial": inj.id,
         "Move": "" if inj.turn is None else str(inj.turn),
-        "Scenario Time (h)": "" if inj.turn is None else f"{max(inj.turn - 1, 0) * hours:g}",
+        "Day": "" if inj.day is None else f"{inj.day:g}",
+        "Scenario Time (h)": _hours(inj, hours),
         "Trigger": inj.kind,
         "Condition": json.dumps(when, sort_keys=True, ensure_ascii=False) if when else "",
         "Probability": f"{inj.probability:g}",
@@ -124,6 +133,12 @@ def from_csv(text: str, path: Path) -> list[Inject]:
                         d["turn"] = int(raw)
                     except ValueError:
                         raise InputError(path, f"row {n}, column {column!r}", f"not a whole number: {raw!r}") from None
+            elif fieldname == "day":
+                if raw.strip():
+                    try:
+                        d["day"] = float(raw)
+                    except ValueError:
+                        raise InputError(path, f"row {n}, column {column!r}", f"not a number: {raw!r}") from None
             elif fieldname == "probability":
                 try:
                     d["probability"] = float(raw) if raw.strip() else 1.0

@@ -118,8 +118,9 @@ def decision(spec: Spec, subs: dict[str, Submission], adj: dict[str, Adjudicatio
         if ok and sub.target:
             tgt[0, i] = spec.actor_index(sub.target)
     z = np.zeros((1, A, 3), int)
+    none = -np.ones((1, A), int)
     return rules.Decision(opt=opt, target=tgt, prob=np.ones((1, A)), reasons=z, contrib=z.astype(float),
-                          forced=np.zeros((1, A), bool))
+                          forced=np.zeros((1, A), bool), cause_actor=none, cause_action=none, cause_turn=none)
 
 
 def resolve(spec: Spec, st: rules.State, log: EventLog, move: int, subs: dict[str, Submission],
