@@ -444,6 +444,7 @@ def build_behaviour(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Post
     W = np.array([[(postures[a].weights.get(t) or baseline.weights[t]).value for t in WEIGHTED_TERMS]
                   for a in actor_ids])
     tau = _per_actor(postures, actor_ids, lambda p: (p.temperature or baseline.temperature).value)
+    tau = tau * scen.parameters.temperature_scale
     for ai in np.flatnonzero(tau <= 0):
         raise InputError(where, f"actors.{ai}", "temperature must be positive")
     fp = scen.flashpoint

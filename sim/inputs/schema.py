@@ -549,6 +549,8 @@ class Parameters(Strict):
     mediation: Unit = Field(
         0.3, description="Probability that a request for third-party (middle-power) mediation finds a mediator."
     )
+    temperature_scale: float = Field(1.0, gt=0.0, le=10.0, description="Sensitivity knob: multiplies every "
+                                     "actor's choice temperature (1 = the calibrated postures).")
 
 
 class Turns(Strict):
