@@ -106,12 +106,15 @@ class CrisisModel(Model):
         return rules.merge([a.decision for a in self.actors])
 
     def step(self) -> None:
-        """One turn through the shared loop: injects, each agent's decision, resolution."""
-        loop.advance(self.spec, self.state, self.log, decide=self._agents_decide)
+        """One scenario turn through the shared loop: each of its days is injects, every agent's decision,
+        resolution (a turn longer than a day is several engine steps)."""
+        for _ in range(self.spec.constants.steps_per_turn):
+            loop.advance(self.spec, self.state, self.log, decide=self._agents_decide)
+            if self.state.end[0] > 0:
+                self.summary = summarise(self.spec, self.state, self.scenario.seed)
+                self.running = False
+                break
         self.datacollector.collect(self)
-        if self.state.end[0] > 0:
-            self.summary = summarise(self.spec, self.state, self.scenario.seed)
-            self.running = False
 
     def runs_row(self) -> pd.DataFrame:
         """This run's row of the runs table (after it has ended)."""

@@ -388,7 +388,7 @@ def terminate(spec: Spec, st: State, mv: Move) -> None:
     accepted = (st.offers.transpose(0, 2, 1) > 0) | coop[:, None, :]  # [r, a, b]: b offered back or cooperates
     agreed = ((st.offers > 0) & accepted & spec.dyads.adversary[None]).any(axis=(1, 2))
     end = np.zeros(len(st.keys), np.int8)
-    end[t >= spec.turns] = EndReason.TIME_LIMIT
+    end[t >= spec.steps] = EndReason.TIME_LIMIT
     end[st.calm >= spec.constants.calm_days - 1e-6] = EndReason.FADED
     end[agreed] = EndReason.AGREEMENT
     end[turn_max >= cat.threshold(Threshold.WAR)] = EndReason.MAJOR_WAR

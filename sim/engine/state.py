@@ -120,7 +120,7 @@ class State:
             first_force=-np.ones(R, np.int16),
             mediation=np.zeros(R, bool),
             taken=np.zeros((R, A, N), bool),
-            hist=np.zeros((R, spec.turns + 1), np.int8),
+            hist=np.zeros((R, spec.steps + 1), np.int8),
             mediated=np.zeros(R, bool),
             declined=np.zeros((R, max(len(spec.injects), 1)), bool),
             last_used=np.full((R, A, K), -1e9, np.float32),

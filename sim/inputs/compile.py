@@ -119,7 +119,7 @@ def compile_condition(condition: Condition, catalogue: Catalogue | None = None) 
     flags: list[str] = []
     inject_ids = [inj.id for inj in scen.injects]
     injects = tuple(compile_one(i, inj, idx, cat, options.action, chans, flags, where, inject_ids,
-                                scen.turns.days)
+                                *steps(scen.turns.days))
                     for i, inj in enumerate(scen.injects))
     check_cycles(injects, where)
     cat_bytes = b"".join((DATA_DIR / f).read_bytes() for f in CATALOGUE_FILES)
@@ -530,6 +530,12 @@ def build_encounters(scen: ScenarioFile, idx: dict[str, int], where: str, notes:
     )
 
 
+def steps(turn_days: float) -> tuple[float, int]:
+    """Engine step length (days) and steps per turn: whole days, or the turn itself if under a day."""
+    n = max(1, math.ceil(turn_days - 1e-9))
+    return turn_days / n, n
+
+
 def build_constants(scen: ScenarioFile, baseline: Baseline, where: str, notes: list[str]) -> RuleConstants:
     b, prm, dt = baseline, scen.parameters, scen.turns.days
     decay = prm.hostility_decay_per_day
@@ -541,10 +547,11 @@ def build_constants(scen: ScenarioFile, baseline: Baseline, where: str, notes: l
     if prm.agreement_turns is not None:
         offer = prm.agreement_turns * dt
         notes.append(f"{where}: parameters.agreement_turns is deprecated: read as agreement_days {offer:g}")
+    step, per_turn = steps(dt)
     return RuleConstants(
-        dt=dt, talk_days=b.talk_days.value, offer_days=offer, calm_days=b.calm_days.value,
+        dt=step, steps_per_turn=per_turn, talk_days=b.talk_days.value, offer_days=offer, calm_days=b.calm_days.value,
         response_days=b.response_days.value, fatigue_days=b.fatigue_days.value,
-        decay=1.0 - (1.0 - decay) ** dt, misread_up=b.misread_up.value, refusal_signal=b.refusal_signal.value,
+        decay=1.0 - (1.0 - decay) ** step, misread_up=b.misread_up.value, refusal_signal=b.refusal_signal.value,
         incident_shock=b.incident_shock.value, deliberate_read=b.deliberate_read.value,
         hostility_gain=b.hostility_gain.value, ally_spillover=b.ally_spillover.value,
     )

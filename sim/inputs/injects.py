@@ -27,9 +27,9 @@ def need(idx: dict[str, int], actor: str, where: str, field: str) -> None:
         raise InputError(where, field, f"actor {actor} is not in the scenario")
 
 
-def _compile_cond(c, idx, cat, flags, where, field, inject_ids) -> CondNode:
-    if c.turn_at_least is not None:
-        return CondNode("turn", (c.turn_at_least,))
+def _compile_cond(c, idx, cat, flags, where, field, inject_ids, per_turn: int = 1) -> CondNode:
+    if c.turn_at_least is not None:  # a scenario turn: from the first engine step of that turn
+        return CondNode("turn", ((max(c.turn_at_least, 1) - 1) * per_turn + 1,))
     if c.day_at_least is not None:
         return CondNode("day", (c.day_at_least,))
     if c.crisis_rung_at_least is not None:
@@ -55,11 +55,12 @@ def _compile_cond(c, idx, cat, flags, where, field, inject_ids) -> CondNode:
             raise InputError(where, field + ".inject_fired", f"unknown inject {c.inject_fired!r}")
         return CondNode("inject", (inject_ids.index(c.inject_fired),))
     if c.not_ is not None:
-        return CondNode("not", (), (_compile_cond(c.not_, idx, cat, flags, where, field + ".not", inject_ids),))
+        inner = _compile_cond(c.not_, idx, cat, flags, where, field + ".not", inject_ids, per_turn)
+        return CondNode("not", (), (inner,))
     kind = "all" if c.all is not None else "any"
     kids = c.all if c.all is not None else c.any
-    return CondNode(kind, (), tuple(_compile_cond(k, idx, cat, flags, where, f"{field}.{kind}.{i}", inject_ids)
-                                    for i, k in enumerate(kids or [])))
+    return CondNode(kind, (), tuple(_compile_cond(k, idx, cat, flags, where, f"{field}.{kind}.{i}", inject_ids,
+                                                  per_turn) for i, k in enumerate(kids or [])))
 
 
 def _rung(cat: Catalogue, rung: str, where: str, field: str) -> int:
@@ -70,7 +71,7 @@ def _rung(cat: Catalogue, rung: str, where: str, field: str) -> int:
 
 
 def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, inject_ids,
-                days: float = 1.0) -> CInject:
+                step: float = 1.0, per_turn: int = 1) -> CInject:
     f = f"injects.{i}"
     e = inj.effects
     for d in (*e.hostility, *e.relation):
@@ -117,10 +118,10 @@ def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, injec
             raise InputError(where, f"{f}.effects.affinity.{j}.action",
                              f"{sh.actor} cannot take {sh.action!r} in this scenario (preconditions)")
         shifts.append((idx[sh.actor], int(hits[0]), sh.delta))
-    cond = _compile_cond(inj.when, idx, cat, flags, where, f + ".when", inject_ids) \
+    cond = _compile_cond(inj.when, idx, cat, flags, where, f + ".when", inject_ids, per_turn) \
         if inj.when is not None else None
     return CInject(
-        index=i, source=inj, kind=inj.kind, turn=_due_turn(inj, days), cond=cond, probability=inj.probability,
+        index=i, source=inj, kind=inj.kind, turn=_due_step(inj, step, per_turn), cond=cond, probability=inj.probability,
         hostility=tuple((idx[d.a], idx[d.b], d.value) for d in e.hostility),
         relation=tuple((idx[d.a], idx[d.b], d.value) for d in e.relation),
         stakes=tuple((idx[a], v) for a, v in e.stakes.items()),
@@ -130,11 +131,11 @@ def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, injec
     )
 
 
-def _due_turn(inj: Inject, days: float) -> int | None:
-    """The turn a scheduled inject falls due: its turn, or the turn that contains its day."""
+def _due_step(inj: Inject, step: float, per_turn: int) -> int | None:
+    """The engine step a scheduled inject falls due: the one containing its day, or the first of its turn."""
     if inj.day is not None:
-        return max(1, math.ceil(inj.day / days - 1e-9))
-    return inj.turn
+        return max(1, math.ceil(inj.day / step - 1e-9))
+    return None if inj.turn is None else (max(inj.turn, 1) - 1) * per_turn + 1
 
 
 def check_cycles(injects: tuple[CInject, ...], where: str) -> None:
@@ -171,7 +172,7 @@ def compile_inject(spec: Spec, inject: Inject, index: int = -1) -> CInject:
     chans = [spec.catalogue.channel(c) for c in spec.channel_ids]
     flags = list(spec.flags)
     inj = compile_one(index, inject, idx, spec.catalogue, spec.options.action, chans, flags, "inject",
-                      [i.source.id for i in spec.injects], spec.dt)
+                      [i.source.id for i in spec.injects], spec.dt, spec.constants.steps_per_turn)
     if len(flags) != len(spec.flags):
         raise InputError("inject", "effects.flags", f"unknown flag(s): {', '.join(flags[len(spec.flags):])}")
     return inj

@@ -177,7 +177,8 @@ class RuleConstants:
     """Numbers the rules use, each from ``actors/baseline.yaml`` (an assumption with its reason) or the
     scenario's parameters; nothing behavioural is a bare constant in the code."""
 
-    dt: float  # days per turn
+    dt: float  # days per engine step: a day, or the turn if turns are shorter than a day
+    steps_per_turn: int  # engine steps in one scenario turn (a workshop move)
     talk_days: float  # days talks stay open
     offer_days: float  # days an agreement offer stays open (parameters.agreement_days)
     calm_days: float  # consecutive calm days after which the crisis has ended
@@ -253,8 +254,18 @@ class Spec:
 
     @property
     def dt(self) -> float:
-        """Days per turn."""
+        """Days per engine step: the rules step a day at a time whatever the turn length, so results do
+        not depend on it (turns shorter than a day step at their own length)."""
         return self.constants.dt
+
+    @property
+    def steps(self) -> int:
+        """Engine steps to the scenario's horizon (its turns times the steps in a turn)."""
+        return self.turns * self.constants.steps_per_turn
+
+    @property
+    def turn_days(self) -> float:
+        return self.hours / 24.0
 
     @property
     def n_actors(self) -> int:

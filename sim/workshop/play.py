@@ -127,6 +127,7 @@ def resolve(spec: Spec, st: rules.State, log: EventLog, move: int, subs: dict[st
             adj: dict[str, Adjudication], injects: list[str]) -> MoveRecord:
     """Resolve every team's move at once (``loop.finish``) and say what happened, in names."""
     out = loop.finish(spec, st, log, decision(spec, subs, adj))
+    _rest_of_move(spec, st, log)
     rung = [r.id for r in spec.catalogue.rungs]
     names = spec.actor_ids
     return MoveRecord(
@@ -138,6 +139,17 @@ def resolve(spec: Spec, st: rules.State, log: EventLog, move: int, subs: dict[st
                   for i, a in enumerate(names)},
         incidents=[a for i, a in enumerate(names) if out.incident[0, i]],
         injects=injects, crisis_rung=rung[int(st.crisis[0])])
+
+
+def _rest_of_move(spec: Spec, st: rules.State, log: EventLog) -> None:
+    """A move longer than a day: the teams' moves open it, and the world runs on for the rest of its days
+    (encounters, decay, windows) while every seat holds; nothing is released by itself."""
+    hold = {a: Submission(a, "hold", None) for a in spec.actor_ids}
+    for _ in range(spec.constants.steps_per_turn - 1):
+        if st.end[0] > 0:
+            return
+        loop.begin(spec, st, log, automatic=False)
+        loop.finish(spec, st, log, decision(spec, hold, {}))
 
 
 def preview(spec: Spec, st: rules.State, subs: dict[str, Submission], adj: dict[str, Adjudication]) -> dict:
@@ -165,7 +177,7 @@ def forecast(spec: Spec, st: rules.State, seed: int, run_index: int, salt: int, 
         keys = rng.mix(np.uint64(base) ^ rng.mix(np.arange(runs, dtype=np.uint64) + np.uint64(1)))
     batch = dataclasses.replace(st.take(np.zeros(runs, int)), keys=keys, run=np.arange(runs),
                                 end=np.zeros(runs, st.end.dtype), calm=np.zeros(runs, st.calm.dtype))
-    limit = spec.turns if turns is None else min(spec.turns, st.turn + turns)
+    limit = spec.steps if turns is None else min(spec.steps, st.turn + turns * spec.constants.steps_per_turn)
     done = loop.run_batch(spec, batch, EventLog(spec, enabled=False), seed, max_turn=limit)
     cls = np.concatenate([np.asarray(d["outcome"].codes) for d in done])
     peak = np.concatenate([d["peak_rung_index"] for d in done])

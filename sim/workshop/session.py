@@ -194,7 +194,7 @@ class Session:
         self._require("briefing", "readout")
         if ev["move"] != S.move + 1:
             raise SessionError(f"expected move {S.move + 1}")
-        if ev["move"] > S.spec.turns:
+        if ev["move"] > S.spec.turns:  # a move is one scenario turn
             raise SessionError(f"the scenario has {S.spec.turns} moves: end the exercise (ENDEX) or branch it")
         S.move = ev["move"]
         play.start_move(S.spec, S.st, S.log)
