@@ -31,9 +31,10 @@ def test_outcomes_by_day_do_not_depend_on_turn_length(name, days):
     runs = by_turn_length(name, days, (24, 48, 96))
     rows = []
     for k, r in runs.items():
-        ended = pd.cut(r["duration_days"], [0, 7, 14, 21, 28, 45, days + 1]).astype(str)
+        ended = pd.cut(r["duration_days"], np.unique([0, 7, 14, 21, 28, 45, days + 1])).astype(str)
         rows.append(pd.DataFrame({"turns": k, "cell": r["outcome"].astype(str) + "|" + ended}))
-    table = pd.crosstab(pd.concat(rows)["cell"], pd.concat(rows)["turns"])
+    both = pd.concat(rows, ignore_index=True)
+    table = pd.crosstab(both["cell"], both["turns"])
     table = table[table.sum(axis=1) >= 10]
     p = chi2_contingency(table.to_numpy())[1]
     assert p > 0.01, f"outcome x duration (days) differs by turn length (chi2 p = {p:.2g})\n{table}"
