@@ -383,10 +383,8 @@ def terminate(spec: Spec, st: State, mv: Move) -> None:
     turn_max = mv.realised.max(axis=1)
     calm = turn_max <= cat.threshold(Threshold.CALM_CEILING)
     st.calm = np.where(calm, st.calm + spec.dt, 0.0).astype(np.float32)
-    # settled: an agreement offer between adversaries met by an offer or a cooperative move
-    coop = mv.realised <= cat.threshold(Threshold.COOPERATIVE_CEILING)
-    accepted = (st.offers.transpose(0, 2, 1) > 0) | coop[:, None, :]  # [r, a, b]: b offered back or cooperates
-    agreed = ((st.offers > 0) & accepted & spec.dyads.adversary[None]).any(axis=(1, 2))
+    # settled: an agreement offer between adversaries met by an offer from the other side within its window
+    agreed = ((st.offers > 0) & (st.offers.transpose(0, 2, 1) > 0) & spec.dyads.adversary[None]).any(axis=(1, 2))
     end = np.zeros(len(st.keys), np.int8)
     end[t >= spec.steps] = EndReason.TIME_LIMIT
     end[st.calm >= spec.constants.calm_days - 1e-6] = EndReason.FADED

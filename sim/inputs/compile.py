@@ -381,7 +381,7 @@ def build_options(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Postur
         support=valid & np.array([a.support for a in cat.actions], bool)[safe],
         affinity=_affinity(cat, postures, actor_ids, opt_action),
         prior=prior, interval=interval,
-        settle=deesc & (actions.target_kind[safe] == TargetKind.ADVERSARY),
+        settle=valid & actions.agreement[safe] & (actions.target_kind[safe] == TargetKind.ADVERSARY),
         force=valid & (o_rung >= cat.threshold(Threshold.FORCE)),
         war=valid & (o_rung >= cat.threshold(Threshold.WAR)),
         target_kind=np.where(valid, actions.target_kind[safe], 0),

@@ -79,7 +79,7 @@ class OptionTable(_Frozen):
     affinity: np.ndarray
     prior: np.ndarray  # log share of the rung's prior mass (repertoire weights within the rung)
     interval: np.ndarray  # days the option rests after a use (0: none)
-    settle: np.ndarray  # a cooperative move toward the adversary (what the pressure to settle favours)
+    settle: np.ndarray  # an offer to settle with the adversary (what the pressure to settle favours)
     force: np.ndarray  # a use of force (at or above the force threshold)
     war: np.ndarray  # major war or above (deterrence applies; needs a fight already under way)
     target_kind: np.ndarray
