@@ -29,6 +29,7 @@ class Catalogue:
     ladder: Ladder
     actions: tuple[Action, ...]
     channels: tuple[Channel, ...]
+    folder: Path = DATA_DIR  # where the three files were read (their bytes go into a spec's content hash)
 
     @property
     def rungs(self) -> tuple[Rung, ...]:
@@ -117,6 +118,7 @@ def load_catalogue(data_dir: str | None = None) -> Catalogue:
         ladder=load(Ladder, paths["ladder"]),
         actions=tuple(load(ActionCatalogue, paths["actions"]).actions),
         channels=tuple(load(ChannelTable, paths["channels"]).channels),
+        folder=base,
     )
     _check(cat, paths)
     return cat

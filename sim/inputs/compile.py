@@ -24,7 +24,7 @@ from sim.errors import InputError
 from sim.inputs.catalogue import Catalogue, load_catalogue
 from sim.inputs.condition import Condition, apply
 from sim.inputs.injects import check_cycles, compile_inject, compile_one, need
-from sim.inputs.library import ACTORS_DIR, CATALOGUE_FILES, DATA_DIR, DEFAULT_SCENARIO
+from sim.inputs.library import ACTORS_DIR, CATALOGUE_FILES, DEFAULT_SCENARIO
 from sim.inputs.postures import hash_bytes, load_postures
 from sim.inputs.schema import Baseline, Channel, Posture, ScenarioFile
 from sim.inputs.spec import (
@@ -122,7 +122,7 @@ def compile_condition(condition: Condition, catalogue: Catalogue | None = None) 
                                 *steps(scen.turns.days))
                     for i, inj in enumerate(scen.injects))
     check_cycles(injects, where)
-    cat_bytes = b"".join((DATA_DIR / f).read_bytes() for f in CATALOGUE_FILES)
+    cat_bytes = b"".join((cat.folder / f).read_bytes() for f in CATALOGUE_FILES)
     hashes[path.name] = hash_bytes(app.raw)
     hashes["catalogue"] = hash_bytes(cat_bytes)
     return Spec(
