@@ -93,7 +93,7 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     p_ch = np.maximum(best_open(spec, st, spec.channels.bilateral, AA, t_adv)[1],
                       best_open(spec, st, spec.channels.forums, AA, t_adv)[1])
     owed_line = np.where(st.owed_until[R, A, t_adv] > day, st.owed[R, A, t_adv], -1)
-    owed = np.where(owed_line >= 0, st.H[R, A, t_adv].clip(0.5, 1.0), 0.0)
+    owed = np.where(owed_line >= 0, st.H[R, A, t_adv].clip(spec.constants.credibility_floor, 1.0), 0.0)
     stakes = bh.stakes[rows][None] + st.stakes_shift[:, rows]
     return {
         "one": np.ones(t_adv.shape), "minus_one": -np.ones(t_adv.shape),

@@ -32,17 +32,8 @@ from sim.names import (
 #: Lanes of the ENCOUNTER stream per encounter: occurs, unsafe, collision, casualties, read as deliberate,
 #: who is responsible when both or neither side pressed.
 _ENCOUNTER_LANES = 6
-#: When both sides (or neither) were pressing, responsibility for a collision is a toss-up.
+#: When both sides (or neither) were pressing, blame for a collision is a toss-up (no information).
 _TOSS_UP = 0.5
-#: Grey-zone pressure or worse by either side triples the chance an encounter is unsafe (an assumption:
-#: CUES-era incident reports cluster in periods of coercive pressure; crisis_mechanisms.md).
-_AGGRESSIVE_UNSAFE_FACTOR = 2.0
-#: The responsible side's own threat perception rises by this share of the victim's shock.
-_RESPONDER_SHARE = 0.5
-#: Clarity from an answered channel halves each turn (it must be renewed).
-_CLARITY_DECAY = 0.5
-#: A grievance that is answered by a relief move halves.
-_GRIEVANCE_RELIEF = 0.5
 
 
 @dataclass
@@ -119,7 +110,7 @@ def encounters(spec: Spec, st: State, mv: Move) -> None:
         occurs = u[:, e, 0] < 1.0 - (1.0 - daily) ** spec.dt
         aggressive = (mv.realised[:, p] >= grey) | (mv.realised[:, q] >= grey)
         rules = 1.0 - prm.encounter_rules * enc.covered[e]
-        unsafe = np.minimum(1.0, enc.unsafe[e] * rules * (1.0 + _AGGRESSIVE_UNSAFE_FACTOR * aggressive))
+        unsafe = np.minimum(1.0, enc.unsafe[e] * rules * (1.0 + spec.constants.unsafe_pressure * aggressive))
         hit = occurs & (u[:, e, 1] < unsafe) & (u[:, e, 2] < enc.collision[e])
         if not hit.any():
             continue
@@ -145,14 +136,14 @@ def _collision(spec: Spec, st: State, mv: Move, rr: np.ndarray, hit: np.ndarray,
     deliberate = u_read < (1.0 - st.clarity[rr, victim, resp])
     shock = hit * (k.incident_shock + k.deliberate_read * deliberate)
     st.H[rr, victim, resp] = np.minimum(st.H[rr, victim, resp] + shock, 1.0)
-    st.H[rr, resp, victim] = np.minimum(st.H[rr, resp, victim] + hit * k.incident_shock * _RESPONDER_SHARE, 1.0)
+    st.H[rr, resp, victim] = np.minimum(st.H[rr, resp, victim] + hit * k.incident_shock * k.responder_share, 1.0)
 
 
 def channels(spec: Spec, st: State, mv: Move) -> None:
     """Calls and forums (answered or not), suspensions and restorations, and suspensions provoked by
     actions the channel's parties treat as offences."""
     R, A = len(st.keys), spec.n_actors
-    clarity = st.clarity * _CLARITY_DECAY ** spec.dt
+    clarity = st.clarity * spec.constants.clarity_decay ** spec.dt
     ua = rng.draw(st.keys, st.turn, Stream.ANSWER, A)
     effect = spec.actions.channel[mv.act]
     for a in range(A):
@@ -303,7 +294,7 @@ def commitments(spec: Spec, st: State, mv: Move) -> None:
         _partner(spec, st, mv, a)
     has_adv = spec.dyads.adversary.any(axis=1)[None, :]
     grown = np.minimum(st.frustration + spec.behaviour.grievance_rate[None, :] * has_adv * spec.dt, 1.0)
-    st.frustration = np.where(received, st.frustration * _GRIEVANCE_RELIEF, grown)
+    st.frustration = np.where(received, st.frustration * spec.constants.grievance_relief, grown)
 
 
 def _partner(spec: Spec, st: State, mv: Move, a: int) -> None:

@@ -554,6 +554,9 @@ def build_constants(scen: ScenarioFile, baseline: Baseline, where: str, notes: l
         decay=1.0 - (1.0 - decay) ** step, misread_up=b.misread_up.value, refusal_signal=b.refusal_signal.value,
         incident_shock=b.incident_shock.value, deliberate_read=b.deliberate_read.value,
         hostility_gain=b.hostility_gain.value, ally_spillover=b.ally_spillover.value,
+        unsafe_pressure=b.unsafe_pressure.value, responder_share=b.responder_share.value,
+        clarity_decay=b.clarity_decay.value, grievance_relief=b.grievance_relief.value,
+        credibility_floor=b.credibility_floor.value,
     )
 
 

@@ -355,6 +355,12 @@ class Baseline(Strict):
     refusal_signal: Value = Field(description="Perceived-threat increment for the caller when a call goes unanswered.")
     incident_shock: Value = Field(description="Perceived-threat increment for the victim of a collision.")
     deliberate_read: Value = Field(description="Further increment when the collision is read as deliberate.")
+    unsafe_pressure: Value = Field(description="Extra factor on unsafe encounters while either side applies "
+                                   "grey-zone pressure or worse.")
+    responder_share: Value = Field(description="Share of the victim's threat jump felt by the side blamed.")
+    clarity_decay: Value = Field(description="Share of channel clarity that remains after a day.")
+    grievance_relief: Value = Field(description="Share of a grievance left after a relief move answers it.")
+    credibility_floor: Value = Field(description="Least weight a crossed red line's declared answer carries.")
 
     @model_validator(mode="after")
     def _all_terms(self) -> Baseline:

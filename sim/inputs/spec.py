@@ -191,6 +191,11 @@ class RuleConstants:
     deliberate_read: float
     hostility_gain: float
     ally_spillover: float
+    unsafe_pressure: float
+    responder_share: float
+    clarity_decay: float  # per day
+    grievance_relief: float
+    credibility_floor: float
 
 
 @dataclass(frozen=True)
