@@ -274,7 +274,7 @@ def test_a_crossed_red_line_makes_the_declared_answer_likely(specs):
     quiet, crossed = state(spec), state(spec)
     for st in (quiet, crossed):
         st.H[0, a, b] = 0.8
-    crossed.owed[0, a, b], crossed.owed_until[0, a, b] = line, crossed.day(spec) + 3
+    crossed.owed[0, a, b], crossed.owed_until[0, a, b] = spec.responses.bits[line], crossed.day(spec) + 3
     p_quiet = probs(spec, quiet, spec.actor_ids[a])[0][answer].sum()
     p_crossed = probs(spec, crossed, spec.actor_ids[a])[0][answer].sum()
     assert p_crossed > p_quiet + 0.2

@@ -32,7 +32,7 @@ LONG_ODDS = 0.05
 #: constant ``one`` and their feature is computed from state and option together.
 TERMS: dict[str, tuple[tuple[str, str], ...]] = {
     "threat": (("threat", "esc"),),
-    "stakes": (("stakes_threat", "esc"),),
+    "stakes": (("stakes_threat", "esc"), ("minus_stakes", "concede")),  # yielding gives up what is at stake
     "reciprocity": (("recip2", "esc"), ("minus_one", "esc2")),  # peaks at matching the perceived level
     "inertia": (("minus_one", "jump2"),),
     "cost": (("minus_one", "cost"), ("minus_restrained", "esc_up")),
@@ -47,6 +47,7 @@ TERMS: dict[str, tuple[tuple[str, str], ...]] = {
     "response": (("owed", "answer"),),
     "deterrence": (("minus_deter", "war"),),
     "fatigue": (("fatigue", "settle"),),
+    "tempo": (("minus_one", "move"),),  # any move but holding costs attention and risk
 }
 assert tuple(TERMS) == WEIGHTED_TERMS, "TERMS must list sim.names.WEIGHTED_TERMS in order"
 
@@ -92,8 +93,8 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     AA = np.broadcast_to(A, t_adv.shape)
     p_ch = np.maximum(best_open(spec, st, spec.channels.bilateral, AA, t_adv)[1],
                       best_open(spec, st, spec.channels.forums, AA, t_adv)[1])
-    owed_line = np.where(st.owed_until[R, A, t_adv] > day, st.owed[R, A, t_adv], -1)
-    owed = np.where(owed_line >= 0, st.H[R, A, t_adv].clip(spec.constants.credibility_floor, 1.0), 0.0)
+    owed_bits = np.where(st.owed_until[R, A, t_adv] > day, st.owed[R, A, t_adv], np.uint64(0))
+    owed = np.where(owed_bits > 0, st.H[R, A, t_adv].clip(spec.constants.credibility_floor, 1.0), 0.0)
     stakes = bh.stakes[rows][None] + st.stakes_shift[:, rows]
     return {
         "one": np.ones(t_adv.shape), "minus_one": -np.ones(t_adv.shape),
@@ -103,7 +104,8 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
         "minus_interdep": -bh.interdependence[rows[None, :], t_adv], "chan": p_ch,
         "minus_climate": -st.rel[R, A, t_adv], "griev": st.frustration[:, rows],
         "minus_restrained": -np.where(st.restrained_until[:, rows] > day, st.restrained[:, rows], 0.0),
-        "owed": owed, "owed_line": owed_line,
+        "owed": owed, "owed_bits": owed_bits, "minus_stakes": -stakes,
+        "owed_since": st.owed_until[R, A, t_adv] - spec.constants.response_days,
         "minus_deter": -bh.deterrent[t_adv].astype(float),
         "fatigue": np.full(t_adv.shape, min(1.0, day / spec.constants.fatigue_days)),
         "wronged": st.wronged[R, A, t_adv], "wronged_live": st.wronged_until[R, A, t_adv] > day,
@@ -143,17 +145,18 @@ def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray 
     esc = g(opts.esc)
     level = s["level"] if pick is not None else s["level"][..., None]
     jump = np.maximum(esc - level, 0.0)
-    resp = spec.responses.options
-    line = s["owed_line"]
-    answer = resp[np.maximum(line, 0)][:, :, : opts.action.shape[1]] & (line >= 0)[..., None] if len(resp) \
-        else np.zeros((len(st.keys), len(rows), opts.action.shape[1]), bool)
+    K = opts.action.shape[1]
+    # each declared answer carries the credibility once: not if taken since the line was crossed
+    answer = ((s["owed_bits"][..., None] >> np.arange(K, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+    answer &= st.last_used[:, rows] < s["owed_since"][..., None] - 1e-6
     aff = g(opts.affinity)
     if st.aff_shift is not None:
         aff = aff + dyn(st.aff_shift[:, rows])
     return {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "jump2": jump * jump,
             "cost": g(opts.cost), "firebreak": dyn(firebreak_penalty(spec, st, rows, s)),
             "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
-            "answer": dyn(answer.astype(float)), "war": g(opts.war), "settle": g(opts.settle), "affinity": aff}
+            "answer": dyn(answer.astype(float)), "war": g(opts.war), "settle": g(opts.settle),
+            "concede": g(opts.concede), "move": g(opts.move), "affinity": aff}
 
 
 def term_values(s: dict, f: dict):

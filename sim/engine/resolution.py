@@ -140,8 +140,8 @@ def _collision(spec: Spec, st: State, mv: Move, rr: np.ndarray, hit: np.ndarray,
 
 
 def channels(spec: Spec, st: State, mv: Move) -> None:
-    """Calls and forums (answered or not), suspensions and restorations, and suspensions provoked by
-    actions the channel's parties treat as offences."""
+    """Calls and forums (answered or not), suspensions and restorations. (A party offended by one of a
+    channel's ``suspend_on`` actions owes itself a suspension: a choice, see compile.build_responses.)"""
     R, A = len(st.keys), spec.n_actors
     clarity = st.clarity * spec.constants.clarity_decay ** spec.dt
     ua = rng.draw(st.keys, st.turn, Stream.ANSWER, A)
@@ -161,12 +161,6 @@ def channels(spec: Spec, st: State, mv: Move) -> None:
             c = first_with_status(spec, st, spec.channels.bilateral, av, b, before)
             sel = (ce == kind) & mv.has_target[:, a] & (c >= 0)
             st.ch_status[np.flatnonzero(sel), c[sel]] = after
-    if len(spec.channel_ids):
-        ch = spec.channels
-        for a in range(A):
-            hit = ch.suspend_on[:, mv.act[:, a]].T & ch.party[None, :, a] & ch.party[:, mv.tg[:, a]].T
-            hit &= mv.has_target[:, [a]]
-            st.ch_status[hit] = np.minimum(st.ch_status[hit], ChannelStatus.SUSPENDED)
     st.clarity = clarity
 
 
@@ -261,8 +255,11 @@ def _remember_blow(spec: Spec, st: State, mv: Move, a: int, hit: np.ndarray) -> 
     rt = spec.responses
     for line in range(len(rt.actor)):
         crossed = (b == rt.actor[line]) & (a == rt.by[line]) & (act == rt.action[line])
-        st.owed[rr[crossed], b[crossed], a] = line
-        st.owed_until[rr[crossed], b[crossed], a] = day
+        if crossed.any():
+            r, v = rr[crossed], b[crossed]
+            lapsed = st.owed_until[r, v, a] <= st.day(spec)
+            st.owed[r, v, a] = np.where(lapsed, np.uint64(0), st.owed[r, v, a]) | rt.bits[line]
+            st.owed_until[r, v, a] = day
 
 
 def commitments(spec: Spec, st: State, mv: Move) -> None:

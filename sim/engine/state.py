@@ -59,7 +59,7 @@ class State:
     last_used: np.ndarray  # (R, A, K) day each option was last taken (tempo)
     wronged: np.ndarray  # (R, victim, actor) highest rung the victim perceived the actor use against it lately
     wronged_until: np.ndarray  # (R, victim, actor) day until which that blow calls for an answer
-    owed: np.ndarray  # (R, actor, offender) index of the red line the offender crossed (-1: none)
+    owed: np.ndarray  # (R, actor, offender) bit k set: option k is a declared answer the offender has called for
     owed_until: np.ndarray  # (R, actor, offender) day until which the declared answer is owed
     last_hostile: np.ndarray  # (R, victim, actor) the actor's last move against the victim (-1: none)
     last_hostile_turn: np.ndarray
@@ -126,7 +126,7 @@ class State:
             last_used=np.full((R, A, K), -1e9, np.float32),
             wronged=-np.ones((R, A, A), np.int8),
             wronged_until=np.zeros((R, A, A), np.float32),
-            owed=-np.ones((R, A, A), np.int16),
+            owed=np.zeros((R, A, A), np.uint64),
             owed_until=np.zeros((R, A, A), np.float32),
             last_hostile=-np.ones((R, A, A), np.int16),
             last_hostile_turn=np.zeros((R, A, A), np.int16),

@@ -382,6 +382,8 @@ def build_options(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Postur
         affinity=_affinity(cat, postures, actor_ids, opt_action),
         prior=prior, interval=interval,
         settle=valid & actions.agreement[safe] & (actions.target_kind[safe] == TargetKind.ADVERSARY),
+        concede=valid & actions.concession[safe],
+        move=valid & (opt_action != hold),
         force=valid & (o_rung >= cat.threshold(Threshold.FORCE)),
         war=valid & (o_rung >= cat.threshold(Threshold.WAR)),
         target_kind=np.where(valid, actions.target_kind[safe], 0),
@@ -574,12 +576,34 @@ def build_responses(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Post
                 raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines.response",
                                  f"unknown action {exc.args[0]!r}") from None
             rows.append((idx[a], idx[rl.by], cat.action_index(rl.action), np.isin(opt_action[idx[a]], list(answers))))
+    rows += _suspension_answers(cat, idx, opt_action)
     K = opt_action.shape[1]
+    if K > 64:
+        raise InputError("actions.yaml", "actions", "an actor has more than 64 options (answers are a 64-bit mask)")
+    options = np.array([r[3] for r in rows], bool).reshape(len(rows), K)
+    bits = (options.astype(np.uint64) << np.arange(K, dtype=np.uint64)[None, :]).sum(axis=1, dtype=np.uint64)
     return ResponseTable(
         actor=np.array([r[0] for r in rows], int), by=np.array([r[1] for r in rows], int),
-        action=np.array([r[2] for r in rows], int),
-        options=np.array([r[3] for r in rows], bool).reshape(len(rows), K),
+        action=np.array([r[2] for r in rows], int), options=options, bits=bits,
     )
+
+
+def _suspension_answers(cat: Catalogue, idx: dict[str, int], opt_action: np.ndarray) -> list[tuple]:
+    """A channel's ``suspend_on`` actions (channels.yaml) make suspending it a declared answer for the offended
+    party: a choice the party makes (and the log shows), not an automatic rule."""
+    suspend = cat.action_index("suspend_channel")
+    rows = []
+    for c in cat.channels:
+        members = [p for p in c.parties if p in idx]
+        if len(members) < len(c.parties):
+            continue
+        for k in c.suspend_on:
+            for a in members:
+                if (opt_action[idx[a]] == suspend).any():
+                    for b in members:
+                        if b != a:
+                            rows.append((idx[a], idx[b], cat.action_index(k), opt_action[idx[a]] == suspend))
+    return rows
 
 
 def check_postures(postures: dict[str, Posture], year: int, where: str, notes: list[str]) -> None:

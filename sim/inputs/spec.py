@@ -80,6 +80,8 @@ class OptionTable(_Frozen):
     prior: np.ndarray  # log share of the rung's prior mass (repertoire weights within the rung)
     interval: np.ndarray  # days the option rests after a use (0: none)
     settle: np.ndarray  # an offer to settle with the adversary (what the pressure to settle favours)
+    concede: np.ndarray  # yields on the issue (gives up what is at stake)
+    move: np.ndarray  # anything but holding
     force: np.ndarray  # a use of force (at or above the force threshold)
     war: np.ndarray  # major war or above (deterrence applies; needs a fight already under way)
     target_kind: np.ndarray
@@ -122,6 +124,7 @@ class ResponseTable(_Frozen):
     by: np.ndarray  # (l,)
     action: np.ndarray  # (l,) catalogue action that crosses the line
     options: np.ndarray  # (l, k) the actor's options that answer it
+    bits: np.ndarray  # (l,) the same as a bit mask over options (uint64)
 
 
 @dataclass(frozen=True)
