@@ -103,11 +103,13 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
         "minus_committed": -st.committed[:, rows].astype(float),
         "minus_interdep": -bh.interdependence[rows[None, :], t_adv], "chan": p_ch,
         "minus_climate": -st.rel[R, A, t_adv], "griev": st.frustration[:, rows],
-        "minus_restrained": -np.where(st.restrained_until[:, rows] > day, st.restrained[:, rows], 0.0),
+        "minus_restrained": -(np.where(st.restrained_until[:, rows] > day, st.restrained[:, rows], 0.0)
+                              + spec.constants.captive_restraint * st.captive[R, A, t_adv]),
         "owed": owed, "owed_bits": owed_bits, "minus_stakes": -stakes,
         "owed_since": st.owed_until[R, A, t_adv] - spec.constants.response_days,
         "minus_deter": -bh.deterrent[t_adv].astype(float),
-        "fatigue": np.full(t_adv.shape, min(1.0, day / spec.constants.fatigue_days)),
+        "fatigue": min(1.0, day / spec.constants.fatigue_days)
+        * (1.0 + spec.constants.captive_pressure * (st.captive[R, A, t_adv] | st.captive[R, t_adv, A])),
         "wronged": st.wronged[R, A, t_adv], "wronged_live": st.wronged_until[R, A, t_adv] > day,
     }
 

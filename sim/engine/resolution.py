@@ -252,6 +252,7 @@ def _remember_blow(spec: Spec, st: State, mv: Move, a: int, hit: np.ndarray) -> 
     st.wronged_until[rr, b, a] = day
     st.last_hostile[rr, b, a] = act
     st.last_hostile_turn[rr, b, a] = st.turn
+    st.captive[rr, b, a] |= spec.actions.rung[act] == spec.catalogue.rung_index("seize")
     rt = spec.responses
     for line in range(len(rt.actor)):
         crossed = (b == rt.actor[line]) & (a == rt.by[line]) & (act == rt.action[line])
@@ -276,6 +277,8 @@ def commitments(spec: Spec, st: State, mv: Move) -> None:
         ok = mv.has_target[:, a] & (acts.target_kind[act] == TargetKind.ADVERSARY)
         received[rr[ok], b[ok]] |= (acts.relief[act] > 0)[ok]
         st.conceded[:, a] |= acts.concession[act] & ok
+        settled = ok & acts.agreement[act]
+        st.captive[rr[settled], b[settled], a] = False  # an offer returns what the offerer holds
         talk = ok & acts.talks[act]
         st.talks[rr[talk], a, b[talk]] = k.talk_days
         offer = ok & acts.agreement[act]

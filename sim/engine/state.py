@@ -63,6 +63,7 @@ class State:
     owed_until: np.ndarray  # (R, actor, offender) day until which the declared answer is owed
     last_hostile: np.ndarray  # (R, victim, actor) the actor's last move against the victim (-1: none)
     last_hostile_turn: np.ndarray
+    captive: np.ndarray  # (R, victim, holder) the holder seized the victim's personnel or assets, not yet settled
     restrained: np.ndarray  # (R, A) pressure from a partner to stand down
     restrained_until: np.ndarray
     first_force_cause: np.ndarray  # sim.names.Cause
@@ -130,6 +131,7 @@ class State:
             owed_until=np.zeros((R, A, A), np.float32),
             last_hostile=-np.ones((R, A, A), np.int16),
             last_hostile_turn=np.zeros((R, A, A), np.int16),
+            captive=np.zeros((R, A, A), bool),
             restrained=np.zeros((R, A), np.float32),
             restrained_until=np.zeros((R, A), np.float32),
             first_force_cause=np.zeros(R, np.int8),

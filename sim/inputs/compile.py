@@ -558,7 +558,8 @@ def build_constants(scen: ScenarioFile, baseline: Baseline, where: str, notes: l
         hostility_gain=b.hostility_gain.value, ally_spillover=b.ally_spillover.value,
         unsafe_pressure=b.unsafe_pressure.value, responder_share=b.responder_share.value,
         clarity_decay=b.clarity_decay.value, grievance_relief=b.grievance_relief.value,
-        credibility_floor=b.credibility_floor.value,
+        credibility_floor=b.credibility_floor.value, captive_restraint=b.captive_restraint.value,
+        captive_pressure=b.captive_pressure.value,
     )
 
 

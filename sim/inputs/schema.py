@@ -361,6 +361,8 @@ class Baseline(Strict):
     clarity_decay: Value = Field(description="Share of channel clarity that remains after a day.")
     grievance_relief: Value = Field(description="Share of a grievance left after a relief move answers it.")
     credibility_floor: Value = Field(description="Least weight a crossed red line's declared answer carries.")
+    captive_restraint: Value = Field(description="Extra cost of escalating while an adversary holds one's own.")
+    captive_pressure: Value = Field(description="Extra pressure to settle while an adversary holds one's own.")
 
     @model_validator(mode="after")
     def _all_terms(self) -> Baseline:

@@ -199,6 +199,8 @@ class RuleConstants:
     clarity_decay: float  # per day
     grievance_relief: float
     credibility_floor: float
+    captive_restraint: float
+    captive_pressure: float
 
 
 @dataclass(frozen=True)
