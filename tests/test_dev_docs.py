@@ -205,10 +205,13 @@ def test_adding_an_action(tmp_path):
 
     spec = compile_scenario(SENKAKU, catalogue=cat)
     k = cat.action_index("expel_diplomats")
-    assert all((spec.options.action[a] == k).any() for a in range(spec.n_actors))  # no preconditions: everyone
+    assert not (spec.options.action == k).any()  # in no actor's repertoire yet: nobody takes it
+    entry = {"weight": 1.0, "history": "Japan expelled a Chinese diplomat over espionage (May 2012)."}
+    spec = compile_scenario(SENKAKU, [("postures.JPN.repertoire.expel_diplomats", entry)], catalogue=cat)
+    assert (spec.options.action[spec.actor_index("JPN")] == k).any()
     assert spec.file_hashes["catalogue"] != compile_scenario(SENKAKU).file_hashes["catalogue"]
-    res = simulate(spec, 1, 200)
-    assert len(res.runs) == 200 and (res.events.action == "expel_diplomats").any()
+    res = simulate(spec, 1, 500)
+    assert len(res.runs) == 500 and (res.events.action == "expel_diplomats").any()
 
     bad = tmp_path / "bad"
     shutil.copytree(DATA_DIR, bad)

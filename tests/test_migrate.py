@@ -33,8 +33,8 @@ def test_old_file_loads_with_notes_and_same_meaning(tmp_path):
     spec = compile_scenario(path)
     assert len(spec.notes) == 3 and all("deprecated" in n for n in spec.notes)
     assert spec.encounters.rate[0] == pytest.approx(1 - 0.85 ** 0.5)
-    assert spec.constants.decay == pytest.approx(0.19) and spec.constants.offer_days == 4.0
-    assert spec.injects[0].turn == 3
+    assert spec.constants.decay == pytest.approx(1 - 0.81 ** 0.5) and spec.constants.offer_days == 4.0  # per day
+    assert spec.injects[0].turn == 5  # the engine step (a day) that opens turn 3 of 48 hours
 
 
 def test_migrate_rewrites_in_place_keeping_comments(tmp_path, capsys):

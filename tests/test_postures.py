@@ -146,10 +146,7 @@ def test_every_posture_describes_2020(postures):
 
 def test_posture_reference_is_current():
     path = ROOT / "docs" / "postures.md"
-    try:
-        expected = reference(markdown=True)
-    except TypeError as exc:  # sim/inputs/provenance.py joins capabilities as strings; dated ones are objects
-        pytest.xfail(f"the posture reference cannot print dated capabilities yet ({exc})")
+    expected = reference(markdown=True)
     assert path.read_text() == expected, "run: python run_sim.py postures --markdown"
 
 
