@@ -50,6 +50,8 @@ def apply_variant(posture: Posture, name: str | None, where: str, field: str) ->
         upd["alliances"] = v.alliances
     if v.temperature is not None:
         upd["temperature"] = v.temperature
+    if v.repertoire:
+        upd["repertoire"] = {**(posture.repertoire or {}), **v.repertoire}
     return posture.model_copy(deep=True).model_copy(update=upd)
 
 

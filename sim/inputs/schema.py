@@ -383,6 +383,8 @@ class VariantSpec(Strict):
     affinity: dict[str, Value] = Field(default_factory=dict)
     alliances: list[Alliance] | None = None
     temperature: Value | None = None
+    repertoire: dict[str, RepertoireEntry] = Field(
+        default_factory=dict, description="Repertoire entries added or replaced (e.g. a faster test tempo).")
 
 
 Posture.model_rebuild()
