@@ -89,10 +89,10 @@ def _sha(data: bytes) -> str:
 
 # The modules a worker computes with (a test checks this covers everything run_chunk loads).
 MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.condition",
-                 "inputs.injects", "inputs.library", "inputs.loader", "inputs.postures", "inputs.schema",
-                 "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble", "engine.injects",
-                 "engine.loop", "engine.outcomes", "engine.resolution", "engine.rng", "engine.rules", "engine.state",
-                 "experiments", "experiments.measures", "experiments.store", "experiments.worker")
+                 "inputs.injects", "inputs.library", "inputs.loader", "inputs.paths", "inputs.postures",
+                 "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
+                 "engine.injects", "engine.loop", "engine.outcomes", "engine.resolution", "engine.rng", "engine.rules",
+                 "engine.state", "experiments", "experiments.measures", "experiments.store", "experiments.worker")
 
 
 def _hash_code() -> str:
