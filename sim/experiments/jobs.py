@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.experiments.evaluators import Evaluator, check_backend, default_workers, make_evaluator
+from sim.experiments.lock import FolderLock
+from sim.experiments.seeds import check_seed
 from sim.experiments.store import (
     FORMAT,
     JOB_FILE,
@@ -52,6 +54,7 @@ from sim.experiments.sweep import (
 )
 from sim.experiments.worker import ChunkResult, Task, fingerprint
 from sim.inputs.condition import Condition
+from sim.inputs.paths import confined, safe_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -202,21 +205,22 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
     if batch_size < 1:
         raise InputError("--batch-size", "", "must be positive")
     out = prepare_outdir(Path(out))
-    existing = read_json(out / JOB_FILE) if resume else None
-    previous = read_json(out / MANIFEST_FILE) if resume and existing is None else None
-    if chunk_size is None:  # resuming: the parts on disk are cut by the recorded size
-        chunk_size = _recorded_chunk_size(existing, previous)
-    if jobs is None and evaluator is None:  # automatic: a pool only when the job is big enough to pay for it
-        jobs = default_workers() if backend == "dask" or sum(job.caps) >= AUTO_PARALLEL_MIN_RUNS else 1
-    if chunk_size is None:
-        chunk_size = auto_chunk_size(max(job.caps), evaluator.workers if evaluator else jobs)
-    run = _Execution(job, out, chunk_size, batch_size, consolidate, Progress(progress, job.title),
-                     given=evaluator, backend=backend, jobs=jobs, scheduler=scheduler)
-    man = run.locate(existing, previous)
-    if man is None:
-        run.compute()
-        man = run.finish()
-    return run.result(man, t0)
+    with FolderLock(out, "--out", "results folder"):  # one writer per folder: a second job is refused
+        existing = read_json(out / JOB_FILE) if resume else None
+        previous = read_json(out / MANIFEST_FILE) if resume and existing is None else None
+        if chunk_size is None:  # resuming: the parts on disk are cut by the recorded size
+            chunk_size = _recorded_chunk_size(existing, previous)
+        if jobs is None and evaluator is None:  # automatic: a pool only when the job is big enough to pay for it
+            jobs = default_workers() if backend == "dask" or sum(job.caps) >= AUTO_PARALLEL_MIN_RUNS else 1
+        if chunk_size is None:
+            chunk_size = auto_chunk_size(max(job.caps), evaluator.workers if evaluator else jobs)
+        run = _Execution(job, out, chunk_size, batch_size, consolidate, Progress(progress, job.title),
+                         given=evaluator, backend=backend, jobs=jobs, scheduler=scheduler)
+        man = run.locate(existing, previous)
+        if man is None:
+            run.compute()
+            man = run.finish()
+        return run.result(man, t0)
 
 
 def _recorded_chunk_size(existing: dict | None, previous: dict | None) -> int | None:
@@ -284,8 +288,13 @@ class _Execution:
         return None
 
     def start_afresh(self) -> None:
-        """Forget what another job left in ``out``; write ``job.json`` first (--resume reads it)."""
+        """Forget what another job left in ``out``: its manifest first (the folder no longer claims
+        to hold complete results), its result files and parts; then write ``job.json`` (--resume
+        reads it)."""
         self.info["discarded"] = self.job_path.exists()
+        (self.out / MANIFEST_FILE).unlink(missing_ok=True)
+        for name in RESULT_FILES:
+            (self.out / name).unlink(missing_ok=True)
         self.job_path.unlink(missing_ok=True)
         self.store.clear()
         self.job_id = uuid.uuid4().hex
@@ -536,11 +545,12 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
     from sim.inputs.compile import compile_scenario, remember
 
     _check_runs(runs, until_ci, ci_step)
+    seed = check_seed(seed)
     cond = Condition.of(scenario, levers=levers, overlays=overlays, overrides=overrides)
     spec = compile_scenario(cond)
     cond = replace(cond, scenario=str(Path(cond.scenario).resolve()))
     remember(cond, spec)  # --jobs 1 reuses this compile
-    out = Path(out) if out else Path("results") / f"{spec.scenario.id}-seed{seed}"
+    out = Path(out) if out else confined("results", f"{spec.scenario.id}-seed{seed}")
     identity = {"kind": "run", "content_hash": spec.content_hash, "seed": int(seed), "runs": runs,
                 "events": bool(events), "until_ci": until_ci, "ci_step": ci_step if until_ci else None}
 
@@ -579,7 +589,8 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     scenario = resolve_scenario(sf.scenario, sweep_path)
     points = design_points(sf, where, scenario)
     base = _compile_probes(sf, points, where)
-    out = Path(out) if out else Path("results") / f"sweep-{sweep_path.stem if sweep_path else base.scenario.id}"
+    name = safe_name(sweep_path.stem) if sweep_path else base.scenario.id
+    out = Path(out) if out else confined("results", f"sweep-{name}")
     job = _sweep_job(sf, points, base, scenario=scenario, where=where, raw=raw, argv=argv)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,
                    chunk_size=chunk_size or sf.chunk_size, resume=resume, batch_size=batch_size, progress=progress,

@@ -133,29 +133,59 @@ def write_json_atomic(obj: Any, path: Path) -> None:
 
 
 def prepare_outdir(out: Path) -> Path:
-    """Create the output directory or fail with a clear message."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(out, "--out", f"cannot create output directory: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise InputError(out, "--out", "output directory is not writable")
-    return out
+    """Create the output directory or fail with a clear message (``sim.inputs.paths.output_dir``)."""
+    from sim.inputs.paths import output_dir
+
+    return output_dir(out, "--out")
 
 
 def read_json(path: Path) -> dict | None:
     """A job or manifest file, or None if absent. Unreadable JSON is bad input, not a crash."""
     try:
-        text = path.read_text()
+        if path.stat().st_size > 50_000_000:
+            raise InputError(path, "", "file is too large for a job or manifest file")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise InputError(path, "", "is a directory, not a JSON file") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "", "not UTF-8 text; remove it or choose another --out") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, "", f"not valid JSON ({exc.msg}); remove it or choose another --out") from None
+    except RecursionError:
+        raise InputError(path, "", "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InputError(path, "", "expected a JSON object")
     return data
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+#: What readers of a manifest (or job file) rely on: field -> (check, what it must be).
+_MANIFEST_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "seed": (lambda v: _is_int(v) and 0 <= v < 2**63, "a seed (0 .. 2**63 - 1)"),
+    "runs": (lambda v: _is_int(v) and v >= 0, "a number of runs"),
+    "turns": (lambda v: _is_int(v) and v >= 0, "a number of turns"),
+    "hours_per_turn": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "levers": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of names"),
+    "overlays": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of names"),
+    "overrides": (lambda v: isinstance(v, list) and all(isinstance(x, list) and len(x) == 2 and isinstance(x[0], str)
+                                                      for x in v), "a list of [path, value] pairs"),
+    "files": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of file names"),
+    **{k: (lambda v: isinstance(v, str), "text") for k in ("scenario", "scenario_file", "title", "content_hash",
+                                                             "job_id", "created")},
+}
+
+
+def _check_fields(path: Path, data: dict) -> None:
+    for key, (ok, what) in _MANIFEST_FIELDS.items():
+        if key in data and data[key] is not None and not ok(data[key]):
+            raise InputError(path, key, f"expected {what}, found {str(data[key])[:40]!r}")
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -375,22 +405,98 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
 
 def read_table(out: str | Path, table: str = "runs", columns: list[str] | None = None) -> pd.DataFrame:
     """One results table of a job as a DataFrame: the consolidated file of a finished job, or
-    the parts of the chunks completed so far (a running or interrupted job)."""
+    the parts of the chunks completed so far (a running or interrupted job).
+
+    A folder whose manifest does not describe its tables (``check_results``) and a file that is
+    not readable Parquet are bad input (``InputError``), not a crash.
+    """
     import pandas as pd
 
     out = Path(out)
+    complete = check_results(out)
     single = out / f"{table}.parquet"
     parts_dir = out / table
-    interrupted = (out / JOB_FILE).exists()
+    interrupted = not complete and (out / JOB_FILE).exists()
     parts = sorted(parts_dir.glob("part-*.parquet")) if parts_dir.is_dir() else []
     if single.exists() and not (interrupted and parts):
-        return pd.read_parquet(single, columns=columns)
+        return _read_parquet(single, columns)
     if not parts:
         raise FileNotFoundError(f"{out}: no {table} results (neither {single.name} nor {table}/part-*.parquet)")
     if table != "runs" and interrupted:  # only chunks whose runs part exists are complete
         done = {p.name for p in (out / "runs").glob("part-*.parquet")}
         parts = [p for p in parts if p.name in done]
-    return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+    return pd.concat([_read_parquet(p, columns) for p in parts], ignore_index=True)
+
+
+def _corrupt(exc: BaseException) -> bool:
+    """pyarrow's way of saying a file is not (whole) Parquet; a real I/O error has an errno."""
+    import pyarrow as pa
+
+    if isinstance(exc, OSError):  # pyarrow raises plain OSError (no errno) for a bad footer or thrift data
+        return not exc.errno
+    return isinstance(exc, pa.ArrowException)
+
+
+def _read_parquet(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except Exception as exc:
+        if _corrupt(exc):
+            raise InputError(path, "", f"not a readable Parquet file (corrupt, truncated or not results): "
+                             f"{str(exc).splitlines()[0][:200]}") from None
+        raise
+
+
+def _num_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+        names = set(meta.schema.names)
+    except Exception as exc:
+        if _corrupt(exc):
+            raise InputError(path, "", "not a readable Parquet file (corrupt, truncated or not results)") from None
+        raise
+    if not {"run", "outcome"} <= names:
+        raise InputError(path, "", "not a runs table (no 'run' and 'outcome' columns)")
+    return meta.num_rows
+
+
+def check_results(out: str | Path) -> bool:
+    """True if the folder holds a completed job (its manifest); refuse one whose manifest does not
+    describe its tables: a manifest left by an earlier job beside the parts of an interrupted one,
+    or one whose run count differs from the runs table (``report`` and ``compare`` would otherwise
+    label one job's rows as another's)."""
+    out = Path(out)
+    man = read_json(out / MANIFEST_FILE)
+    job = read_json(out / JOB_FILE)
+    for path, data in ((out / MANIFEST_FILE, man), (out / JOB_FILE, job)):
+        if data is not None:
+            _check_fields(path, data)
+    if man is None:
+        return False  # a running or interrupted job (job.json), or no job at all
+    if job is not None and job.get("job_id") != man.get("job_id"):
+        ident = job.get("identity") or {}
+        raise InputError(out, "", f"manifest.json is from an earlier job (seed {man.get('seed')}, {man.get('runs')} "
+                         f"runs) than the interrupted job in this folder (seed {ident.get('seed')}): finish it "
+                         "with --resume, or use another folder")
+    runs = man.get("runs")
+    if isinstance(runs, bool) or not isinstance(runs, int):
+        return True  # not written by a job (e.g. a hand-made folder): nothing to check against
+    single = out / "runs.parquet"
+    if man.get("consolidated", True):
+        files = [single] if single.exists() else []
+    else:  # written with consolidate=False: the parts are the results
+        files = sorted((out / "runs").glob("part-*.parquet")) if (out / "runs").is_dir() else []
+    if not files:
+        return True
+    n = sum(_num_rows(f) for f in files)
+    if n != runs:
+        raise InputError(out, "", f"manifest.json says {runs:,} runs but the runs table holds {n:,}: the folder "
+                         "was changed after the job, or two jobs wrote to it; re-run the job")
+    return True
 
 
 def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:

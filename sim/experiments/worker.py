@@ -177,12 +177,33 @@ def limit_threads() -> None:
             threadpool_limits(1)
 
 
+PARENT_POLL = 0.5  # seconds between a worker's checks that its parent is alive
+
+
+def watch_parent(parent: int | None = None, poll: float = PARENT_POLL) -> None:
+    """Exit this worker process within ``poll`` seconds of its parent's death (however it died:
+    SIGKILL or the OOM killer run no clean-up, and an orphaned worker would otherwise finish its
+    chunk and then wait for work for ever). A daemon thread compares the parent pid."""
+    import threading
+
+    parent = os.getppid() if parent is None else parent
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="crisis-sim-parent-watch", daemon=True).start()
+
+
 def init_pool_worker() -> None:
     """Process-pool initialiser: runs before numpy is imported in a spawned worker."""
     import signal
 
     limit_threads()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    watch_parent()
 
 
 _LIMITED = False
