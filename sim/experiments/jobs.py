@@ -190,6 +190,16 @@ def auto_chunk_size(runs_per_point: int, workers: int) -> int:
     return max(1, min(runs_per_point, max(MIN_AUTO_CHUNK, min(MAX_AUTO_CHUNK, c))))
 
 
+def packed_chunk_size(runs_per_point: int, points: int, workers: int) -> int | None:
+    """For a sweep of small points (fewer runs than a good batch): a chunk size holding several
+    whole points (about four chunks per worker over the whole sweep), or None if they would not
+    share a chunk anyway. Fewer, larger parts: no per-point file, fsync and read."""
+    if runs_per_point >= MIN_AUTO_CHUNK:
+        return None
+    c = min(MAX_AUTO_CHUNK, math.ceil(runs_per_point * points / (4 * max(1, workers))))
+    return (c // runs_per_point) * runs_per_point if c >= 2 * runs_per_point else None
+
+
 # ============================================================================ executing a job
 
 
@@ -213,7 +223,10 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
         if jobs is None and evaluator is None:  # automatic: a pool only when the job is big enough to pay for it
             jobs = default_workers() if backend == "dask" or sum(job.caps) >= AUTO_PARALLEL_MIN_RUNS else 1
         if chunk_size is None:
-            chunk_size = auto_chunk_size(max(job.caps), evaluator.workers if evaluator else jobs)
+            workers = evaluator.workers if evaluator else jobs
+            chunk_size = auto_chunk_size(max(job.caps), workers)
+            if job.is_sweep and job.until_ci is None and len(set(job.caps)) == 1:
+                chunk_size = packed_chunk_size(job.caps[0], len(job.caps), workers) or chunk_size
         run = _Execution(job, out, chunk_size, batch_size, consolidate, Progress(progress, job.title),
                          given=evaluator, backend=backend, jobs=jobs, scheduler=scheduler)
         man = run.locate(existing, previous)
@@ -333,12 +346,14 @@ class _Execution:
 
     def task(self, c: Chunk) -> Task:
         p = self.job.points[c.point or 0]
-        return Task(p.condition, p.seed, c, self.job.events, self.batch_size, self.job.inputs)
+        group = tuple((i, self.job.points[i].condition, self.job.points[i].seed) for i in c.members) \
+            if c.points > 1 else ()
+        return Task(p.condition, p.seed, c, self.job.events, self.batch_size, self.job.inputs, group)
 
     def check(self, c: Chunk, res: ChunkResult) -> None:
-        """Raise a worker's error; an input error names the job's own file and field."""
+        """Raise a worker's error; an input error names the job's own file and field (and point)."""
         if isinstance(res.error, InputError) and self.job.error_field:
-            path, fld = self.job.error_field(c, res.error.field)
+            path, fld = self.job.error_field(res.chunk, res.error.field)
             raise InputError(path, fld, res.error.message, res.error.line)
         res.raise_error()
 
@@ -374,7 +389,7 @@ class _Execution:
 
     def compute_chunks(self) -> None:
         """Every chunk of the final plan: reuse those on disk (trimmed to the plan), compute the rest."""
-        self.chunks = plan_chunks(self.final, self.chunk_size, self.job.is_sweep)
+        self.chunks = plan_chunks(self.final, self.chunk_size, self.job.is_sweep, pack=self.job.until_ci is None)
         self.store.prune(self.chunks)
         for c in self.chunks:
             _trim(self.store, c)

@@ -6,7 +6,10 @@ While a job runs (and after it was interrupted) its output directory holds::
     runs/part-000000.parquet  runs [0, C) of the job; part-000001 holds [C, 2C) ...
     events/part-000000.parquet, injects/part-000000.parquet   the same chunk's other tables
 
-Sweeps name parts ``part-PPPPP-KKKKKK.parquet`` (design point, chunk within the point).
+Sweeps name parts ``part-PPPPP-KKKKKK.parquet`` (design point, chunk within the point). A sweep
+whose points are small (fewer runs than half a chunk) packs several whole consecutive points into
+one chunk, named after its first point: a 100,000-point sweep of one run per point writes a few
+parts, not 100,000 (the bytes of the consolidated tables are the same either way).
 Every part is written to a hidden temporary file, flushed to disk and renamed into
 place, so a part either exists whole or not at all. A chunk's ``runs`` part is written
 last and a chunk counts as done only when its ``runs`` part holds exactly the chunk's
@@ -51,16 +54,23 @@ FORMAT = 1
 
 @dataclass(frozen=True)
 class Chunk:
-    """Runs ``[start, stop)`` of one design point (``point`` is None for a plain run job)."""
+    """Runs ``[start, stop)`` of one design point (``point`` is None for a plain run job), or of
+    ``points`` consecutive design points from ``point`` on (a packed chunk of small points)."""
 
     point: int | None
     index: int
     start: int
     stop: int
+    points: int = 1
 
     @property
     def n(self) -> int:
-        return self.stop - self.start
+        return (self.stop - self.start) * self.points
+
+    @property
+    def members(self) -> range:
+        """The design points this chunk covers."""
+        return range(self.point or 0, (self.point or 0) + self.points)
 
     @property
     def name(self) -> str:
@@ -69,8 +79,15 @@ class Chunk:
         return f"part-{self.point:05d}-{self.index:06d}.parquet"
 
 
-def plan_chunks(runs: Sequence[int], chunk_size: int, points: bool) -> list[Chunk]:
-    """Chunk k of point p holds runs [k*C, min((k+1)*C, runs[p])): deterministic, so resume can skip."""
+def plan_chunks(runs: Sequence[int], chunk_size: int, points: bool, pack: bool = False) -> list[Chunk]:
+    """Chunk k of point p holds runs [k*C, min((k+1)*C, runs[p])): deterministic, so resume can skip.
+
+    ``pack`` (sweeps without --until-ci): when every point has the same R runs and 2R <= C, each
+    chunk holds C // R whole consecutive points instead.
+    """
+    if pack and points and runs and len(set(runs)) == 1 and 2 * runs[0] <= chunk_size:
+        r, k = runs[0], chunk_size // runs[0]
+        return [Chunk(p, 0, 0, r, min(k, len(runs) - p)) for p in range(0, len(runs), k)]
     out = []
     for p, n in enumerate(runs):
         for k, start in enumerate(range(0, n, chunk_size)):
@@ -306,14 +323,32 @@ def _index_type(n: int) -> pa.DataType:
 
 
 def _target_schema(paths: Sequence[Path]) -> tuple[pa.Schema, dict[str, pa.Array] | None]:
-    """One schema for all parts. Parts of one scenario share it; sweep points may not (a lever
-    that opens a channel adds columns), so columns are united and dictionaries merged."""
-    import pyarrow as pa
+    """One schema for all parts (``_unify`` over the parts' files)."""
     import pyarrow.parquet as pq
 
-    schemas = [pq.read_schema(p) for p in paths]
+    return _unify([pq.read_schema(p) for p in paths], lambda i, cols: pq.read_table(paths[i], columns=cols))
+
+
+def combine_tables(tables: Sequence[pa.Table]) -> pa.Table:
+    """Tables of consecutive design points as one (a packed chunk's part), united exactly as
+    consolidation unites parts, so packing does not change the consolidated bytes."""
+    import pyarrow as pa
+
+    schema, dicts = _unify([t.schema for t in tables], lambda i, cols: tables[i].select(cols))
+    if dicts is not None:
+        tables = [_conform(t, schema, dicts) for t in tables]
+    return pa.concat_tables(tables).combine_chunks()
+
+
+def _unify(schemas: Sequence[pa.Schema], read: Callable[[int, list[str]], pa.Table],
+           ) -> tuple[pa.Schema, dict[str, pa.Array] | None]:
+    """One schema for all parts. Parts of one scenario share it; sweep points may not (a lever
+    that opens a channel adds columns), so columns are united and dictionaries merged. Parts
+    already united (no pandas metadata: packed chunks of differing points) are united again."""
+    import pyarrow as pa
+
     first = schemas[0]
-    if all(s.equals(first, check_metadata=True) for s in schemas[1:]):
+    if all(s.equals(first, check_metadata=True) for s in schemas[1:]) and b"pandas" in (first.metadata or {}):
         return first, None
     fields: dict[str, pa.Field] = {}
     for s in schemas:
@@ -322,11 +357,11 @@ def _target_schema(paths: Sequence[Path]) -> tuple[pa.Schema, dict[str, pa.Array
     dicts: dict[str, list] = {name: [] for name, f in fields.items() if pa.types.is_dictionary(f.type)}
     if dicts:
         seen: dict[str, dict] = {k: {} for k in dicts}
-        for p, s in zip(paths, schemas, strict=True):
+        for i, s in enumerate(schemas):
             cols = [c for c in dicts if c in s.names]
             if not cols:
                 continue
-            t = pq.read_table(p, columns=cols)
+            t = read(i, cols)
             for c in cols:
                 for chunk in t.column(c).chunks:
                     for v in chunk.dictionary.to_pylist():
