@@ -191,11 +191,7 @@ class DaskEvaluator(Evaluator):
                 cluster = LocalCluster(n_workers=self.n_local, threads_per_worker=1, processes=self.processes,
                                        dashboard_address=None, silence_logs=logging.ERROR, **net)
                 self.client = Client(cluster)
-                self._own = [self.client, cluster]
-                if self.processes:  # our workers die with us (restarted ones too: a plugin runs in each)
-                    from sim.experiments.dask_plugins import ParentWatch
-
-                    self.client.register_plugin(ParentWatch(os.getpid()), name="crisis-sim-parent-watch")
+                self._own = [self.client, cluster]  # its worker processes exit with this one (Dask's nannies)
         self.workers = max(1, sum(self.client.nthreads().values()))
 
     def submit(self, task: Task) -> Any:
