@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.inputs.paths import cli_path
+
 DEFAULT_COMMAND = "run"  # ``run_sim.py X.yaml`` means ``run_sim.py run X.yaml``
 DEFAULT_RUNS = 10_000
 DESCRIPTION = ("Crisis-management simulation for Northeast-Asian flashpoints. "
@@ -56,10 +58,11 @@ def _execution_args(p: argparse.ArgumentParser) -> None:
 
 
 def _run_args(r: argparse.ArgumentParser) -> None:
-    r.add_argument("scenario", nargs="?", help="scenario YAML file (default: scenarios/taiwan_strait.yaml)")
+    r.add_argument("scenario", nargs="?", type=cli_path,
+                   help="scenario YAML file (default: scenarios/taiwan_strait.yaml)")
     r.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"number of runs (default {DEFAULT_RUNS:,})")
-    r.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
-    r.add_argument("--out", type=Path, help="output directory (default results/<scenario>-seed<S>)")
+    r.add_argument("--seed", type=int, default=0, help="root seed, 0 .. 2**63 - 1 (default 0)")
+    r.add_argument("--out", type=cli_path, help="output directory (default results/<scenario>-seed<S>)")
     r.add_argument("--lever", dest="levers", action="append", default=[], metavar="ID",
                    help="switch on a policy lever defined in the scenario (repeatable; see 'describe')")
     r.add_argument("--overlay", dest="overlays", action="append", default=[], metavar="ID",
@@ -77,28 +80,29 @@ def _run_args(r: argparse.ArgumentParser) -> None:
 
 
 def _sweep_args(sw: argparse.ArgumentParser) -> None:
-    sw.add_argument("file", type=Path, help="sweep YAML file (see sweeps/)")
-    sw.add_argument("--out", type=Path, help="output directory (default results/sweep-<file name>)")
+    sw.add_argument("file", type=cli_path, help="sweep YAML file (see sweeps/)")
+    sw.add_argument("--out", type=cli_path, help="output directory (default results/sweep-<file name>)")
     sw.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
     sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     _execution_args(sw)
 
 
 def _validate_args(v: argparse.ArgumentParser) -> None:
-    v.add_argument("files", nargs="+", type=Path)
+    v.add_argument("files", nargs="+", type=cli_path)
 
 
 def _describe_args(d: argparse.ArgumentParser) -> None:
-    d.add_argument("file", type=Path)
+    d.add_argument("file", type=cli_path)
 
 
 def _schema_args(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--out", type=Path, default=Path("schemas"))
+    s.add_argument("--out", type=cli_path, default=Path("schemas"))
 
 
 def _facilitate_args(fa: argparse.ArgumentParser) -> None:
-    fa.add_argument("scenario", nargs="?", type=Path, help="scenario file (not needed to resume a session)")
-    fa.add_argument("--session", type=Path, help="session folder (default sessions/<scenario>); resumed if it exists")
+    fa.add_argument("scenario", nargs="?", type=cli_path, help="scenario file (not needed to resume a session)")
+    fa.add_argument("--session", type=cli_path,
+                    help="session folder (default sessions/<scenario>); resumed if it exists")
     fa.add_argument("--seed", type=int, default=0)
     fa.add_argument("--seats", default="", help="e.g. US=human,PRC=hybrid (others are AI)")
     fa.add_argument("--terminal", action="store_true", help="no browser: a command prompt on the same session")
@@ -107,55 +111,55 @@ def _facilitate_args(fa: argparse.ArgumentParser) -> None:
 
 
 def _postures_args(po: argparse.ArgumentParser) -> None:
-    po.add_argument("--markdown", nargs="?", const=Path("docs/postures.md"), type=Path, metavar="PATH",
+    po.add_argument("--markdown", nargs="?", const=Path("docs/postures.md"), type=cli_path, metavar="PATH",
                     help="write Markdown instead (default docs/postures.md)")
 
 
 def _msel_args(ms: argparse.ArgumentParser) -> None:
     msub = ms.add_subparsers(dest="msel_command", required=True)
     me = msub.add_parser("export", help="write the MSEL as CSV with HSEEP columns")
-    me.add_argument("scenario", type=Path)
-    me.add_argument("--csv", type=Path, required=True)
+    me.add_argument("scenario", type=cli_path)
+    me.add_argument("--csv", type=cli_path, required=True)
     mi = msub.add_parser("import", help="replace a scenario's injects with those in a CSV; writes a new scenario file")
-    mi.add_argument("scenario", type=Path)
-    mi.add_argument("--csv", type=Path, required=True)
-    mi.add_argument("--out", type=Path, required=True, help="new scenario file (never overwrites the input)")
+    mi.add_argument("scenario", type=cli_path)
+    mi.add_argument("--csv", type=cli_path, required=True)
+    mi.add_argument("--out", type=cli_path, required=True, help="new scenario file (never overwrites the input)")
 
 
 def _report_args(rp: argparse.ArgumentParser) -> None:
-    rp.add_argument("results", type=Path, help="results directory (written by run_sim.py run)")
-    rp.add_argument("--out", type=Path, help="HTML file (default RESULTS/report.html)")
+    rp.add_argument("results", type=cli_path, help="results directory (written by run_sim.py run)")
+    rp.add_argument("--out", type=cli_path, help="HTML file (default RESULTS/report.html)")
     rp.add_argument("--lever-runs", type=int, default=2000, metavar="N",
                     help="runs per lever for the lever comparison, same seed as the results (default 2,000; 0: off)")
     rp.add_argument("--title", help="report title (default: the scenario's)")
 
 
 def _compare_args(cp: argparse.ArgumentParser) -> None:
-    cp.add_argument("a", type=Path, metavar="DIR_A", help="reference results directory")
-    cp.add_argument("b", type=Path, metavar="DIR_B", help="alternative results directory")
-    cp.add_argument("--out", type=Path, help="HTML file (default DIR_B/compare-<DIR_A name>.html)")
+    cp.add_argument("a", type=cli_path, metavar="DIR_A", help="reference results directory")
+    cp.add_argument("b", type=cli_path, metavar="DIR_B", help="alternative results directory")
+    cp.add_argument("--out", type=cli_path, help="HTML file (default DIR_B/compare-<DIR_A name>.html)")
     cp.add_argument("--labels", nargs=2, metavar=("A", "B"), help="names for the two conditions")
     cp.add_argument("--title", help="report title")
 
 
 def _check_claims_args(cc: argparse.ArgumentParser) -> None:
-    cc.add_argument("file", nargs="?", type=Path, help="claims file (default validation/claims.yaml)")
+    cc.add_argument("file", nargs="?", type=cli_path, help="claims file (default validation/claims.yaml)")
     cc.add_argument("--runs", type=int, help="runs per arm (default: the file's, 2,000)")
     cc.add_argument("--seed", type=int, help="root seed (default: the file's)")
-    cc.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table as Markdown")
+    cc.add_argument("--markdown", type=cli_path, metavar="FILE", help="also write the table as Markdown")
 
 
 def _backtest_args(bt: argparse.ArgumentParser) -> None:
-    bt.add_argument("cases", type=Path, help="cases YAML (format of validation/cases.yaml)")
+    bt.add_argument("cases", type=cli_path, help="cases YAML (format of validation/cases.yaml)")
     bt.add_argument("--runs", type=int, default=2000, help="runs per case (default 2,000)")
     bt.add_argument("--seed", type=int, default=0)
-    bt.add_argument("--out", type=Path, help="directory for backtest.csv, backtest.md and calibration.png")
+    bt.add_argument("--out", type=cli_path, help="directory for backtest.csv, backtest.md and calibration.png")
 
 
 def _calibration_args(ca: argparse.ArgumentParser) -> None:
     ca.add_argument("--runs", type=int, default=2000, help="runs per scenario (default 2,000)")
     ca.add_argument("--seed", type=int, default=0)
-    ca.add_argument("--markdown", type=Path, metavar="FILE", help="also write the table as Markdown")
+    ca.add_argument("--markdown", type=cli_path, metavar="FILE", help="also write the table as Markdown")
 
 
 # ============================================================================ handlers
@@ -212,10 +216,10 @@ def cmd_sweep(a: argparse.Namespace) -> int:
 
 
 def cmd_validate(a: argparse.Namespace) -> int:
-    from sim.inputs.compile import compile_scenario
+    from sim.inputs.compile import check_scenario
 
     for f in a.files:
-        spec = compile_scenario(f)
+        spec = check_scenario(f)
         print(f"{f}: ok ({spec.scenario.id}, {len(spec.actor_ids)} actors, {len(spec.injects)} injects)")
         _notes(spec.notes)
     return 0
@@ -284,16 +288,26 @@ def cmd_describe(a: argparse.Namespace) -> int:
 
 def cmd_schema(a: argparse.Namespace) -> int:
     from sim.inputs.jsonschema import write_schemas
+    from sim.inputs.paths import output_dir
 
-    for path in write_schemas(a.out):
+    for path in write_schemas(output_dir(a.out, "--out")):
         print(path)
     return 0
+
+
+def _output_file(path: Path | None, flag: str) -> None:
+    """Check an output file before any work (its folder may be created): bad ones are exit 2."""
+    from sim.inputs.paths import output_file
+
+    if path is not None:
+        output_file(path, flag, make_parent=True)
 
 
 def _write_text(path: Path, text: str) -> None:
     """A --markdown file: its folder created, written atomically (an earlier copy survives a failure)."""
     from sim.experiments.store import atomic_write
 
+    _output_file(path, "--markdown")
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, lambda p: p.write_text(text))
 
@@ -302,6 +316,7 @@ def cmd_postures(a: argparse.Namespace) -> int:
     from sim.inputs.provenance import reference
 
     if a.markdown:
+        _output_file(a.markdown, "--markdown")
         _write_text(a.markdown, reference(markdown=True))
         print(a.markdown)
     else:
@@ -323,11 +338,17 @@ def cmd_msel(a: argparse.Namespace) -> int:
 
 def cmd_facilitate(a: argparse.Namespace) -> int:
     from sim.errors import InputError
+    from sim.experiments.seeds import check_seed
+    from sim.inputs.paths import output_dir, safe_name
     from sim.workshop.session import Session
 
     if a.session is None and a.scenario is None:
         raise InputError("facilitate", "scenario", "give a scenario file or --session to resume")
-    folder = a.session or Path("sessions") / Path(a.scenario).stem
+    check_seed(a.seed)
+    if not 0 <= a.port <= 65535:
+        raise InputError("--port", "", f"must be 0 .. 65535 (got {a.port})")
+    folder = a.session or Path("sessions") / safe_name(Path(a.scenario).stem, "session")
+    output_dir(folder, "--session", create=False)
     if (folder / Session.LOG).exists():
         session = Session.load(folder)
         print(f"resumed session in {folder} (move {session.state.move}, phase {session.state.phase})")
@@ -353,6 +374,9 @@ def cmd_report(a: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
+    _runs(a.lever_runs, "--lever-runs", zero=True)
+    if a.out is not None:
+        _output_file(a.out, "--out")
     from sim.analysis.report import build_report
 
     out = build_report(a.results, a.out, lever_runs=max(a.lever_runs, 0), title=a.title)
@@ -364,6 +388,8 @@ def cmd_compare(a: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if a.out is not None:
+        _output_file(a.out, "--out")
     from sim.analysis.report import build_compare
 
     out = build_compare(a.a, a.b, a.out, labels=tuple(a.labels) if a.labels else None, title=a.title)
@@ -371,15 +397,28 @@ def cmd_compare(a: argparse.Namespace) -> int:
     return 0
 
 
-def _positive(n: int | None, flag: str) -> None:
+MAX_MEMORY_RUNS = 1_000_000  # runs simulated in one batch in memory (check-claims, backtest, calibration, report)
+
+
+def _runs(n: int | None, flag: str, zero: bool = False) -> None:
+    """A run count for the commands that simulate in memory: positive (or 0 if allowed) and bounded."""
     from sim.errors import InputError
 
-    if n is not None and n <= 0:
-        raise InputError(flag, "", "must be a positive number of runs")
+    if n is not None and not (0 if zero else 1) <= n <= MAX_MEMORY_RUNS:
+        raise InputError(flag, "", f"must be a number of runs from {0 if zero else 1} to {MAX_MEMORY_RUNS:,}")
+
+
+def _seed(seed: int | None) -> None:
+    from sim.experiments.seeds import check_seed
+
+    if seed is not None:
+        check_seed(seed)
 
 
 def cmd_check_claims(a: argparse.Namespace) -> int:
-    _positive(a.runs, "--runs")
+    _runs(a.runs, "--runs")
+    _seed(a.seed)
+    _output_file(a.markdown, "--markdown")
     from sim.analysis.validation import CLAIMS_FILE, check_claims, claims_markdown
 
     table = check_claims(a.file or CLAIMS_FILE, runs=a.runs, seed=a.seed)
@@ -396,7 +435,13 @@ def cmd_check_claims(a: argparse.Namespace) -> int:
 
 
 def cmd_backtest(a: argparse.Namespace) -> int:
-    _positive(a.runs, "--runs")
+    from sim.inputs.paths import output_dir
+    from sim.inputs.safe_csv import frame_text
+
+    _runs(a.runs, "--runs")
+    _seed(a.seed)
+    if a.out:
+        output_dir(a.out, "--out", create=False)
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
@@ -411,7 +456,7 @@ def cmd_backtest(a: argparse.Namespace) -> int:
           f"actual peak in the central 80% interval in {s['in_80']} of {s['cases']} cases")
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(a.out / "backtest.csv", index=False)
+        (a.out / "backtest.csv").write_text(frame_text(table))
         (a.out / "backtest.md").write_text(backtest_markdown(table))
         calibration_figure(table).savefig(a.out / "calibration.png", dpi=120)
         print(f"wrote {a.out}/: backtest.csv, backtest.md, calibration.png")
@@ -419,7 +464,9 @@ def cmd_backtest(a: argparse.Namespace) -> int:
 
 
 def cmd_calibration(a: argparse.Namespace) -> int:
-    _positive(a.runs, "--runs")
+    _runs(a.runs, "--runs")
+    _seed(a.seed)
+    _output_file(a.markdown, "--markdown")
     from sim.analysis.validation import calibration, table_markdown
 
     table = calibration(runs=a.runs, seed=a.seed)
@@ -481,14 +528,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return COMMANDS[args.command].handler(args)
     except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
     except OSError as exc:  # disk full, permissions changed mid-run: not a bug, not bad input
-        print(f"error: {exc.filename or 'output'}: {exc.strerror}", file=sys.stderr)
+        where = exc.filename or "output"
+        print(f"error: {one_line(f'{where}: {exc.strerror or exc}')}", file=sys.stderr)
         return 1
+
+
+def one_line(text: str, limit: int = 2000) -> str:
+    """An error message as one printable line: control characters (from file names, cells or
+    values the user gave) are escaped, and a very long message is cut in the middle."""
+    text = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+    return text if len(text) <= limit else f"{text[: limit // 2]} ... {text[-limit // 2:]}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future
@@ -21,6 +23,9 @@ from typing import Any
 
 from sim.errors import InputError
 from sim.experiments.worker import ChunkResult, Task, init_pool_worker, run_chunk, run_chunk_limited
+
+LOST_WORKERS_TIMEOUT = 60.0  # seconds a Dask job waits with no worker at all before it fails
+WORKER_POLL = 2.0  # seconds between checks that a Dask cluster still has workers
 
 
 def default_workers() -> int:
@@ -155,11 +160,12 @@ class DaskEvaluator(Evaluator):
     name = "dask"
 
     def __init__(self, scheduler: str | None = None, workers: int | None = None, client: Any = None,
-                 processes: bool = True, connect_timeout: float = 10.0):
+                 processes: bool = True, connect_timeout: float = 10.0, lost_timeout: float = LOST_WORKERS_TIMEOUT):
         super().__init__()
         self.scheduler, self.client, self.processes = scheduler, client, processes
         self.n_local = workers or default_workers()
         self.timeout = connect_timeout
+        self.lost_timeout = lost_timeout
         self._own: list = []
 
     def start(self) -> None:
@@ -185,7 +191,7 @@ class DaskEvaluator(Evaluator):
                 cluster = LocalCluster(n_workers=self.n_local, threads_per_worker=1, processes=self.processes,
                                        dashboard_address=None, silence_logs=logging.ERROR, **net)
                 self.client = Client(cluster)
-                self._own = [self.client, cluster]
+                self._own = [self.client, cluster]  # its worker processes exit with this one (Dask's nannies)
         self.workers = max(1, sum(self.client.nthreads().values()))
 
     def submit(self, task: Task) -> Any:
@@ -194,9 +200,28 @@ class DaskEvaluator(Evaluator):
         return self.client.submit(run_chunk_limited, task, pure=False)
 
     def wait(self, futures: Sequence[Any]) -> Iterable[Any]:
+        """The done futures; fail (exit 1, finished parts kept) once the cluster has had no worker
+        for ``lost_timeout`` seconds, instead of waiting for ever."""
         from distributed import wait
 
-        return wait(list(futures), return_when="FIRST_COMPLETED").done
+        gone_since = None
+        while True:
+            try:
+                return wait(list(futures), timeout=WORKER_POLL, return_when="FIRST_COMPLETED").done
+            except TimeoutError:
+                pass
+            try:
+                alive = bool(self.client.nthreads())
+            except Exception:  # the scheduler itself is unreachable
+                alive = False
+            if alive:
+                gone_since = None
+                continue
+            gone_since = gone_since or time.monotonic()
+            if time.monotonic() - gone_since >= self.lost_timeout:
+                raise OSError(errno.EHOSTDOWN, f"no Dask worker for {self.lost_timeout:g} s (all gone); completed "
+                              "chunks are kept: re-run with --resume once workers are back",
+                              self.scheduler or "dask")
 
     def cancel(self, futures: Iterable[Any]) -> None:
         if self.client is not None:
@@ -217,14 +242,26 @@ EVALUATORS: dict[str, Callable[..., Evaluator]] = {
 }
 
 
+MAX_JOBS = 1024
+#: A Dask scheduler address: ``[tcp|tls|ws|wss|ucx://]host:port`` (or Dask's ``inproc://`` in one process).
+SCHEDULER_ADDRESS = re.compile(r"^(?:(?:tcp|tls|ws|wss|ucx)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}))"
+                               r":(\d{1,5})$")
+
+
 def check_backend(backend: str, scheduler: str | None, jobs: int | None) -> None:
     """Reject impossible execution arguments before any work (they are bad input: exit 2)."""
     if backend not in EVALUATORS:
-        raise InputError("--backend", backend, f"unknown backend (known: {', '.join(EVALUATORS)})")
-    if scheduler and backend != "dask":
-        raise InputError("--scheduler", scheduler, "needs --backend dask")
-    if jobs is not None and jobs < 1:
-        raise InputError("--jobs", "", f"must be at least 1 (got {jobs})")
+        raise InputError("--backend", str(backend)[:80], f"unknown backend (known: {', '.join(EVALUATORS)})")
+    if scheduler:
+        if backend != "dask":
+            raise InputError("--scheduler", str(scheduler)[:80], "needs --backend dask")
+        m = SCHEDULER_ADDRESS.match(scheduler) if isinstance(scheduler, str) else None
+        in_process = isinstance(scheduler, str) and re.match(r"^inproc://[\w.:/-]+$", scheduler)
+        if not in_process and (m is None or not 0 < int(m.group(1)) < 65536):
+            raise InputError("--scheduler", str(scheduler)[:80], "expected an address such as tcp://10.0.0.5:8786 "
+                             "(host and port 1-65535)")
+    if jobs is not None and not 1 <= jobs <= MAX_JOBS:
+        raise InputError("--jobs", "", f"must be from 1 to {MAX_JOBS} (got {jobs})")
 
 
 def make_evaluator(backend: str = "local", jobs: int | None = None, scheduler: str | None = None,

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.experiments.evaluators import Evaluator, check_backend, default_workers, make_evaluator
+from sim.experiments.lock import FolderLock
+from sim.experiments.seeds import check_seed
 from sim.experiments.store import (
     FORMAT,
     JOB_FILE,
@@ -52,6 +54,7 @@ from sim.experiments.sweep import (
 )
 from sim.experiments.worker import ChunkResult, Task, fingerprint
 from sim.inputs.condition import Condition
+from sim.inputs.paths import confined, safe_name
 
 if TYPE_CHECKING:
     import numpy as np
@@ -187,6 +190,16 @@ def auto_chunk_size(runs_per_point: int, workers: int) -> int:
     return max(1, min(runs_per_point, max(MIN_AUTO_CHUNK, min(MAX_AUTO_CHUNK, c))))
 
 
+def packed_chunk_size(runs_per_point: int, points: int, workers: int) -> int | None:
+    """For a sweep of small points (fewer runs than a good batch): a chunk size holding several
+    whole points (about four chunks per worker over the whole sweep), or None if they would not
+    share a chunk anyway. Fewer, larger parts: no per-point file, fsync and read."""
+    if runs_per_point >= MIN_AUTO_CHUNK:
+        return None
+    c = min(MAX_AUTO_CHUNK, math.ceil(runs_per_point * points / (4 * max(1, workers))))
+    return (c // runs_per_point) * runs_per_point if c >= 2 * runs_per_point else None
+
+
 # ============================================================================ executing a job
 
 
@@ -202,21 +215,25 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
     if batch_size < 1:
         raise InputError("--batch-size", "", "must be positive")
     out = prepare_outdir(Path(out))
-    existing = read_json(out / JOB_FILE) if resume else None
-    previous = read_json(out / MANIFEST_FILE) if resume and existing is None else None
-    if chunk_size is None:  # resuming: the parts on disk are cut by the recorded size
-        chunk_size = _recorded_chunk_size(existing, previous)
-    if jobs is None and evaluator is None:  # automatic: a pool only when the job is big enough to pay for it
-        jobs = default_workers() if backend == "dask" or sum(job.caps) >= AUTO_PARALLEL_MIN_RUNS else 1
-    if chunk_size is None:
-        chunk_size = auto_chunk_size(max(job.caps), evaluator.workers if evaluator else jobs)
-    run = _Execution(job, out, chunk_size, batch_size, consolidate, Progress(progress, job.title),
-                     given=evaluator, backend=backend, jobs=jobs, scheduler=scheduler)
-    man = run.locate(existing, previous)
-    if man is None:
-        run.compute()
-        man = run.finish()
-    return run.result(man, t0)
+    with FolderLock(out, "--out", "results folder"):  # one writer per folder: a second job is refused
+        existing = read_json(out / JOB_FILE) if resume else None
+        previous = read_json(out / MANIFEST_FILE) if resume and existing is None else None
+        if chunk_size is None:  # resuming: the parts on disk are cut by the recorded size
+            chunk_size = _recorded_chunk_size(existing, previous)
+        if jobs is None and evaluator is None:  # automatic: a pool only when the job is big enough to pay for it
+            jobs = default_workers() if backend == "dask" or sum(job.caps) >= AUTO_PARALLEL_MIN_RUNS else 1
+        if chunk_size is None:
+            workers = evaluator.workers if evaluator else jobs
+            chunk_size = auto_chunk_size(max(job.caps), workers)
+            if job.is_sweep and job.until_ci is None and len(set(job.caps)) == 1:
+                chunk_size = packed_chunk_size(job.caps[0], len(job.caps), workers) or chunk_size
+        run = _Execution(job, out, chunk_size, batch_size, consolidate, Progress(progress, job.title),
+                         given=evaluator, backend=backend, jobs=jobs, scheduler=scheduler)
+        man = run.locate(existing, previous)
+        if man is None:
+            run.compute()
+            man = run.finish()
+        return run.result(man, t0)
 
 
 def _recorded_chunk_size(existing: dict | None, previous: dict | None) -> int | None:
@@ -284,8 +301,13 @@ class _Execution:
         return None
 
     def start_afresh(self) -> None:
-        """Forget what another job left in ``out``; write ``job.json`` first (--resume reads it)."""
+        """Forget what another job left in ``out``: its manifest first (the folder no longer claims
+        to hold complete results), its result files and parts; then write ``job.json`` (--resume
+        reads it)."""
         self.info["discarded"] = self.job_path.exists()
+        (self.out / MANIFEST_FILE).unlink(missing_ok=True)
+        for name in RESULT_FILES:
+            (self.out / name).unlink(missing_ok=True)
         self.job_path.unlink(missing_ok=True)
         self.store.clear()
         self.job_id = uuid.uuid4().hex
@@ -324,12 +346,14 @@ class _Execution:
 
     def task(self, c: Chunk) -> Task:
         p = self.job.points[c.point or 0]
-        return Task(p.condition, p.seed, c, self.job.events, self.batch_size, self.job.inputs)
+        group = tuple((i, self.job.points[i].condition, self.job.points[i].seed) for i in c.members) \
+            if c.points > 1 else ()
+        return Task(p.condition, p.seed, c, self.job.events, self.batch_size, self.job.inputs, group)
 
     def check(self, c: Chunk, res: ChunkResult) -> None:
-        """Raise a worker's error; an input error names the job's own file and field."""
+        """Raise a worker's error; an input error names the job's own file and field (and point)."""
         if isinstance(res.error, InputError) and self.job.error_field:
-            path, fld = self.job.error_field(c, res.error.field)
+            path, fld = self.job.error_field(res.chunk, res.error.field)
             raise InputError(path, fld, res.error.message, res.error.line)
         res.raise_error()
 
@@ -365,7 +389,7 @@ class _Execution:
 
     def compute_chunks(self) -> None:
         """Every chunk of the final plan: reuse those on disk (trimmed to the plan), compute the rest."""
-        self.chunks = plan_chunks(self.final, self.chunk_size, self.job.is_sweep)
+        self.chunks = plan_chunks(self.final, self.chunk_size, self.job.is_sweep, pack=self.job.until_ci is None)
         self.store.prune(self.chunks)
         for c in self.chunks:
             _trim(self.store, c)
@@ -536,11 +560,12 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
     from sim.inputs.compile import compile_scenario, remember
 
     _check_runs(runs, until_ci, ci_step)
+    seed = check_seed(seed)
     cond = Condition.of(scenario, levers=levers, overlays=overlays, overrides=overrides)
     spec = compile_scenario(cond)
     cond = replace(cond, scenario=str(Path(cond.scenario).resolve()))
     remember(cond, spec)  # --jobs 1 reuses this compile
-    out = Path(out) if out else Path("results") / f"{spec.scenario.id}-seed{seed}"
+    out = Path(out) if out else confined("results", f"{spec.scenario.id}-seed{seed}")
     identity = {"kind": "run", "content_hash": spec.content_hash, "seed": int(seed), "runs": runs,
                 "events": bool(events), "until_ci": until_ci, "ci_step": ci_step if until_ci else None}
 
@@ -579,7 +604,8 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     scenario = resolve_scenario(sf.scenario, sweep_path)
     points = design_points(sf, where, scenario)
     base = _compile_probes(sf, points, where)
-    out = Path(out) if out else Path("results") / f"sweep-{sweep_path.stem if sweep_path else base.scenario.id}"
+    name = safe_name(sweep_path.stem) if sweep_path else base.scenario.id
+    out = Path(out) if out else confined("results", f"sweep-{name}")
     job = _sweep_job(sf, points, base, scenario=scenario, where=where, raw=raw, argv=argv)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,
                    chunk_size=chunk_size or sf.chunk_size, resume=resume, batch_size=batch_size, progress=progress,

@@ -6,7 +6,10 @@ While a job runs (and after it was interrupted) its output directory holds::
     runs/part-000000.parquet  runs [0, C) of the job; part-000001 holds [C, 2C) ...
     events/part-000000.parquet, injects/part-000000.parquet   the same chunk's other tables
 
-Sweeps name parts ``part-PPPPP-KKKKKK.parquet`` (design point, chunk within the point).
+Sweeps name parts ``part-PPPPP-KKKKKK.parquet`` (design point, chunk within the point). A sweep
+whose points are small (fewer runs than half a chunk) packs several whole consecutive points into
+one chunk, named after its first point: a 100,000-point sweep of one run per point writes a few
+parts, not 100,000 (the bytes of the consolidated tables are the same either way).
 Every part is written to a hidden temporary file, flushed to disk and renamed into
 place, so a part either exists whole or not at all. A chunk's ``runs`` part is written
 last and a chunk counts as done only when its ``runs`` part holds exactly the chunk's
@@ -51,16 +54,23 @@ FORMAT = 1
 
 @dataclass(frozen=True)
 class Chunk:
-    """Runs ``[start, stop)`` of one design point (``point`` is None for a plain run job)."""
+    """Runs ``[start, stop)`` of one design point (``point`` is None for a plain run job), or of
+    ``points`` consecutive design points from ``point`` on (a packed chunk of small points)."""
 
     point: int | None
     index: int
     start: int
     stop: int
+    points: int = 1
 
     @property
     def n(self) -> int:
-        return self.stop - self.start
+        return (self.stop - self.start) * self.points
+
+    @property
+    def members(self) -> range:
+        """The design points this chunk covers."""
+        return range(self.point or 0, (self.point or 0) + self.points)
 
     @property
     def name(self) -> str:
@@ -69,8 +79,15 @@ class Chunk:
         return f"part-{self.point:05d}-{self.index:06d}.parquet"
 
 
-def plan_chunks(runs: Sequence[int], chunk_size: int, points: bool) -> list[Chunk]:
-    """Chunk k of point p holds runs [k*C, min((k+1)*C, runs[p])): deterministic, so resume can skip."""
+def plan_chunks(runs: Sequence[int], chunk_size: int, points: bool, pack: bool = False) -> list[Chunk]:
+    """Chunk k of point p holds runs [k*C, min((k+1)*C, runs[p])): deterministic, so resume can skip.
+
+    ``pack`` (sweeps without --until-ci): when every point has the same R runs and 2R <= C, each
+    chunk holds C // R whole consecutive points instead.
+    """
+    if pack and points and runs and len(set(runs)) == 1 and 2 * runs[0] <= chunk_size:
+        r, k = runs[0], chunk_size // runs[0]
+        return [Chunk(p, 0, 0, r, min(k, len(runs) - p)) for p in range(0, len(runs), k)]
     out = []
     for p, n in enumerate(runs):
         for k, start in enumerate(range(0, n, chunk_size)):
@@ -133,29 +150,59 @@ def write_json_atomic(obj: Any, path: Path) -> None:
 
 
 def prepare_outdir(out: Path) -> Path:
-    """Create the output directory or fail with a clear message."""
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(out, "--out", f"cannot create output directory: {exc.strerror}") from None
-    if not os.access(out, os.W_OK):
-        raise InputError(out, "--out", "output directory is not writable")
-    return out
+    """Create the output directory or fail with a clear message (``sim.inputs.paths.output_dir``)."""
+    from sim.inputs.paths import output_dir
+
+    return output_dir(out, "--out")
 
 
 def read_json(path: Path) -> dict | None:
     """A job or manifest file, or None if absent. Unreadable JSON is bad input, not a crash."""
     try:
-        text = path.read_text()
+        if path.stat().st_size > 50_000_000:
+            raise InputError(path, "", "file is too large for a job or manifest file")
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise InputError(path, "", "is a directory, not a JSON file") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "", "not UTF-8 text; remove it or choose another --out") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(path, "", f"not valid JSON ({exc.msg}); remove it or choose another --out") from None
+    except RecursionError:
+        raise InputError(path, "", "JSON nested too deeply") from None
     if not isinstance(data, dict):
         raise InputError(path, "", "expected a JSON object")
     return data
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+#: What readers of a manifest (or job file) rely on: field -> (check, what it must be).
+_MANIFEST_FIELDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "seed": (lambda v: _is_int(v) and 0 <= v < 2**63, "a seed (0 .. 2**63 - 1)"),
+    "runs": (lambda v: _is_int(v) and v >= 0, "a number of runs"),
+    "turns": (lambda v: _is_int(v) and v >= 0, "a number of turns"),
+    "hours_per_turn": (lambda v: isinstance(v, int | float) and not isinstance(v, bool), "a number"),
+    "levers": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of names"),
+    "overlays": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of names"),
+    "overrides": (lambda v: isinstance(v, list) and all(isinstance(x, list) and len(x) == 2 and isinstance(x[0], str)
+                                                      for x in v), "a list of [path, value] pairs"),
+    "files": (lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v), "a list of file names"),
+    **{k: (lambda v: isinstance(v, str), "text") for k in ("scenario", "scenario_file", "title", "content_hash",
+                                                             "job_id", "created")},
+}
+
+
+def _check_fields(path: Path, data: dict) -> None:
+    for key, (ok, what) in _MANIFEST_FIELDS.items():
+        if key in data and data[key] is not None and not ok(data[key]):
+            raise InputError(path, key, f"expected {what}, found {str(data[key])[:40]!r}")
 
 
 def parquet_bytes(table: pa.Table) -> bytes:
@@ -276,14 +323,32 @@ def _index_type(n: int) -> pa.DataType:
 
 
 def _target_schema(paths: Sequence[Path]) -> tuple[pa.Schema, dict[str, pa.Array] | None]:
-    """One schema for all parts. Parts of one scenario share it; sweep points may not (a lever
-    that opens a channel adds columns), so columns are united and dictionaries merged."""
-    import pyarrow as pa
+    """One schema for all parts (``_unify`` over the parts' files)."""
     import pyarrow.parquet as pq
 
-    schemas = [pq.read_schema(p) for p in paths]
+    return _unify([pq.read_schema(p) for p in paths], lambda i, cols: pq.read_table(paths[i], columns=cols))
+
+
+def combine_tables(tables: Sequence[pa.Table]) -> pa.Table:
+    """Tables of consecutive design points as one (a packed chunk's part), united exactly as
+    consolidation unites parts, so packing does not change the consolidated bytes."""
+    import pyarrow as pa
+
+    schema, dicts = _unify([t.schema for t in tables], lambda i, cols: tables[i].select(cols))
+    if dicts is not None:
+        tables = [_conform(t, schema, dicts) for t in tables]
+    return pa.concat_tables(tables).combine_chunks()
+
+
+def _unify(schemas: Sequence[pa.Schema], read: Callable[[int, list[str]], pa.Table],
+           ) -> tuple[pa.Schema, dict[str, pa.Array] | None]:
+    """One schema for all parts. Parts of one scenario share it; sweep points may not (a lever
+    that opens a channel adds columns), so columns are united and dictionaries merged. Parts
+    already united (no pandas metadata: packed chunks of differing points) are united again."""
+    import pyarrow as pa
+
     first = schemas[0]
-    if all(s.equals(first, check_metadata=True) for s in schemas[1:]):
+    if all(s.equals(first, check_metadata=True) for s in schemas[1:]) and b"pandas" in (first.metadata or {}):
         return first, None
     fields: dict[str, pa.Field] = {}
     for s in schemas:
@@ -292,11 +357,11 @@ def _target_schema(paths: Sequence[Path]) -> tuple[pa.Schema, dict[str, pa.Array
     dicts: dict[str, list] = {name: [] for name, f in fields.items() if pa.types.is_dictionary(f.type)}
     if dicts:
         seen: dict[str, dict] = {k: {} for k in dicts}
-        for p, s in zip(paths, schemas, strict=True):
+        for i, s in enumerate(schemas):
             cols = [c for c in dicts if c in s.names]
             if not cols:
                 continue
-            t = pq.read_table(p, columns=cols)
+            t = read(i, cols)
             for c in cols:
                 for chunk in t.column(c).chunks:
                     for v in chunk.dictionary.to_pylist():
@@ -375,22 +440,98 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
 
 def read_table(out: str | Path, table: str = "runs", columns: list[str] | None = None) -> pd.DataFrame:
     """One results table of a job as a DataFrame: the consolidated file of a finished job, or
-    the parts of the chunks completed so far (a running or interrupted job)."""
+    the parts of the chunks completed so far (a running or interrupted job).
+
+    A folder whose manifest does not describe its tables (``check_results``) and a file that is
+    not readable Parquet are bad input (``InputError``), not a crash.
+    """
     import pandas as pd
 
     out = Path(out)
+    complete = check_results(out)
     single = out / f"{table}.parquet"
     parts_dir = out / table
-    interrupted = (out / JOB_FILE).exists()
+    interrupted = not complete and (out / JOB_FILE).exists()
     parts = sorted(parts_dir.glob("part-*.parquet")) if parts_dir.is_dir() else []
     if single.exists() and not (interrupted and parts):
-        return pd.read_parquet(single, columns=columns)
+        return _read_parquet(single, columns)
     if not parts:
         raise FileNotFoundError(f"{out}: no {table} results (neither {single.name} nor {table}/part-*.parquet)")
     if table != "runs" and interrupted:  # only chunks whose runs part exists are complete
         done = {p.name for p in (out / "runs").glob("part-*.parquet")}
         parts = [p for p in parts if p.name in done]
-    return pd.concat([pd.read_parquet(p, columns=columns) for p in parts], ignore_index=True)
+    return pd.concat([_read_parquet(p, columns) for p in parts], ignore_index=True)
+
+
+def _corrupt(exc: BaseException) -> bool:
+    """pyarrow's way of saying a file is not (whole) Parquet; a real I/O error has an errno."""
+    import pyarrow as pa
+
+    if isinstance(exc, OSError):  # pyarrow raises plain OSError (no errno) for a bad footer or thrift data
+        return not exc.errno
+    return isinstance(exc, pa.ArrowException)
+
+
+def _read_parquet(path: Path, columns: list[str] | None) -> pd.DataFrame:
+    import pandas as pd
+
+    try:
+        return pd.read_parquet(path, columns=columns)
+    except Exception as exc:
+        if _corrupt(exc):
+            raise InputError(path, "", f"not a readable Parquet file (corrupt, truncated or not results): "
+                             f"{str(exc).splitlines()[0][:200]}") from None
+        raise
+
+
+def _num_rows(path: Path) -> int:
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+        names = set(meta.schema.names)
+    except Exception as exc:
+        if _corrupt(exc):
+            raise InputError(path, "", "not a readable Parquet file (corrupt, truncated or not results)") from None
+        raise
+    if not {"run", "outcome"} <= names:
+        raise InputError(path, "", "not a runs table (no 'run' and 'outcome' columns)")
+    return meta.num_rows
+
+
+def check_results(out: str | Path) -> bool:
+    """True if the folder holds a completed job (its manifest); refuse one whose manifest does not
+    describe its tables: a manifest left by an earlier job beside the parts of an interrupted one,
+    or one whose run count differs from the runs table (``report`` and ``compare`` would otherwise
+    label one job's rows as another's)."""
+    out = Path(out)
+    man = read_json(out / MANIFEST_FILE)
+    job = read_json(out / JOB_FILE)
+    for path, data in ((out / MANIFEST_FILE, man), (out / JOB_FILE, job)):
+        if data is not None:
+            _check_fields(path, data)
+    if man is None:
+        return False  # a running or interrupted job (job.json), or no job at all
+    if job is not None and job.get("job_id") != man.get("job_id"):
+        ident = job.get("identity") or {}
+        raise InputError(out, "", f"manifest.json is from an earlier job (seed {man.get('seed')}, {man.get('runs')} "
+                         f"runs) than the interrupted job in this folder (seed {ident.get('seed')}): finish it "
+                         "with --resume, or use another folder")
+    runs = man.get("runs")
+    if isinstance(runs, bool) or not isinstance(runs, int):
+        return True  # not written by a job (e.g. a hand-made folder): nothing to check against
+    single = out / "runs.parquet"
+    if man.get("consolidated", True):
+        files = [single] if single.exists() else []
+    else:  # written with consolidate=False: the parts are the results
+        files = sorted((out / "runs").glob("part-*.parquet")) if (out / "runs").is_dir() else []
+    if not files:
+        return True
+    n = sum(_num_rows(f) for f in files)
+    if n != runs:
+        raise InputError(out, "", f"manifest.json says {runs:,} runs but the runs table holds {n:,}: the folder "
+                         "was changed after the job, or two jobs wrote to it; re-run the job")
+    return True
 
 
 def read_runs(out: str | Path, columns: list[str] | None = None) -> pd.DataFrame:

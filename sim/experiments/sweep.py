@@ -28,6 +28,7 @@ per-point probabilities.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from sim.errors import InputError
 from sim.experiments.samplers import factorial, lhs_unit
+from sim.experiments.seeds import MAX_SEED
 from sim.inputs.condition import Condition
 
 if TYPE_CHECKING:
@@ -49,7 +51,9 @@ MAX_PROBES = 200
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Unknown keys are errors and values are not coerced (``"no"`` is not false, ``"1"`` not 1)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 def _check_factor_keys(factors: dict[str, Any]) -> dict[str, Any]:
@@ -86,15 +90,16 @@ class LatinHypercube(_Strict):
 
     type: Literal["latin_hypercube"]
     samples: int = Field(ge=1, le=MAX_POINTS)
-    seed: int = Field(0, ge=0)
-    factors: dict[str, tuple[float, float] | Choice] = Field(min_length=1)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
+    factors: dict[str, Annotated[list[float], Field(min_length=2, max_length=2)] | Choice] = Field(
+        min_length=1, description="[low, high] for a numeric factor, or {values: [...]}.")
 
     @field_validator("factors")
     @classmethod
     def _factors(cls, v: dict[str, Any]) -> dict[str, Any]:
         for key, rng in v.items():
-            if isinstance(rng, tuple) and not rng[0] < rng[1]:
-                raise ValueError(f"factor {key!r}: expected [low, high] with low < high")
+            if isinstance(rng, list) and not (math.isfinite(rng[0]) and math.isfinite(rng[1]) and rng[0] < rng[1]):
+                raise ValueError(f"factor {key!r}: expected [low, high], finite numbers with low < high")
             if key in LIST_FACTORS and not isinstance(rng, Choice):
                 raise ValueError(f"factor {key!r}: use {{values: [[...], ...]}}")
         return _check_factor_keys(v)
@@ -107,7 +112,7 @@ class SweepFile(_Strict):
                                       "or the project root.")
     title: str = ""
     runs_per_point: int = Field(ge=1, le=100_000_000, description="Runs per point (the cap with until_ci).")
-    seed: int = Field(0, ge=0)
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Root seed, 0 .. 2**63 - 1.")
     common_random_numbers: bool = Field(True, description="Same seed at every point (see module docs).")
     events: bool = Field(False, description="Write the per-actor-turn event log (large).")
     until_ci: float | None = Field(None, gt=0, lt=0.5, description="Per point: stop once every headline "

@@ -49,6 +49,7 @@ class Task:
     events: bool
     batch_size: int
     inputs: dict[str, str] = field(default_factory=dict)  # expected input fingerprint (see fingerprint())
+    group: tuple[tuple[int, Condition, int], ...] = ()  # a packed chunk: (point, condition, seed) of each point
 
 
 class WorkerMismatch(OSError):
@@ -80,7 +81,7 @@ class ChunkResult:
             raise self.error
 
 
-_FINGERPRINTS: dict[Condition, dict[str, str]] = {}
+_FINGERPRINTS: dict[tuple, dict[str, str]] = {}  # by the files a spec was built from (bounded: not per point)
 
 
 def _sha(data: bytes) -> str:
@@ -89,10 +90,10 @@ def _sha(data: bytes) -> str:
 
 # The modules a worker computes with (a test checks this covers everything run_chunk loads).
 MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.condition",
-                 "inputs.injects", "inputs.library", "inputs.loader", "inputs.postures", "inputs.schema",
-                 "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble", "engine.injects",
-                 "engine.loop", "engine.outcomes", "engine.resolution", "engine.rng", "engine.rules", "engine.state",
-                 "experiments", "experiments.measures", "experiments.store", "experiments.worker")
+                 "inputs.injects", "inputs.library", "inputs.loader", "inputs.paths", "inputs.postures",
+                 "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
+                 "engine.injects", "engine.loop", "engine.outcomes", "engine.resolution", "engine.rng", "engine.rules",
+                 "engine.state", "experiments", "experiments.measures", "experiments.store", "experiments.worker")
 
 
 def _hash_code() -> str:
@@ -127,40 +128,59 @@ def fingerprint(spec: Spec) -> dict[str, str]:
     return fp
 
 
+def _fingerprint(spec: Spec) -> dict[str, str]:
+    """``fingerprint(spec)``, cached by the files it hashes (a sweep's points share them)."""
+    own = Path(spec.path).name
+    key = (spec.path, tuple(spec.applied.overlays), tuple(sorted((k, v) for k, v in spec.file_hashes.items()
+                                                                 if k != own)))
+    fp = _FINGERPRINTS.get(key)
+    if fp is None:
+        if len(_FINGERPRINTS) > 64:
+            _FINGERPRINTS.clear()
+        fp = _FINGERPRINTS[key] = fingerprint(spec)
+    return fp
+
+
 def run_chunk(task: Task) -> ChunkResult:
     """Simulate one chunk and return its tables as Parquet bytes (the worker entry point)."""
     import numpy as np
     import pyarrow as pa
 
     from sim.engine.ensemble import simulate
-    from sim.experiments.store import parquet_bytes
+    from sim.experiments.store import combine_tables, parquet_bytes
     from sim.inputs.compile import compiled
 
     t0 = time.perf_counter()
     host = f"{socket.gethostname()}:{os.getpid()}"
     c = task.chunk
-    try:
-        spec = compiled(task.condition)
-    except InputError as exc:
-        return ChunkResult(c, {}, error=exc, host=host)
-    if task.inputs:
-        fp = _FINGERPRINTS.get(task.condition) or _FINGERPRINTS.setdefault(task.condition, fingerprint(spec))
-        bad = sorted(k for k, v in task.inputs.items() if k in fp and fp[k] != v)
-        if bad or "code" not in fp:
-            return ChunkResult(c, {}, error=WorkerMismatch(host, bad), host=host)
-    res = simulate(spec, task.seed, np.arange(c.start, c.stop, dtype=np.int64), events=task.events,
-                   batch_size=max(1, min(task.batch_size, c.n)))
-    frames = {"runs": res.runs, "injects": res.injects}
-    if task.events:
-        frames["events"] = res.events
-    parts = {}
-    for name, df in frames.items():
-        if c.point is not None:
-            df.insert(0, "point", np.full(len(df), c.point, np.int32))
-        parts[name] = parquet_bytes(pa.Table.from_pandas(df, preserve_index=False))
-    outcome = res.runs["outcome"].cat.codes.to_numpy(np.int8)
-    force = res.runs["use_of_force"].to_numpy(bool)
-    return ChunkResult(c, parts, outcome, force, host=host, seconds=time.perf_counter() - t0)
+    members = task.group or ((c.point, task.condition, task.seed),)
+    tables: dict[str, list[pa.Table]] = {}
+    outcome, force = [], []
+    for point, condition, seed in members:
+        one = c if len(members) == 1 else Chunk(point, 0, c.start, c.stop)  # errors name the point
+        try:
+            spec = compiled(condition)
+        except InputError as exc:
+            return ChunkResult(one, {}, error=exc, host=host)
+        if task.inputs:
+            fp = _fingerprint(spec)
+            bad = sorted(k for k, v in task.inputs.items() if k in fp and fp[k] != v)
+            if bad or "code" not in fp:
+                return ChunkResult(one, {}, error=WorkerMismatch(host, bad), host=host)
+        res = simulate(spec, seed, np.arange(c.start, c.stop, dtype=np.int64), events=task.events,
+                       batch_size=max(1, min(task.batch_size, c.stop - c.start)))
+        frames = {"runs": res.runs, "injects": res.injects}
+        if task.events:
+            frames["events"] = res.events
+        for name, df in frames.items():
+            if point is not None:
+                df.insert(0, "point", np.full(len(df), point, np.int32))
+            tables.setdefault(name, []).append(pa.Table.from_pandas(df, preserve_index=False))
+        outcome.append(res.runs["outcome"].cat.codes.to_numpy(np.int8))
+        force.append(res.runs["use_of_force"].to_numpy(bool))
+    parts = {name: parquet_bytes(ts[0] if len(ts) == 1 else combine_tables(ts)) for name, ts in tables.items()}
+    return ChunkResult(c, parts, np.concatenate(outcome), np.concatenate(force), host=host,
+                       seconds=time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------- one BLAS thread per worker
@@ -177,12 +197,33 @@ def limit_threads() -> None:
             threadpool_limits(1)
 
 
+PARENT_POLL = 0.5  # seconds between a worker's checks that its parent is alive
+
+
+def watch_parent(parent: int | None = None, poll: float = PARENT_POLL) -> None:
+    """Exit this worker process within ``poll`` seconds of its parent's death (however it died:
+    SIGKILL or the OOM killer run no clean-up, and an orphaned worker would otherwise finish its
+    chunk and then wait for work for ever). A daemon thread compares the parent pid."""
+    import threading
+
+    parent = os.getppid() if parent is None else parent
+
+    def watch() -> None:
+        while True:
+            time.sleep(poll)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="crisis-sim-parent-watch", daemon=True).start()
+
+
 def init_pool_worker() -> None:
     """Process-pool initialiser: runs before numpy is imported in a spawned worker."""
     import signal
 
     limit_threads()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    watch_parent()
 
 
 _LIMITED = False

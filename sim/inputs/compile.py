@@ -51,7 +51,8 @@ from sim.names import (
     Threshold,
 )
 
-__all__ = ["Spec", "compile_condition", "compile_inject", "compile_scenario", "compiled", "remember"]
+__all__ = ["Spec", "check_scenario", "compile_condition", "compile_inject", "compile_scenario", "compiled",
+           "remember"]
 
 #: Lowest and highest answer probability a channel's logit is built from (keeps the logit finite).
 _P_FLOOR = 1e-4
@@ -71,6 +72,24 @@ def compile_scenario(
     Keys ``postures.<ACTOR>.<path>`` and ``baseline.<path>`` change posture data.
     """
     return compile_condition(Condition.of(path, levers=levers, overlays=overlays, overrides=overrides), catalogue)
+
+
+def check_scenario(path: str | Path) -> Spec:
+    """Compile a scenario as written, then with each of its levers and each overlay in the library
+    switched on, so a bad lever or overlay value fails now, naming the lever, not when it is used."""
+    from sim.inputs.library import OVERLAYS_DIR
+
+    spec = compile_scenario(path)
+    changes = [(f"levers.{i} ({lv.id})", Condition(str(path), levers=(lv.id,)))
+               for i, lv in enumerate(spec.scenario.levers)]
+    changes += [(f"overlay {o.stem}", Condition(str(path), overlays=(o.stem,)))
+                for o in sorted(OVERLAYS_DIR.glob("*.yaml")) if o.stem not in spec.scenario.overlays]
+    for name, cond in changes:
+        try:
+            compile_condition(cond)
+        except InputError as exc:
+            raise InputError(path, name, f"{exc.field}: {exc.message}" if exc.field else exc.message) from None
+    return spec
 
 
 _SPECS: OrderedDict[Condition, Spec] = OrderedDict()
@@ -499,6 +518,10 @@ def build_world(cat: Catalogue, scen: ScenarioFile, baseline: Baseline, dyads: D
                 rel0[x, y] = np.clip(rel0[x, y] + spill * climate, -1, 1)
     if "US" in idx and "PRC" in idx:
         rel0[idx["US"], idx["PRC"]] = rel0[idx["PRC"], idx["US"]] = climate
+    rungs = {r.id for r in cat.rungs}
+    for i, sa in enumerate(scen.actors):
+        if sa.initial_rung not in rungs:
+            raise InputError(where, f"actors.{i}.initial_rung", f"unknown rung {sa.initial_rung!r}")
     return WorldTable(hostility=H0, relation=rel0,
                       level=np.array([cat.rung_index(sa.initial_rung) for sa in scen.actors]))
 

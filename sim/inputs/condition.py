@@ -9,8 +9,8 @@ and ``baseline.<path>`` are routed to the posture files instead of the scenario.
 
 from __future__ import annotations
 
-import copy
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,9 +18,14 @@ from typing import Any
 
 from sim.errors import InputError
 from sim.inputs.library import DEFAULT_SCENARIO, OVERLAYS_DIR
-from sim.inputs.loader import read_yaml, validate
+from sim.inputs.loader import check_plain_data, load_shared, parse_value, read_yaml, validate
 from sim.inputs.schema import Overlay, ScenarioFile
 from sim.names import ACTOR_IDS
+
+#: A dotted override path: ``parameters.fog``, ``levers.0.set.0.value``, ``postures.US.weights.cost.value``.
+OVERRIDE_KEY = re.compile(r"^[A-Za-z_][\w-]*(\.[\w-]+){0,31}$")
+#: An overlay name (a file in scenarios/overlays): a plain name, never a path.
+OVERLAY_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$")
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Condition:
         object.__setattr__(self, "levers", tuple(self.levers))
         object.__setattr__(self, "overlays", tuple(self.overlays))
         object.__setattr__(self, "overrides", tuple((str(k), v) for k, v in self.overrides))
+        for k, v in self.overrides:  # values given to the API directly obey the rules of parsed YAML
+            check_plain_data(v, self.scenario, k)
 
     @classmethod
     def of(cls, scenario: str | Path | Condition | None = None, *, levers: Iterable[str] = (),
@@ -104,11 +111,9 @@ def set_path(data: dict, dotted: str, value: Any, path: str) -> None:
     for i, part in enumerate(parts):
         last = i == len(parts) - 1
         if isinstance(node, list):
-            try:
-                idx = int(part)
-                node[idx]
-            except (ValueError, IndexError):
-                raise InputError(path, dotted, f"no list item {part!r}") from None
+            if not (part.isascii() and part.isdigit()) or int(part) >= len(node):
+                raise InputError(path, dotted, f"no list item {part!r}")
+            idx = int(part)
             if last:
                 node[idx] = value
             else:
@@ -123,24 +128,23 @@ def set_path(data: dict, dotted: str, value: Any, path: str) -> None:
 
 
 def parse_override(text: str) -> tuple[str, Any]:
-    """Parse ``key=value`` where value is YAML (numbers, lists, strings)."""
-    import yaml
-
+    """Parse ``key=value`` where value is YAML (numbers, lists, strings), read under the same
+    rules as data files (``sim.inputs.loader``: no anchors, aliases or tags; depth and size limits)."""
     if "=" not in text:
-        raise InputError("--set", text, "expected KEY=VALUE")
+        raise InputError("--set", text[:80], "expected KEY=VALUE")
     key, raw = text.split("=", 1)
-    try:
-        value = yaml.safe_load(raw)
-    except yaml.YAMLError:
-        raise InputError("--set", key, f"cannot parse value {raw!r}") from None
-    return key.strip(), value
+    key = key.strip()
+    if not OVERRIDE_KEY.match(key):
+        raise InputError("--set", key[:80], "expected a dotted path such as parameters.fog (letters, digits, _ and "
+                         "-, at most 32 parts)")
+    return key, parse_value(raw, "--set", key)
 
 
 def load_overlay(name: str) -> Overlay:
-    path = OVERLAYS_DIR / f"{name}.yaml"
-    if not path.exists():
+    path = OVERLAYS_DIR / f"{name}.yaml" if isinstance(name, str) and OVERLAY_NAME.match(name) else None
+    if path is None or not path.exists():
         known = ", ".join(sorted(p.stem for p in OVERLAYS_DIR.glob("*.yaml"))) or "none"
-        raise InputError("--overlay", name, f"unknown overlay (known: {known})")
+        raise InputError("--overlay", str(name)[:80], f"unknown overlay (known: {known})")
     data, node = read_yaml(path)
     return validate(Overlay, data, path, node)
 
@@ -156,7 +160,7 @@ def settings(condition: Condition, base: ScenarioFile) -> tuple[list[str], list[
     for name in condition.levers:
         if name not in lever_map:
             known = ", ".join(lever_map) or "none"
-            raise InputError(path, f"levers.{name}", f"unknown lever (known: {known})")
+            raise InputError(path, f"levers.{str(name)[:80]}", f"unknown lever (known: {known})")
         out += [(st.path, st.value) for st in lever_map[name].set]
     return overlays, out + list(condition.overrides)
 
@@ -184,13 +188,12 @@ def _route(path: str, changes: Sequence[tuple[str, Any]]):
 def apply(condition: Condition) -> AppliedScenario:
     """Read the scenario, apply the condition's changes and validate the result."""
     path = Path(condition.scenario)
-    data, node = read_yaml(path)
-    base = validate(ScenarioFile, data, path, node)
+    base = load_shared(ScenarioFile, path)
     overlays, changes = settings(condition, base)
     scen_changes, targets = _route(str(path), changes)
     scen = base
     if scen_changes:
-        data = copy.deepcopy(data)
+        data, _ = read_yaml(path)  # a fresh copy
         for key, value in scen_changes:
             set_path(data, key, value, str(path))
         scen = validate(ScenarioFile, data, path, None)

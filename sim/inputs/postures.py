@@ -16,7 +16,7 @@ from typing import Any
 from sim.errors import InputError
 from sim.inputs.condition import set_path
 from sim.inputs.library import ACTORS_DIR
-from sim.inputs.loader import read_yaml, validate
+from sim.inputs.loader import load_shared, read_yaml, validate
 from sim.inputs.schema import Baseline, Posture, ScenarioFile
 
 
@@ -57,6 +57,8 @@ def apply_variant(posture: Posture, name: str | None, where: str, field: str) ->
 
 def read_with(path: Path, model, changes: list[tuple[str, Any]] | None):
     """Read and validate a file after applying dotted-path changes."""
+    if not changes:
+        return load_shared(model, path)
     data, node = read_yaml(path)
     if changes:
         if not isinstance(data, dict):

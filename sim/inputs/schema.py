@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sim.experiments.measures import MEASURE_NAMES
+from sim.inputs.paths import SAFE_NAME
 from sim.names import (
     ACTION_CATEGORIES,
     ACTOR_IDS,
@@ -643,7 +644,8 @@ class Lever(Strict):
 class ScenarioFile(Strict):
     """A flashpoint scenario: actors, initial world, trigger and injects."""
 
-    id: str
+    id: str = Field(pattern=SAFE_NAME.pattern, description="A plain name (letters, digits, _ and -): default output "
+                    "folders are named after it.")
     title: str
     flashpoint: Flashpoint
     summary: str
