@@ -301,31 +301,9 @@ def cmd_msel(a: argparse.Namespace) -> int:
 
 
 def cmd_facilitate(a: argparse.Namespace) -> int:
-    from sim.errors import InputError
-    from sim.workshop.session import Session
+    from sim.workshop.launch import facilitate
 
-    if a.session is None and a.scenario is None:
-        raise InputError("facilitate", "scenario", "give a scenario file or --session to resume")
-    folder = a.session or Path("sessions") / Path(a.scenario).stem
-    if (folder / Session.LOG).exists():
-        session = Session.load(folder)
-        print(f"resumed session in {folder} (move {session.state.move}, phase {session.state.phase})")
-    else:
-        if a.scenario is None:
-            raise InputError(folder, "--session", "no session here to resume; give a scenario to start one")
-        seats = {}
-        for item in filter(None, a.seats.split(",")):
-            actor, _, mode = item.partition("=")
-            seats[actor.strip()] = mode.strip()
-        session = Session.create(folder, a.scenario, seed=a.seed, seats=seats)
-        print(f"new session in {folder}")
-    if a.terminal:
-        from sim.workshop.terminal import run_console
-
-        return run_console(session)
-    from sim.workshop.server import serve
-
-    return serve(folder, a.host, a.port)
+    return facilitate(a)
 
 
 def cmd_report(a: argparse.Namespace) -> int:

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
-import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,7 +24,7 @@ from sim.inputs.compile import compile_inject, compiled
 from sim.inputs.condition import Condition
 from sim.inputs.schema import Inject
 from sim.inputs.spec import CInject
-from sim.workshop import play
+from sim.workshop import journal, play
 from sim.workshop.records import (
     PHASES,
     Adjudication,
@@ -57,16 +55,47 @@ def condition_of(ev: dict) -> Condition:
                      tuple((k, v) for k, v in rec.get("overrides", ())), rec.get("label", ""))
 
 
+SEAT_MODES = ("human", "ai", "hybrid")
+
+
+def check_seats(seats: dict[str, str], actors: Iterable[str]) -> dict[str, str]:
+    """Every actor's seat (AI unless named); an unknown actor or mode is refused, not stored."""
+    actors = list(actors)
+    for actor, mode in seats.items():
+        if actor not in actors:
+            raise SessionError(f"unknown actor {actor!r} (this scenario has {', '.join(actors)})", "--seats")
+        if mode not in SEAT_MODES:
+            raise SessionError(f"unknown seat mode {mode!r} for {actor} (human, ai or hybrid)", "--seats")
+    return {a: seats.get(a, "ai") for a in actors}
+
+
+def parse_seats(text: str) -> dict[str, str]:
+    """``JPN=human,PRC=hybrid`` as a dict (checked against the scenario by :func:`check_seats`)."""
+    seats: dict[str, str] = {}
+    for item in filter(None, (x.strip() for x in text.split(","))):
+        actor, eq, mode = item.partition("=")
+        if not eq or not actor.strip() or not mode.strip():
+            raise SessionError(f"{item!r} is not ACTOR=MODE (e.g. JPN=human)", "--seats")
+        if actor.strip() in seats:
+            raise SessionError(f"{actor.strip()} is seated twice", "--seats")
+        seats[actor.strip()] = mode.strip()
+    return seats
+
+
 class Session:
     """A workshop session stored as an append-only event log in ``directory``."""
 
-    LOG = "session.jsonl"
+    LOG = journal.LOG
 
     def __init__(self, directory: Path, read_only: bool = False) -> None:
         self.dir = Path(directory)
         self.read_only = read_only
         self.events: list[dict] = []
         self.state: SessionState | None = None
+        self.warnings: list[str] = []  # said once to whoever opened the session (torn tail, stale lock)
+        self._lock = journal.WriterLock(self.dir)
+        self._writer: journal.Writer | None = None
+        self._loaded: journal.Loaded | None = None
 
     # ------------------------------------------------------------------ create / load
 
@@ -81,35 +110,84 @@ class Session:
             raise SessionError(f"a session already exists in {directory}; resume it instead", "--session")
         condition = Condition.of(scenario, levers=levers, overlays=overlays, overrides=overrides)
         spec = compiled(condition)  # an unknown lever or a bad override fails before anything is written
+        seats = check_seats(seats or {}, spec.actor_ids)
         directory.mkdir(parents=True, exist_ok=True)
-        seats = {a: (seats or {}).get(a, "ai") for a in spec.actor_ids}
         s = cls(directory)
+        s.acquire()
+        if (directory / cls.LOG).stat().st_size:
+            s.close()
+            raise SessionError(f"a session already exists in {directory}; resume it instead", "--session")
         s._append("created", scenario=condition.scenario, condition=condition_record(condition), seed=int(seed),
                   run_index=int(run_index), seats=seats, title=title or spec.scenario.title)
         return s
 
     @classmethod
-    def load(cls, directory: Path, read_only: bool = False, upto: int | None = None) -> Session:
-        """Rebuild a session from its log (optionally only the first ``upto`` events)."""
+    def load(cls, directory: Path, read_only: bool = False, upto: int | None = None, lock: bool = False) -> Session:
+        """Rebuild a session from its log (optionally only the first ``upto`` events).
+
+        ``lock`` takes the writer's lock at once (a console does, so a second one is refused before
+        anyone types); otherwise it is taken at the first write. A torn last line is reported in
+        ``warnings`` and cut off by the writer; any other fault is one :class:`journal.CorruptLog`.
+        """
         s = cls(directory, read_only=read_only or upto is not None)
         path = s.dir / cls.LOG
         if not path.exists():
             raise SessionError(f"no session log at {path}", "--session")
-        lines = path.read_bytes().split(b"\n")
-        events = []
-        for n, line in enumerate(lines):
-            if not line.strip():
-                continue
-            try:
-                events.append(json.loads(line))
-            except json.JSONDecodeError:
-                if n == len(lines) - 1 or all(not x.strip() for x in lines[n + 1:]):
-                    break  # a torn last line: an event that was never acknowledged
-                raise SessionError(f"{path}: line {n + 1} is corrupt") from None
-        for ev in events[:upto]:
-            s._apply(ev)
-            s.events.append(ev)
+        loaded = journal.read(path)
+        if loaded.torn:
+            s.warnings.append(f"{path}: a torn last line ({loaded.torn} bytes, from a write that never completed "
+                              "and was never acknowledged) " + ("is ignored" if s.read_only else "was removed"))
+        if not loaded.events:
+            raise journal.CorruptLog(path, "holds no events")
+        s._loaded = loaded
+        for ev, line in zip(loaded.events[:upto], loaded.lines, strict=False):
+            s._replay(ev, path, line)
+        if lock and not s.read_only:
+            s.acquire()
         return s
+
+    def _replay(self, ev: dict, path: Path, line: int) -> None:
+        """Apply one logged event; a fault names its line."""
+        try:
+            self._apply(ev)
+        except SessionError as exc:
+            raise journal.CorruptLog(path, f"cannot be replayed: {exc.message}", line) from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            what = f"lacks {exc.args[0]!r}" if isinstance(exc, KeyError) else f"is malformed ({exc})"
+            raise journal.CorruptLog(path, f"is a {ev.get('type')!r} event that {what}", line) from None
+        self.events.append(ev)
+
+    def acquire(self) -> None:
+        """Become this session's one writer (refused, naming the holder, if another process is)."""
+        if self._writer is not None:
+            return
+        if self.read_only:
+            raise SessionError("this session is open read-only (replay)")
+        note = self._lock.acquire()
+        try:
+            path = self.dir / self.LOG
+            if path.exists() and path.stat().st_size:
+                now = journal.read(path)
+                if len(now.events) != len(self.events) or now.head != (self._loaded.head if self._loaded else ""):
+                    raise SessionError(f"{path} changed since it was loaded (another console wrote to it); "
+                                       "load it again")
+                if now.torn and not any("torn" in w for w in self.warnings):
+                    self.warnings.append(f"{path}: a torn last line ({now.torn} bytes, never acknowledged) "
+                                         "was removed")
+                self._loaded = now
+            self._writer = journal.Writer(path, self._loaded)
+        except BaseException:
+            self._lock.release()
+            raise
+        if note:
+            self.warnings.append(note)
+
+    def close(self) -> None:
+        """Stop writing (release the lock); the session can still be read."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        self._lock.release()
 
     def branch(self, directory: Path, upto_move: int) -> Session:
         """A new session that replays this one up to the end of ``upto_move`` and continues."""
@@ -122,28 +200,36 @@ class Session:
                 cut = i
                 break
         directory.mkdir(parents=True, exist_ok=True)
-        with open(directory / self.LOG, "w") as f:
-            for ev in self.events[:cut]:
-                f.write(json.dumps(ev, sort_keys=True) + "\n")
-            f.write(json.dumps({"seq": cut, "t": _now(), "type": "note", "text":
-                                f"branched from {self.dir} after move {upto_move}", "tags": ["branch"]},
-                               sort_keys=True) + "\n")
-        return Session.load(directory)
+        out = Session(directory)
+        out.acquire()
+        for ev in self.events[:cut]:
+            out.events.append(out._writer.append(ev))
+        out._rebuild()
+        out.note(f"branched from {self.dir} after move {upto_move}", tags=["branch"])
+        return out
 
     # ------------------------------------------------------------------ the log
 
     def _append(self, type_: str, **data: Any) -> dict:
+        """Apply one event and write it; if either fails, the live state is the log's again."""
         if self.read_only:
             raise SessionError("this session is open read-only (replay)")
+        self.acquire()
         ev = {"seq": len(self.events), "t": _now(), "type": type_, **data}
-        self._apply(ev)  # validate by applying before persisting
-        line = json.dumps(ev, sort_keys=True, default=str) + "\n"
-        with open(self.dir / self.LOG, "a", encoding="utf-8") as f:
-            f.write(line)
-            f.flush()
-            os.fsync(f.fileno())
+        try:
+            self._apply(ev)  # validate by applying before persisting
+            ev = self._writer.append(ev)
+        except BaseException:
+            self._rebuild()
+            raise
         self.events.append(ev)
         return ev
+
+    def _rebuild(self) -> None:
+        """The live state replayed from the events that are in the log (after a refused or failed append)."""
+        self.state = None
+        for ev in self.events:
+            self._apply(ev)
 
     def _apply(self, ev: dict) -> None:
         handler = getattr(self, f"_on_{ev['type']}", None)
@@ -151,6 +237,8 @@ class Session:
             raise SessionError(f"unknown event type {ev['type']!r}")
         if ev["type"] != "created" and self.state is None:
             raise SessionError("the log does not start with a 'created' event")
+        if ev["type"] == "created" and self.state is not None:
+            raise SessionError("a second 'created' event")
         handler(ev)
 
     # ------------------------------------------------------------------ event handlers (the rules of play)
