@@ -102,8 +102,14 @@ def _facilitate_args(fa: argparse.ArgumentParser) -> None:
     fa.add_argument("--seed", type=int, default=0)
     fa.add_argument("--seats", default="", help="e.g. US=human,PRC=hybrid (others are AI)")
     fa.add_argument("--terminal", action="store_true", help="no browser: a command prompt on the same session")
-    fa.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    fa.add_argument("--attach", action="store_true",
+                    help="with --terminal: drive the session through the web server that holds it")
+    fa.add_argument("--read-only", action="store_true", help="with --terminal: look, replay and export; no writes")
+    fa.add_argument("--host", default="127.0.0.1",
+                    help="address to serve on (default 127.0.0.1: this machine only; 0.0.0.0: the room's network, "
+                         "every page needs its join link)")
     fa.add_argument("--port", type=int, default=8765)
+    fa.add_argument("--new-links", action="store_true", help="make new join links (the old ones stop working)")
 
 
 def _postures_args(po: argparse.ArgumentParser) -> None:

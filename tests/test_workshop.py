@@ -489,3 +489,28 @@ def test_csv_exports_neutralise_formulas(tmp_path):
         cells = [c for row in __import__("csv").reader(io.StringIO(text)) for c in row]
         assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
     assert "'=cmd|' /C calc'!A0" in s.decisions_csv()
+
+
+def test_every_action_is_checked_against_the_role_of_its_link(tmp_path):
+    from sim.workshop import server
+    from sim.workshop.access import AccessDenied
+
+    s = Session.create(tmp_path / "a", SENKAKU, seed=1, seats={"JPN": "human"})
+    server.setup(session=s)
+    links = server.links("http://room:1")
+    token = {name: url.split("k=")[1] for name, url in links.items()}
+    assert set(token) == {"facilitator", "projector", "observer", "team:JPN", "team:PRC", "team:US"}
+    assert len(set(token.values())) == 6 and all(len(t) >= 20 for t in token.values())
+    assert oct((tmp_path / "a" / "access.json").stat().st_mode)[-3:] == "600"
+    server.act(token["facilitator"], "start_move")
+    for who, call, kwargs in (("team:JPN", "release", {"inject_id": "S1"}), ("team:JPN", "start_move", {}),
+                              ("team:JPN", "submit", {"actor": "PRC", "action": "hold"}),
+                              ("projector", "note", {"text": "x"}), ("observer", "submit", {"actor": "JPN"}),
+                              ("nobody", "note", {"text": "x"}), ("facilitator", "__init__", {})):
+        with pytest.raises(AccessDenied):
+            server.act(token.get(who, "not-a-token"), call, **kwargs)
+    server.act(token["team:JPN"], "submit", actor="JPN", action="protest", target="PRC")
+    server.act(token["observer"], "observe", text="JPN protested at once")
+    assert s.events[-2]["by"] == "team:JPN" and s.events[-1]["by"] == "observer"
+    assert Session.load(tmp_path / "a").state.observations[0]["by"] == "observer"
+    s.close()

@@ -9,6 +9,9 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -245,3 +248,124 @@ def played_move(s: Session) -> None:
     s.submit_ai()
     s.set_phase("adjudication")
     s.resolve()
+
+
+# ---------------------------------------------------------------------------- a live server, killed
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start(folder: Path, port: int) -> subprocess.Popen:
+    proc = subprocess.Popen([sys.executable, "-m", "sim.workshop.server", str(folder), "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            env={**os.environ, "MPLBACKEND": "Agg"})
+    for _ in range(240):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/state", timeout=1)
+        except urllib.error.HTTPError:
+            return proc  # up (403 without a link)
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise AssertionError("the workshop server did not start")
+
+
+def _act(port: int, token: str, call: str, **kwargs) -> dict:
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/api/act",
+                                 data=json.dumps({"call": call, "kwargs": kwargs}).encode(),
+                                 headers={"Authorization": f"Bearer {token}"})
+    with urllib.request.urlopen(req, timeout=20) as r:
+        return json.loads(r.read())
+
+
+def _script(s: Session) -> list[tuple[str, str, dict]]:
+    """The next actions of a move, as the room would send them: (role, call, kwargs)."""
+    S = s.state
+    if S.phase in ("briefing", "readout"):
+        return [("facilitator", "start_move", {})] if S.move < 6 else [("facilitator", "note", {"text": "again"})]
+    if S.phase == "situation":
+        return [("facilitator", "release", {"inject_id": i}) for i in s.due_injects()] + \
+               [("facilitator", "set_phase", {"phase": "submission"})]
+    if S.phase == "submission":
+        if "JPN" not in S.pending:
+            return [("team:JPN", "submit", {"actor": "JPN", "action": "protest", "target": "PRC"})]
+        return [("facilitator", "submit_ai", {}), ("facilitator", "set_phase", {"phase": "adjudication"})]
+    return [("facilitator", "resolve", {})]
+
+
+def _drive(folder: Path, port: int, tokens: dict, stop, in_flight, acked: dict) -> None:
+    """Play the session through the server until stopped (or the server dies), noting each ack."""
+    while not stop.is_set():
+        s = Session.load(folder, read_only=True)
+        for role, call, kwargs in _script(s):
+            if stop.is_set():
+                return
+            in_flight.set()
+            try:
+                answer = _act(port, tokens[role], call, **kwargs)
+            except OSError:
+                return
+            finally:
+                in_flight.clear()
+            acked[answer["events"] - 1] = call
+
+
+def test_sigkill_of_a_live_server_and_torn_or_full_writes_lose_nothing_acknowledged(tmp_path, capsys):
+    """>= 10 SIGKILLs of a running workshop server (mid-request or between requests) and >= 10 torn
+    and >= 10 disk-full writes: every acknowledged event survives and the session carries on."""
+    import random
+    import threading
+
+    rnd = random.Random(7)
+    folder = tmp_path / "s"
+    Session.create(folder, SENKAKU, seed=3, seats={"JPN": "human"}).close()
+    port = _free_port()
+    kills = mid_request = 0
+    acked: dict[int, str] = {}  # seq -> type, from the server's answers
+    for _ in range(10):
+        proc = _start(folder, port)
+        tokens = json.loads((folder / "access.json").read_text())
+        stop, in_flight = threading.Event(), threading.Event()
+        t = threading.Thread(target=_drive, args=(folder, port, tokens, stop, in_flight, acked))
+        t.start()
+        time.sleep(rnd.uniform(0.3, 1.2))
+        mid_request += in_flight.is_set()
+        os.killpg(proc.pid, 9)
+        proc.wait()
+        kills += 1
+        stop.set()
+        t.join(timeout=30)
+        log = Session.load(folder, read_only=True)
+        for seq in acked:
+            assert seq < len(log.events), f"acknowledged event {seq} lost after kill {kills}"
+    torn = full = 0
+    s = Session.load(folder)
+    for i in range(10):
+        s.close()
+        with open(folder / Session.LOG, "ab") as f:
+            f.write(b'{"seq": 1, "type": "note", "text": "cut off')
+        torn += 1
+        s = Session.load(folder)
+        s.note(f"after torn write {i}")
+        s._writer._write = DiskFull(keep=rnd.randint(0, 60))
+        with pytest.raises(SessionError):
+            s.note("never")
+        del s._writer._write
+        full += 1
+        s.note(f"after full disk {i}")
+    s.close()
+    final = Session.load(folder, read_only=True)
+    texts = [n["text"] for n in final.state.notes]
+    assert all(f"after torn write {i}" in texts and f"after full disk {i}" in texts for i in range(10))
+    assert "never" not in texts and "cut off" not in texts
+    lost = sum(1 for seq in acked if seq >= len(final.events))
+    with capsys.disabled():
+        print(f"\n  workshop log: {kills} SIGKILLs of a live server ({mid_request} mid-request), {len(acked)} "
+              f"acknowledged events, {torn} torn writes, {full} disk-full writes: {lost} acknowledged events lost")
+    assert kills >= 10 and torn >= 10 and full >= 10 and lost == 0

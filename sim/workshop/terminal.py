@@ -7,12 +7,19 @@ can be resumed in the browser and the other way round. Type ``help`` at the prom
 from __future__ import annotations
 
 import cmd
+import functools
+import inspect
+import json
 import shlex
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from sim.errors import InputError, SessionError
+from sim.workshop.access import CALLS
+from sim.workshop.access import FILE as ACCESS_FILE
 from sim.workshop.documents import export_all
 from sim.workshop.render import projector_html
 from sim.workshop.session import Session
@@ -23,7 +30,7 @@ class Console(cmd.Cmd):
     intro = "Crisis workshop console. Type 'help' or '?' for commands; 'status' to see where you are."
     prompt = "(facilitator) "
 
-    def __init__(self, session: Session, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
+    def __init__(self, session: Session | Remote, stdin: TextIO | None = None, stdout: TextIO | None = None) -> None:
         super().__init__(stdin=stdin, stdout=stdout)
         if stdin is not None:
             self.use_rawinput = False
@@ -303,7 +310,74 @@ class Console(cmd.Cmd):
     do_EOF = do_quit
 
 
-def run_console(session: Session) -> int:
+def run_console(session: Session | Remote) -> int:
     """The console on this terminal (or on piped commands, for scripted sessions)."""
     Console(session, stdin=None if sys.stdin.isatty() else sys.stdin).cmdloop()
     return 0
+
+
+class Remote:
+    """A session driven through the web server that writes it (``--attach``): what the console
+    reads is the log replayed here; every write goes to the server, as the facilitator, so the
+    server stays the session's one writer."""
+
+    WRITES = frozenset(CALLS) - {"preview", "forecast", "export", "what_if"}
+
+    def __init__(self, folder: Path, url: str, token: str) -> None:
+        self._dir, self._url, self._token = Path(folder), url.rstrip("/"), token
+        self._cache: tuple[tuple[int, int], Session] | None = None
+
+    @classmethod
+    def attach(cls, folder: Path) -> Remote:
+        from sim.workshop.launch import holder_url
+
+        url = holder_url(folder)
+        try:
+            token = json.loads((Path(folder) / ACCESS_FILE).read_text())["facilitator"]
+        except (OSError, ValueError, KeyError):
+            raise InputError(folder, "--attach", "no facilitator link in access.json") from None
+        remote = cls(folder, url, token)
+        remote._post("/api/state", None)
+        print(f"attached to the console at {url}: commands go through it")
+        return remote
+
+    def _post(self, path: str, body: dict | None) -> dict:
+        req = urllib.request.Request(self._url + path, data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Authorization": f"Bearer {self._token}",
+                                              "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as r:
+                return json.loads(r.read())
+        except urllib.error.HTTPError as exc:
+            try:
+                message = json.loads(exc.read()).get("error", str(exc))
+            except ValueError:
+                message = str(exc)
+            raise SessionError(message) from None
+        except OSError as exc:
+            raise SessionError(f"the console at {self._url} does not answer ({exc})") from None
+
+    def _fresh(self) -> Session:
+        st = (self._dir / Session.LOG).stat()
+        key = (st.st_size, st.st_mtime_ns)
+        if self._cache is None or self._cache[0] != key:
+            self._cache = (key, Session.load(self._dir, read_only=True))
+        return self._cache[1]
+
+    def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        bound = inspect.signature(getattr(Session, name)).bind(None, *args, **kwargs)
+        kw = {k: v for k, v in list(bound.arguments.items())[1:]}
+        result = self._post("/api/act", {"call": name, "kwargs": kw})["result"]
+        local = self._fresh()
+        if name == "adjudicate":
+            return local.state.adjudications[-1]
+        if name == "resolve":
+            return local.state.moves[-1]
+        return result
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if name in self.WRITES:
+            return functools.partial(self._call, name)
+        return getattr(self._fresh(), name)
