@@ -3,10 +3,12 @@ and views that never leak controller-only material."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -486,7 +488,7 @@ def test_csv_exports_neutralise_formulas(tmp_path):
     from sim.workshop.documents import msel_as_released
 
     for text in (s.decisions_csv(), msel_as_released(s)):
-        cells = [c for row in __import__("csv").reader(io.StringIO(text)) for c in row]
+        cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
         assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
     assert "'=cmd|' /C calc'!A0" in s.decisions_csv()
 
@@ -514,3 +516,22 @@ def test_every_action_is_checked_against_the_role_of_its_link(tmp_path):
     assert s.events[-2]["by"] == "team:JPN" and s.events[-1]["by"] == "observer"
     assert Session.load(tmp_path / "a").state.observations[0]["by"] == "observer"
     s.close()
+
+
+def test_terminal_refuses_hostile_values_in_one_line(tmp_path):
+    s = Session.create(tmp_path / "h", SENKAKU, seed=4, seats={"JPN": "human"})
+    script = ("move\nrelease S1\nphase deliberation\ntimer inf\ntimer nan\ntimer 1e308\ntimer -1e308\ntimer 20\n"
+              "timer +1\ntimer stop\nforecast 200000000\nforecast abc\nphase submission\ndecide JPN protest PRC\nai\n"
+              "phase adjudication\nadjudicate US ruling fail\nadjudicate US ruling\nundo\nstatus\n")
+    out = io.StringIO()
+    Console(s, stdin=io.StringIO(script), stdout=out).cmdloop()
+    text = out.getvalue()
+    assert text.count("! timer minutes must be between 0.1 and 240") == 3
+    assert "! added minutes must be between -240 and 240" in text
+    assert text.count("! a forecast takes 1 to 20,000 runs") == 2
+    assert "  released S1" in text and "  phase deliberation" in text
+    assert re.search(r"timer 2[01]:\d\d stopped", text)
+    assert "! a facilitator ruling needs a reason" in text
+    assert "! a ruling says 'succeed' or 'fail', then its reason" in text
+    assert "! there is no adjudication to undo" in text and "Traceback" not in text
+    assert all(e.get("ends") is None or e["ends"] < 1e10 for e in s.events if e["type"] == "timer")

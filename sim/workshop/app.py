@@ -88,21 +88,34 @@ def run(say: Say, token: str, call: str, **kwargs: Any) -> Any:
     return True if result is None else result
 
 
-def use_draft(token: str, form: str, defaults: dict) -> tuple[dict, Callable[[str, Any], None], Callable[[], None]]:
-    """A form's values, kept on the server across errors and reloads; ``reset`` after it was sent."""
-    store = server.draft(token, form, defaults)
-    values, set_values = solara.use_state(dict(store), key=f"draft-{form}")
+def use_draft(token: str, form: str, defaults: dict) -> tuple[dict, Callable[..., None], Callable[[], None]]:
+    """A form's values, kept on the server across errors and reloads; ``reset`` after it was sent.
 
-    def set_field(name: str, value: Any) -> None:
+    The values are the server's own dict, read when a button is clicked (not as they were when the
+    button was drawn): a field typed into and a button clicked at once act on what was typed."""
+    store = server.draft(token, form, defaults)
+    _, redraw = solara.use_state(0, key=f"draft-{form}")
+
+    def set_field(name: str, value: Any, again: bool = True) -> None:
         store[name] = value
-        set_values(dict(store))
+        if again:
+            redraw(lambda n: n + 1)
 
     def reset() -> None:
         store.clear()
         store.update(defaults)
-        set_values(dict(store))
+        redraw(lambda n: n + 1)
 
-    return values, set_field, reset
+    return store, set_field, reset
+
+
+def field(label: str, values: dict, name: str, set_field: Callable[..., None], area: bool = False,
+          **kwargs: Any) -> Any:
+    """A text field whose every keystroke goes into the form's draft at once (without a redraw), so a
+    button clicked right after typing acts on what was typed, and a reload finds it."""
+    make = solara.InputTextArea if area else solara.InputText
+    return make(label, value=values[name], on_value=lambda v: set_field(name, v, False), continuous_update=True,
+                **kwargs)
 
 
 @solara.component
@@ -172,8 +185,7 @@ def Observer(token: str) -> None:
     Live(html=html, now=time.time() * 1000)
     with solara.Card("Record an observation", style="margin:0 1em"):
         Message(say)
-        solara.InputTextArea("Observation (what was said or done)", value=values["text"],
-                             on_value=lambda v: set_field("text", v))
+        field("Observation (what was said or done)", values, "text", set_field, area=True)
         solara.Select("Objective", values=objectives,
                       value=values["objective"] if values["objective"] in objectives else "",
                       on_value=lambda v: set_field("objective", v))
@@ -199,7 +211,7 @@ def Team(token: str, actor: str) -> None:
 
 
 def _menu_label(m: dict) -> str:
-    return f"{m['rung_label']}: {m['label']}"
+    return f"{views.RUNG_SHORT.get(m['rung'], m['rung_label'])}: {m['label']}"
 
 
 @solara.component
@@ -231,61 +243,78 @@ def MoveForm(token: str, actor: str, model: dict, seat: str, facilitator: bool) 
     chosen = by_label.get(values["move"])
     adviser = model.get("adviser")
     names = {a: s.name(a) for a in s.state.spec.actor_ids}
+    review = bool(values["review"] and chosen)
+    # Every part sits in a container that is always there, so that a part appearing (a deadline, a
+    # target) never moves the fields below it: a moved field would be a new one, losing what was typed.
     with solara.Card(f"{actor}: enter a move" if facilitator else "Your move"):
-        if form["deadline_passed"] and not facilitator:
-            solara.Warning("The submission deadline has passed: ask the facilitator for more time.", dense=True)
-        if adviser:
-            solara.Markdown("**Your AI adviser" + (" (advice for this move)" if adviser["frozen"] else
-                                                   " (until deliberation begins)") + "**")
-            for i, o in enumerate(adviser["options"], 1):
-                tgt = f" toward {o['target_name']}" if o["target"] else ""
-                with solara.Row(style="align-items:center"):
-                    solara.Text(f"{i}. {o['label']}{tgt}: {o['probability']:.0%}. {o['why'].capitalize()}.")
+        with solara.Column(style="gap:0"):
+            if form["deadline_passed"] and not facilitator:
+                solara.Warning("The submission deadline has passed: ask the facilitator for more time.", dense=True)
+        with solara.Column(style="gap:0"):
+            if adviser and not review:
+                solara.Markdown("**Your AI adviser" + (" (advice for this move)" if adviser["frozen"] else
+                                                       " (until deliberation begins)") + "**")
+                for i, o in enumerate(adviser["options"], 1):
+                    tgt = f" toward {o['target_name']}" if o["target"] else ""
+                    with solara.Row(style="align-items:center"):
+                        solara.Text(f"{i}. {o['label']}{tgt}: {o['probability']:.0%}. {o['why'].capitalize()}.")
 
-                    def take(o: dict = o) -> None:
-                        m = next((m for m in menu if m["action"] == o["action"]), None)
-                        if m is not None:
-                            set_field("move", _menu_label(m))
-                            set_field("target", o["target"] or "")
-                    solara.Button(f"Use {i}", on_click=take, text=True, size="small")
-        if values["review"] and chosen:
-            tgt = values["target"] or (chosen["targets"][0] if chosen["targets"] else "")
-            solara.Info(f"Submit {chosen['label']}" + (f" toward {names.get(tgt, tgt)}" if tgt else "")
-                        + (f" over the {values['channel']}" if values["channel"] else "")
-                        + (" as a SECRET move" if values["secret"] else " (public)") + "?", dense=True)
+                        def take(o: dict = o) -> None:
+                            m = next((m for m in menu if m["action"] == o["action"]), None)
+                            if m is not None:
+                                set_field("move", _menu_label(m))
+                                set_field("target", o["target"] or "")
+                        solara.Button(f"Use {i}", on_click=take, text=True, size="small")
+        with solara.Column(style="gap:4px"):
+            if review:
+                tgt = values["target"] or (chosen["targets"][0] if chosen["targets"] else "")
+                solara.Info(f"Submit {chosen['label']}" + (f" toward {names.get(tgt, tgt)}" if tgt else "")
+                            + (f" over the {values['channel']}" if values["channel"] else "")
+                            + (" as a SECRET move" if values["secret"] else " (public)") + "?", dense=True)
 
-            def confirm() -> None:
-                done = run(say, token, "submit", actor=actor, action=chosen["action"], target=tgt or None,
-                           channel=values["channel"] or None, public=not values["secret"],
-                           rationale=values["rationale"], override_reason=values["reason"])
-                if done:
-                    reset()
-                else:
-                    set_field("review", False)
-            with solara.Row():
-                solara.Button("Confirm and submit", on_click=confirm, color="primary")
-                solara.Button("Back", on_click=lambda: set_field("review", False), text=True)
-            return
+                def confirm() -> None:
+                    done = run(say, token, "submit", actor=actor, action=chosen["action"], target=tgt or None,
+                               channel=values["channel"] or None, public=not values["secret"],
+                               rationale=values["rationale"], override_reason=values["reason"])
+                    if done:
+                        reset()
+                    else:
+                        set_field("review", False)
+                with solara.Row():
+                    solara.Button("Confirm and submit", on_click=confirm, color="primary")
+                    solara.Button("Back", on_click=lambda: set_field("review", False), text=True)
+        with solara.Column(style="gap:0"):
+            if not review:
+                MoveFields(dict(values), set_field, menu, chosen, names, seat)
+
+
+@solara.component
+def MoveFields(values: dict, set_field: Callable[..., None], menu: list[dict], chosen: dict | None,
+               names: dict[str, str], seat: str) -> None:
+    """The fields of a move (their own component: the review panel above them never shifts them)."""
+    with solara.Column(style="gap:0"):
         labels = [_menu_label(m) for m in menu]
         solara.Select("Move (least escalatory first)", values=labels,
                       value=values["move"] if values["move"] in labels else None,
                       on_value=lambda v: set_field("move", v or ""))
-        if chosen and chosen["targets"]:
-            tnames = [names[t] for t in chosen["targets"]]
-            cur = names.get(values["target"], tnames[0])
-            solara.Select("Toward", values=tnames, value=cur if cur in tnames else tnames[0],
-                          on_value=lambda v: set_field("target", next(a for a, n in names.items() if n == v)))
-        if chosen and chosen["channels"]:
-            solara.Select("Channel", values=chosen["channels"],
-                          value=values["channel"] if values["channel"] in chosen["channels"] else None,
-                          on_value=lambda v: set_field("channel", v or ""))
+        with solara.Column(style="gap:0"):
+            if chosen and chosen["targets"]:
+                tnames = [names[t] for t in chosen["targets"]]
+                cur = names.get(values["target"], tnames[0])
+                solara.Select("Toward", values=tnames, value=cur if cur in tnames else tnames[0],
+                              on_value=lambda v: set_field("target", next(a for a, n in names.items() if n == v)))
+        with solara.Column(style="gap:0"):
+            if chosen and chosen["channels"]:
+                solara.Select("Channel", values=chosen["channels"],
+                              value=values["channel"] if values["channel"] in chosen["channels"] else None,
+                              on_value=lambda v: set_field("channel", v or ""))
         solara.Checkbox(label="Secret (not shown to the room or the other teams)", value=values["secret"],
                         on_value=lambda v: set_field("secret", v))
-        solara.InputTextArea("Rationale", value=values["rationale"], on_value=lambda v: set_field("rationale", v),
-                             rows=2)
-        if seat in ("hybrid", "ai"):
-            solara.InputText("Reason for not following the AI" if seat == "hybrid" else "Reason for overriding the AI",
-                             value=values["reason"], on_value=lambda v: set_field("reason", v))
+        field("Rationale", values, "rationale", set_field, area=True, rows=2)
+        with solara.Column(style="gap:0"):
+            if seat in ("hybrid", "ai"):
+                field("Reason for not following the AI" if seat == "hybrid" else "Reason for overriding the AI",
+                      values, "reason", set_field)
         solara.Button("Review move", on_click=lambda: set_field("review", True), disabled=chosen is None,
                       color="primary")
 
@@ -319,6 +348,7 @@ def Console(token: str) -> None:
                     Tracker(v=v)
                     Adjudicate(token, say, v=v)
                     Readout(token, say, v=v)
+                    TrueChart(v=v)
         elif tab == 1:
             with solara.Row(style="flex-wrap:wrap;align-items:start"):
                 for a in S.spec.actor_ids:
@@ -354,7 +384,7 @@ def Header(token: str, say: Say, v: int = 0) -> None:
               f"<b>{render.esc(S.spec.scenario.title)}</b><span>move {S.move}, phase {render.esc(S.phase)}"
               f"{' (PAUSED)' if S.paused else ''}</span>"
               f"<span style='color:#555'>next: {render.esc(NEXT_STEP[S.phase])}</span>"
-              f"<span style='margin-left:auto'>{render.countdown(tm)}</span></div>")
+              f"<span style='margin-left:auto'>{render.countdown(tm)}</span><span data-version='{v}'></span></div>")
     Live(html=render.page("", status, fragment=True), now=time.time() * 1000)
     allowed = _allowed_steps(s)
     with solara.Row(style="flex-wrap:wrap;align-items:center;gap:4px"):
@@ -371,8 +401,7 @@ def Header(token: str, say: Say, v: int = 0) -> None:
         solara.Button("Resume" if S.paused else "Pause", on_click=lambda: run(say, token, "pause", paused=not S.paused),
                       disabled=S.ended, color="warning" if S.paused else None)
     with solara.Row(style="flex-wrap:wrap;align-items:center;gap:4px"):
-        solara.InputText("Timer minutes", value=values["minutes"], on_value=lambda v: set_field("minutes", v),
-                         style="max-width:130px", dense=True)
+        field("Timer minutes", values, "minutes", set_field, style="max-width:130px", dense=True)
         solara.Button("Start timer", on_click=lambda: run(say, token, "start_timer", minutes=values["minutes"]),
                       disabled=S.ended, size="small")
         for label, call in (("Stop", "stop_timer"), ("Resume", "resume_timer"), ("Reset", "reset_timer"),
@@ -454,8 +483,8 @@ def EditInject(token: str, say: Say, row: dict, actors: list[str], done: Callabl
     values, set_field, reset = use_draft(token, f"edit-{row['id']}", {"title": row["title"], "text": row["text"],
                                                                      "to": _to_values(row["to"])})
     with solara.Column(style="padding:4px 12px;background:#f6f6f6"):
-        solara.InputText("Title", value=values["title"], on_value=lambda v: set_field("title", v))
-        solara.InputTextArea("Text", value=values["text"], on_value=lambda v: set_field("text", v), rows=2)
+        field("Title", values, "title", set_field)
+        field("Text", values, "text", set_field, area=True, rows=2)
         solara.SelectMultiple("To", values=values["to"], all_values=["all teams", *actors],
                               on_value=lambda x: set_field("to", list(x)))
 
@@ -475,8 +504,8 @@ def WriteInject(token: str, say: Say, actors: list[str]) -> None:
     values, set_field, reset = use_draft(token, "new-inject", {"title": "", "text": "", "to": ["all teams"]})
     with solara.Column(style="gap:0;margin-top:8px"):
         solara.HTML(tag="b", unsafe_innerHTML="Write a new inject")
-        solara.InputText("Title", value=values["title"], on_value=lambda v: set_field("title", v))
-        solara.InputTextArea("Text", value=values["text"], on_value=lambda v: set_field("text", v), rows=2)
+        field("Title", values, "title", set_field)
+        field("Text", values, "text", set_field, area=True, rows=2)
         solara.SelectMultiple("To", values=values["to"], all_values=["all teams", *actors],
                               on_value=lambda v: set_field("to", list(v)))
 
@@ -570,8 +599,7 @@ def AdjudicateRow(token: str, say: Say, actor: str, v: int = 0) -> None:
         with solara.Row(style="align-items:center;gap:4px;flex-wrap:wrap"):
             solara.SliderFloat(f"{actor} probability", value=values["p"], min=0, max=1, step=0.05,
                                on_value=lambda v: set_field("p", v))
-            solara.InputText(f"{actor} arguments / reason", value=values["text"],
-                             on_value=lambda v: set_field("text", v), dense=True)
+            field(f"{actor} arguments / reason", values, "text", set_field, dense=True)
         with solara.Row(style="gap:4px;flex-wrap:wrap"):
             solara.Button("Model", on_click=lambda: run(say, token, "adjudicate", actor=actor, mode="model"),
                           size="small")
@@ -606,13 +634,25 @@ def Readout(token: str, say: Say, v: int = 0) -> None:
 
 
 @solara.component
+def TrueChart(v: int = 0) -> None:
+    """The escalation as it really went, secret moves included (the room's chart carries them over)."""
+    s = server.session()
+    if not s.state.moves:
+        return
+    chart = {**views.projector_model(s)["chart"], "levels": views.true_levels(s)}
+    with solara.Card("Escalation: the true picture (secret moves included)"):
+        Live(html=render.page("", f"<div class='page chart'>{render.escalation_svg(chart)}</div>", fragment=True),
+             now=time.time() * 1000)
+
+
+@solara.component
 def Hotwash(token: str, say: Say, v: int = 0) -> None:
     s = server.session()
     values, set_field, reset = use_draft(token, "hotwash", {"kind": "strength", "text": ""})
     with solara.Card("Hot wash"):
         solara.Select("Kind", values=["strength", "improvement", "insight"], value=values["kind"],
                       on_value=lambda v: set_field("kind", v))
-        solara.InputTextArea("Hot-wash entry", value=values["text"], on_value=lambda v: set_field("text", v), rows=2)
+        field("Hot-wash entry", values, "text", set_field, area=True, rows=2)
 
         def send() -> None:
             if run(say, token, "hotwash", kind=values["kind"], text=values["text"]):
@@ -651,13 +691,13 @@ def Finding(token: str, say: Say, v: int = 0) -> None:
         solara.Select("Kind", values=["strength", "improvement"], value=values["kind"],
                       on_value=lambda v: set_field("kind", v))
         for f in fields[:3]:
-            solara.InputText(f.replace("_", " ").capitalize(), value=values[f], on_value=lambda v, f=f: set_field(f, v))
+            field(f.replace("_", " ").capitalize(), values, f, set_field)
         solara.Select("Capability element", values=["", *CAPABILITY_ELEMENTS], value=values["capability"],
                       on_value=lambda v: set_field("capability", v))
         with solara.Row():
             for f in fields[3:]:
-                solara.InputText({"poc": "Point of contact", "start": "Start date", "due": "Completion date"}.get(
-                    f, f.capitalize()), value=values[f], on_value=lambda v, f=f: set_field(f, v), dense=True)
+                field({"poc": "Point of contact", "start": "Start date", "due": "Completion date"}.get(
+                    f, f.capitalize()), values, f, set_field, dense=True)
 
         def send() -> None:
             if run(say, token, "add_finding", **{k: values[k] for k in ("objective", "kind", "capability", *fields)}):
@@ -672,8 +712,8 @@ def Details(token: str, say: Say, v: int = 0) -> None:
     values, set_field, _ = use_draft(token, "details", {k: s.state.details.get(k, "") for k in DETAILS})
     with solara.Card("Exercise overview (for the AAR)"):
         for k in DETAILS:
-            solara.InputText({"poc": "Point of contact", "mission_area": "Mission area"}.get(k, k.capitalize()),
-                             value=values[k], on_value=lambda v, k=k: set_field(k, v), dense=True)
+            field({"poc": "Point of contact", "mission_area": "Mission area"}.get(k, k.capitalize()), values, k,
+                  set_field, dense=True)
         solara.Button("Save overview", on_click=lambda: run(say, token, "set_details", **values))
 
 
@@ -682,7 +722,7 @@ def Notes(token: str, say: Say, v: int = 0) -> None:
     s = server.session()
     values, set_field, reset = use_draft(token, "note", {"text": ""})
     with solara.Card("Facilitator notes (parking lot)"):
-        solara.InputTextArea("Note", value=values["text"], on_value=lambda v: set_field("text", v), rows=2)
+        field("Note", values, "text", set_field, area=True, rows=2)
 
         def send() -> None:
             if run(say, token, "note", text=values["text"]):
@@ -774,16 +814,17 @@ def Replay(token: str, say: Say, v: int = 0) -> None:
                 solara.Select("had played", values=acts, value=values["action"] if values["action"] in acts else None,
                               on_value=lambda v: set_field("action", v or ""))
                 action = by_label.get(values["action"])
-                target = _default_target(s, actor, action)
 
-                def go() -> None:
-                    set_result(run(say, token, "what_if", move=int(values["move"]), actor=actor, action=action,
-                                   target=target))
+                def branch() -> dict:  # read at the click: the fields as they are now
+                    who = values["actor"] if values["actor"] in S.spec.actor_ids else S.spec.actor_ids[0]
+                    act = by_label.get(values["action"])
+                    return {"move": int(values["move"]), "actor": who, "action": act,
+                            "target": _default_target(s, who, act)}
                 with solara.Row():
-                    solara.Button("Run what-if", on_click=go, disabled=action is None, color="primary")
+                    solara.Button("Run what-if", on_click=lambda: set_result(run(say, token, "what_if", **branch())),
+                                  disabled=action is None, color="primary")
                     solara.Button("Save as a new session", disabled=action is None, outlined=True,
-                                  on_click=lambda: set_saved(run(say, token, "save_branch", move=int(values["move"]),
-                                                                 actor=actor, action=action, target=target) or ""))
+                                  on_click=lambda: set_saved(run(say, token, "save_branch", **branch()) or ""))
                 if saved:
                     solara.Success(f"Saved in {saved}: play it on with "
                                    f"'run_sim.py facilitate --session {saved}'", dense=True)

@@ -313,17 +313,20 @@ def _actors_channels(model: dict) -> str:
 
 def _hotwash_body(model: dict) -> str:
     rows = "".join(
-        f"<tr><td>Move {t['move']}</td><td>{'<br>'.join(esc(x) for x in t['injects'])}</td>"
+        f"<tr><td>Move&nbsp;{t['move']}</td><td>{'<br>'.join(esc(x) for x in t['injects'])}</td>"
         f"<td>{'<br>'.join(esc(x) for x in t['moves'])}</td>"
-        f"<td>{esc(', '.join(t['incidents'])) if t['incidents'] else ''}</td></tr>" for t in model["timeline"][-5:])
+        f"<td>{esc(', '.join(t['incidents'])) if t['incidents'] else ''}</td></tr>" for t in model["timeline"][-4:])
     objectives = "".join(f"<li>{esc(o)}</li>" for o in model["objectives"]) or "<li class='muted'>none stated</li>"
     prompts = "".join(f"<li>{esc(p)}</li>" for p in model["prompts"])
-    entries = "".join(f"<li><b>{esc(e['kind'])}</b>: {esc(e['text'])}</li>" for e in model["entries"][-8:])
+    entries = "".join(f"<li><b>{esc(e['kind'])}</b>: {esc(e['text'])}</li>" for e in model["entries"][-6:]) \
+        or "<li class='muted'>none yet</li>"
     secrets = " (secret moves revealed)" if model["secrets_revealed"] else ""
     return (f"<div class='bar'><h1>Hot wash: {esc(model['title'])}</h1></div>"
+            "<div class='cols' style='grid-template-columns:1.55fr 1fr'><div class='compact'>"
             f"<table><tr><th></th><th>Injects</th><th>Moves and outcomes{secrets}</th><th>Incidents</th></tr>{rows}"
-            f"</table><div class='grid'><div><h2>Objectives</h2><ul>{objectives}</ul><h2>Questions</h2>"
-            f"<ul>{prompts}</ul></div><div><h2>Strengths, improvements, insights</h2><ul>{entries}</ul></div></div>")
+            f"</table></div><div><h2>Strengths, improvements, insights</h2><ul class='hl'>{entries}</ul>"
+            f"<h2>Questions</h2><ul class='hl compact'>{prompts}</ul>"
+            f"<h2>Objectives</h2><ul class='hl compact'>{objectives}</ul></div></div>")
 
 
 def render_hotwash(model: dict, fragment: bool = False) -> str:

@@ -20,6 +20,7 @@ import os
 import socket
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, is_dataclass
@@ -59,7 +60,32 @@ def setup(folder: Path | None = None, session: Session | None = None, rotate_lin
         _access = Access.load(session.dir, list(session.state.spec.actor_ids), rotate=rotate_links)
         _views.clear()
         _version += 1
+        _start_clock()
         return session
+
+
+_clock: threading.Thread | None = None
+
+
+def _start_clock() -> None:
+    """A countdown running out changes what the pages show (the deadline): wake them when it does."""
+    global _clock
+    if _clock is not None:
+        return
+
+    def watch() -> None:
+        last = None
+        while True:
+            time.sleep(0.5)
+            with _lock:
+                tm = _session.timer() if _session is not None and _session.state is not None else None
+            now = (tm is not None and tm["expired"], id(_session))
+            if last is not None and now != last:
+                bump()
+            last = now
+
+    _clock = threading.Thread(target=watch, name="workshop-clock", daemon=True)
+    _clock.start()
 
 
 def session() -> Session:
