@@ -212,6 +212,10 @@ def _advice_lines(session: Session) -> dict[str, set[str]]:
     return out
 
 
+def server_objective(server: Server) -> str:
+    return Session.load(server.folder, read_only=True).objectives()[0]
+
+
 def _labels_only(text: str) -> None:
     ids = re.findall(r"\b[a-z]+_[a-z_]+\b", text)
     assert not ids, f"ids where labels belong on the projector: {ids[:5]}"
@@ -384,9 +388,15 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     msel = fac.card("MSEL")
     click("Hold", msel.locator("div").filter(has_text=re.compile(r"^T3 \[")).first)
     fac.button("Edit", msel.locator("div").filter(has_text=re.compile(r"^T4 \[")).first).first.click(timeout=10_000)
+    expect(fac.button("Release T4 as edited")).to_be_visible(timeout=30_000)  # the edit form is open
     f.get_by_label("Title").first.fill("Live-fire zones announced (edited)")
     f.get_by_label("Text").first.fill("Closure areas east of Pingtan.")
+    msel.locator(".v-select").filter(has_text="To").first.click()
+    f.get_by_role("option", name="TWN", exact=True).click()
+    f.get_by_role("option", name="all teams", exact=True).click()
+    f.keyboard.press("Escape")
     click("Release T4 as edited")
+    expect(teams["TWN"].page.get_by_text("Live-fire zones announced (edited)").first).to_be_visible(timeout=30_000)
     new = fac.card("MSEL")
     new.get_by_label("Title").last.fill("PRIVATE-US-TITLE: embassy cable")
     new.get_by_label("Text").last.fill("For Washington only.")
@@ -435,7 +445,10 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     # ---------------------------------------------------------------- move 3: SIGKILL mid-move, second writer
     click("Start move")
     click("Unhold", fac.card("MSEL").locator("div").filter(has_text=re.compile(r"^T3 \[")).first)
-    click("Skip", fac.card("MSEL").locator("div").filter(has_text=re.compile(r"^T2 \[")).first)
+    t2 = fac.card("MSEL").locator("div").filter(has_text=re.compile(r"^T2 \[")).first
+    fac.button("Edit", t2).first.click()
+    fac.button("Cancel", fac.card("MSEL")).click()
+    click("Skip", t2)
     click("Submission")
     submit_from_team_page("JPN", "Dialogue: Call on the crisis hotline", rationale="RAT-JPN-M3")
     submit_from_team_page("PRC", use=1)
@@ -495,6 +508,10 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     fac.button("Back", twn).click()
     fac.button("Review move", twn).click()
     click("Confirm and submit", twn)
+    click("Withdraw TWN's move", twn)  # and enter it again
+    fac.select("Move (least", "Status quo: Hold: no new move", scope=twn)
+    fac.button("Review move", twn).click()
+    click("Confirm and submit", twn)
     f.get_by_role("button", name="Play", exact=True).click()
     adjudicate_and_resolve({"PRC": "model"})
     reveal_all()
@@ -541,6 +558,7 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
         fd.get_by_label(label, exact=True).fill(text)
         fd.get_by_label(label, exact=True).press("Tab")
     fac.select("Capability element", "Planning", scope=fd)
+    fac.select("Objective", server_objective(server), scope=fd)
     click("Add finding", fd)
     ov = fac.card("Exercise overview")
     ov.get_by_label("Sponsor", exact=True).fill("Track 1.5 forum")
@@ -555,6 +573,7 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     n = server.state()["events"]
     obs.button("Record observation").click()
     server.wait(lambda st: st["events"] > n, "the observation")
+    expect(obs.page.get_by_label("Observation (what was said or done)")).to_have_value("", timeout=30_000)
     obs.shoot("observer_page")
     f.get_by_role("button", name="Join links", exact=True).click()
     expect(f.locator("svg").first).to_be_visible(timeout=30_000)
@@ -614,7 +633,7 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(f"http://127.0.0.1:{server.port}/files/aar.pdf?k={server.tokens['team:JPN']}")
     events = [e["type"] for e in final.events]
-    assert events.count("resolved") == 5 and events.count("withdrawn") == 1 and final.state.ended
+    assert events.count("resolved") == 5 and events.count("withdrawn") == 2 and final.state.ended
     assert sum(1 for e in final.events if e.get("by", "").startswith("team:")) >= 15
     print(f"\n  browser test: five moves, four team browsers, {len(final.events)} events in "
       f"{time.time() - started:.0f} s")

@@ -102,8 +102,9 @@ def use_draft(token: str, form: str, defaults: dict) -> tuple[dict, Callable[...
             redraw(lambda n: n + 1)
 
     def reset() -> None:
+        gen = store.get("_gen", 0) + 1  # new text widgets: the old ones still show what was typed
         store.clear()
-        store.update(defaults)
+        store.update(defaults, _gen=gen)
         redraw(lambda n: n + 1)
 
     return store, set_field, reset
@@ -115,7 +116,7 @@ def field(label: str, values: dict, name: str, set_field: Callable[..., None], a
     button clicked right after typing acts on what was typed, and a reload finds it."""
     make = solara.InputTextArea if area else solara.InputText
     return make(label, value=values[name], on_value=lambda v: set_field(name, v, False), continuous_update=True,
-                **kwargs)
+                **kwargs).key(f"{name}:{values.get('_gen', 0)}")
 
 
 @solara.component
@@ -328,14 +329,17 @@ def Console(token: str) -> None:
     v = use_version()
     say = Say()
     tab, set_tab = solara.use_state(0)
+    seen_warnings, set_seen = solara.use_state(False)
     s = server.session()
     S = s.state
     solara.Title("Facilitator console")
     with solara.Column(style="padding:8px 16px;gap:6px"):
         Header(token, say, v=v)
         Message(say)
-        for w in s.warnings:
-            solara.Warning(w, dense=True)
+        with solara.Column(style="gap:0"):
+            if s.warnings and not seen_warnings:
+                solara.Warning(" \u00b7 ".join(s.warnings), dense=True)
+                solara.Button("Dismiss", on_click=lambda: set_seen(True), text=True, size="small")
         with solara.Row(style="gap:2px;border-bottom:2px solid #ddd;flex-wrap:wrap"):
             for i, name in enumerate(TABS):
                 solara.Button(name, on_click=lambda i=i: set_tab(i), text=i != tab,
@@ -714,7 +718,8 @@ def Details(token: str, say: Say, v: int = 0) -> None:
         for k in DETAILS:
             field({"poc": "Point of contact", "mission_area": "Mission area"}.get(k, k.capitalize()), values, k,
                   set_field, dense=True)
-        solara.Button("Save overview", on_click=lambda: run(say, token, "set_details", **values))
+        solara.Button("Save overview", on_click=lambda: run(say, token, "set_details",
+                                                            **{k: values[k] for k in DETAILS}))
 
 
 @solara.component
