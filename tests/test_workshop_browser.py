@@ -270,6 +270,13 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
             f.wait_for_function("v => Number(document.querySelector('[data-version]')?.dataset.version) >= v",
                                 arg=st["version"], timeout=30_000)
 
+    def toggle(select, *options: str) -> None:
+        """Tick or untick options of a multiple select, then close it."""
+        select.click()
+        for name in options:
+            f.get_by_role("option", name=name, exact=True).click()
+        f.keyboard.press("Escape")
+
     def submit_from_team_page(a: str, move_label: str | None = None, use: int | None = None,
                               secret: bool = False, rationale: str = "", reason: str = "",
                               channel: str = "") -> None:
@@ -391,10 +398,7 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     expect(fac.button("Release T4 as edited")).to_be_visible(timeout=30_000)  # the edit form is open
     f.get_by_label("Title").first.fill("Live-fire zones announced (edited)")
     f.get_by_label("Text").first.fill("Closure areas east of Pingtan.")
-    msel.locator(".v-select").filter(has_text="To").first.click()
-    f.get_by_role("option", name="TWN", exact=True).click()
-    f.get_by_role("option", name="all teams", exact=True).click()
-    f.keyboard.press("Escape")
+    toggle(msel.locator(".v-select").filter(has_text="To").first, "TWN", "all teams")  # to Taiwan only
     click("Release T4 as edited")
     expect(teams["TWN"].page.get_by_text("Live-fire zones announced (edited)").first).to_be_visible(timeout=30_000)
     new = fac.card("MSEL")
@@ -406,10 +410,7 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     fac.button("Start timer").click()
     expect(f.get_by_text("timer minutes must be between").first).to_be_visible(timeout=30_000)
     expect(new.get_by_label("Title").last).to_have_value("PRIVATE-US-TITLE: embassy cable")
-    new.locator(".v-select").filter(has_text="To").last.click()
-    f.get_by_role("option", name="all teams", exact=True).click()
-    f.get_by_role("option", name="US", exact=True).click()
-    f.keyboard.press("Escape")
+    toggle(new.locator(".v-select").filter(has_text="To").last, "all teams", "US")  # to the US only
     click("Release new inject")
     expect(teams["US"].page.get_by_text("PRIVATE-US-TITLE").first).to_be_visible(timeout=30_000)
     click("Pause")

@@ -482,20 +482,25 @@ def _to_values(to: list[str]) -> list[str]:
     return ["all teams"] if "all" in to else list(to)
 
 
+def inject_fields(values: dict, set_field: Callable[..., None], actors: list[str]) -> Callable[[], list[str]]:
+    """An inject's title, text and recipients; returns the recipients as the session takes them."""
+    field("Title", values, "title", set_field)
+    field("Text", values, "text", set_field, area=True, rows=2)
+    solara.SelectMultiple("To", values=values["to"], all_values=["all teams", *actors],
+                          on_value=lambda x: set_field("to", list(x)))
+    return lambda: ["all"] if "all teams" in values["to"] or not values["to"] else list(values["to"])
+
+
 @solara.component
 def EditInject(token: str, say: Say, row: dict, actors: list[str], done: Callable[[], None], v: int = 0) -> None:
     values, set_field, reset = use_draft(token, f"edit-{row['id']}", {"title": row["title"], "text": row["text"],
                                                                      "to": _to_values(row["to"])})
     with solara.Column(style="padding:4px 12px;background:#f6f6f6"):
-        field("Title", values, "title", set_field)
-        field("Text", values, "text", set_field, area=True, rows=2)
-        solara.SelectMultiple("To", values=values["to"], all_values=["all teams", *actors],
-                              on_value=lambda x: set_field("to", list(x)))
+        to = inject_fields(values, set_field, actors)
 
         def send() -> None:
-            to = ["all"] if "all teams" in values["to"] or not values["to"] else values["to"]
             if run(say, token, "release_edited", inject_id=row["id"], title=values["title"], text=values["text"],
-                   to=to):
+                   to=to()):
                 reset()
                 done()
         with solara.Row():
@@ -508,14 +513,10 @@ def WriteInject(token: str, say: Say, actors: list[str]) -> None:
     values, set_field, reset = use_draft(token, "new-inject", {"title": "", "text": "", "to": ["all teams"]})
     with solara.Column(style="gap:0;margin-top:8px"):
         solara.HTML(tag="b", unsafe_innerHTML="Write a new inject")
-        field("Title", values, "title", set_field)
-        field("Text", values, "text", set_field, area=True, rows=2)
-        solara.SelectMultiple("To", values=values["to"], all_values=["all teams", *actors],
-                              on_value=lambda v: set_field("to", list(v)))
+        to = inject_fields(values, set_field, actors)
 
         def send() -> None:
-            to = ["all"] if "all teams" in values["to"] or not values["to"] else values["to"]
-            if run(say, token, "write_inject", title=values["title"], text=values["text"], to=to):
+            if run(say, token, "write_inject", title=values["title"], text=values["text"], to=to()):
                 reset()
         solara.Button("Release new inject", on_click=send)
 

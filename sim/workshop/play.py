@@ -88,7 +88,6 @@ def advice(spec: Spec, st: rules.State, a: int, top: int = 3) -> dict:
     and the seeded draw an AI seat plays. A move the scenario scripts for this turn is the only option."""
     rows = np.array([a])
     acts = spec.catalogue.actions
-    rung_of = {r.id: i for i, r in enumerate(spec.catalogue.rungs)}
     scored = rules.score(spec, st, rows)
     p = scored.probabilities[0, 0]
     scripted = bool(st.forced[0, a] >= 0)
@@ -102,7 +101,7 @@ def advice(spec: Spec, st: rules.State, a: int, top: int = 3) -> dict:
         tgt = int(dec.target[0, 0])
         terms = [(rules.REASON_NAMES[int(r)], float(w)) for r, w in zip(dec.reasons[0, 0], dec.contrib[0, 0],
                                                                            strict=True)]
-        options.append({"action": act.id, "label": act.label, "rung": act.rung, "rung_index": rung_of[act.rung],
+        options.append({"action": act.id, "label": act.label, "rung": act.rung,
                         "target": spec.actor_ids[tgt] if tgt >= 0 else None,
                         "probability": 1.0 if scripted else float(p[j]), "drivers": terms[:2],
                         "restraint": terms[2]})

@@ -1,13 +1,16 @@
 """A live tabletop session, event-sourced on top of the engine's one turn loop.
 
-Everything a facilitator or a team does is an event appended to ``session.jsonl`` (flushed
-and fsynced before the call returns). The session state is never saved directly: it is
-rebuilt by replaying the log through the engine (``sim.workshop.play``: the same turn loop and
-rules the simulations use), so a session survives a crash, can be replayed read-only, and can be
-branched from any move. Undo is an event too.
+Everything a facilitator or a team does is an event appended to ``session.jsonl`` (written,
+fsynced and chained by ``sim.workshop.journal`` before the call returns; one writing process per
+session). The session state is never saved directly: it is rebuilt by replaying the log through
+the engine (``sim.workshop.play``: the same turn loop and rules the simulations use), so a session
+survives a crash, can be replayed read-only, and can be branched from any move. An event is
+applied, then written; if either fails the live state is replayed from the log again, so what a
+console shows is always what the log holds. Undo is an event too.
 
 A move runs through phases: situation -> deliberation -> submission -> adjudication ->
-readout. Seats are human, AI or hybrid (the AI proposes, the team approves or replaces).
+readout. Seats are human, AI or hybrid (the AI advises, the team approves or replaces). Who acted
+is recorded (``by``: a team's own page, an observer; the facilitator by default).
 """
 
 from __future__ import annotations
