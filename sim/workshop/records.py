@@ -35,6 +35,7 @@ class Submission:
     ai_action: str | None = None
     ai_target: str | None = None
     override_reason: str = ""
+    by: str = field(default="facilitator", repr=False)  # who entered it: the facilitator or the team's own page
 
 
 @dataclass
@@ -74,6 +75,9 @@ class MoveRecord:
     incidents: list[str]
     injects: list[str]
     crisis_rung: str
+    # read-out detail, kept out of the repr (the golden replay pins the repr of the fields above)
+    intended: dict[str, str] = field(default_factory=dict, repr=False)  # rung each move was meant to reach
+    calls: dict[str, list[dict]] = field(default_factory=dict, repr=False)  # actor -> [{channel, answered}]
 
 
 @dataclass
@@ -101,7 +105,15 @@ class SessionState:
     moves: list[MoveRecord] = field(default_factory=list)
     headlines: list[Headline] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
-    timer: dict | None = None
+    timer: dict | None = None  # {phase, move, ends (epoch s, running) or left (s, stopped), minutes}
     hotwash: list[dict] = field(default_factory=list)
     ended: bool = False
     model_ended: bool = False  # the model's rules have called the crisis over (said once, play goes on)
+    advice: dict[str, dict] | None = None  # the AI's advice per actor, frozen when deliberation begins
+    revealed: int = 0  # read-out items of the last resolved move shown to the room so far
+    secrets_revealed: bool = False  # the hot wash has revealed the secret moves to the room
+    withdrawn: list[dict] = field(default_factory=list)  # {move, actor, action, by, t}
+    details: dict[str, str] = field(default_factory=dict)  # exercise overview: sponsor, point of contact, ...
+    ratings: dict[str, dict] = field(default_factory=dict)  # objective -> {rating P/S/M/U, text}
+    findings: list[dict] = field(default_factory=list)  # observation -> root cause -> recommendation, IP row
+    observations: list[dict] = field(default_factory=list)  # from observers: {move, text, objective, by, t}
