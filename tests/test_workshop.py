@@ -288,7 +288,7 @@ def test_skip_is_an_engine_decline_and_old_logs_load(tmp_path):
 
 
 def test_the_models_verdict_is_said_once_and_play_goes_on(tmp_path):
-    s = Session.create(tmp_path / "e", SENKAKU, seed=1, overrides=[("turns.max", 6)])
+    s = Session.create(tmp_path / "e", SENKAKU, seed=1, overrides=[("turns.max", 6), ("baseline.calm_days.value", 2.0)])
     for _ in range(4):
         s.play_move()
     said = [h.text for h in s.state.headlines if "crisis has ended" in h.text]
@@ -308,7 +308,7 @@ def test_terminal_console_drives_the_same_session(tmp_path):
     Console(s, stdin=io.StringIO(script), stdout=out).cmdloop()
     text = out.getvalue()
     assert "S2 was released but did not happen (chance 30%)" in text
-    assert "S2     conditional  did not happen" in text and "S1     move 1       released" in text
+    assert "S2     conditional  did not happen" in text and "S1     day 1        released" in text
     assert "! missing decisions from PRC, US" in text  # a preview before every team has decided
     assert "50 runs from move 1" in text and "unknown command 'bogus'" in text
     assert len(s.state.moves) == 1 and Session.load(tmp_path / "t").hash() == s.hash()

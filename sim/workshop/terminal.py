@@ -23,7 +23,7 @@ from sim.workshop.access import FILE as ACCESS_FILE
 from sim.workshop.documents import export_all
 from sim.workshop.render import projector_html
 from sim.workshop.session import Session
-from sim.workshop.views import msel_status, reasons_in_words
+from sim.workshop.views import msel_status, reasons_in_words, scheduled_when
 
 
 class Console(cmd.Cmd):
@@ -86,7 +86,7 @@ class Console(cmd.Cmd):
         """injects: the MSEL with each inject's status (facilitator only)."""
         statuses = msel_status(self.s)
         for inj in self.s.state.spec.scenario.injects:
-            when = f"move {inj.turn}" if inj.kind == "scheduled" else inj.kind
+            when = scheduled_when(inj) if inj.kind == "scheduled" else inj.kind
             self._say(f"  {inj.id:<6} {when:<12} {statuses[inj.id]:<9} {inj.title}")
 
     def do_options(self, arg: str) -> None:

@@ -46,6 +46,11 @@ TERM_WORDS = {
 }
 
 
+def scheduled_when(inj) -> str:
+    """When a scheduled inject falls due, as the MSEL says it: by day (or by move in older files)."""
+    return f"day {inj.day:g}" if inj.day is not None else f"move {inj.turn}"
+
+
 def rung_label(session: Session, rung: str) -> str:
     """A rung as the room reads it."""
     if rung in RUNG_SHORT:
@@ -164,7 +169,7 @@ def msel_rows(session: Session) -> list[dict]:
     rows = []
     for inj in S.spec.scenario.injects:
         r = released.get(inj.id)
-        when = f"move {inj.turn}" if inj.kind == "scheduled" else inj.kind
+        when = scheduled_when(inj) if inj.kind == "scheduled" else inj.kind
         rows.append({"id": inj.id, "title": r["title"] if r else inj.title, "text": r["text"] if r else inj.text,
                      "to": r["to"] if r else list(inj.to), "status": statuses[inj.id], "when": when,
                      "released": f"move {r['move']}, {r['t'][11:16]}" if r else "", "edited": bool(r and r["edited"]),
