@@ -47,6 +47,10 @@ SCENARIOS = ROOT / "scenarios"
 TIMEOUT = 30
 CANARY = "CANARY_EXECUTED"
 MARK = "@@HOSTILE@@"
+# Special files as output targets live in the case folder: a FIFO, and a link to one. (Never a
+# real device such as /dev/null: code that replaces its target atomically would replace the
+# device itself when run as root.)
+SPECIAL = {"fifos": ("fifo",), "links": {"dev-link": "{d}/fifo"}}
 
 # ============================================================================ cases
 
@@ -633,8 +637,8 @@ class Gen:
     def msel_export(self) -> Case:
         spath = str(SCENARIOS / f"{self.pick(list(self.scenarios))}.yaml")
         target = self.pick(["{d}", "{d}/missing/x.csv", "{d}/f.txt/x.csv", "/proc/x.csv", "{d}/x\x00.csv",
-                            "/dev/null", "{d}/" + "x" * 300 + ".csv"])
-        return self.case("msel", ["msel", "export", spath, "--csv", target], files={"f.txt": "x"})
+                            "{d}/fifo", "{d}/dev-link", "{d}/" + "x" * 300 + ".csv"])
+        return self.case("msel", ["msel", "export", spath, "--csv", target], files={"f.txt": "x"}, **SPECIAL)
 
     # --------------------------------------------------------------- --set
     def set_override(self) -> Case:
@@ -707,21 +711,23 @@ class Gen:
             ["msel"], ["msel", "export", scen], ["msel", "import", scen, "--csv", "{d}/missing.csv", "--out",
                                                  "{d}/n.yaml"],
             ["msel", "import", scen, "--csv", "{d}", "--out", "{d}/n.yaml"],
-            ["msel", "import", scen, "--csv", "{d}/f.txt", "--out", scen],
+            ["msel", "import", "{d}/s.yaml", "--csv", "{d}/f.txt", "--out", "{d}/s.yaml"],  # never the input
             ["sweep", "{d}/missing.yaml"], ["sweep"],
             ["bogus-command", "x"],
         ]
-        return self.case("cli", self.pick(options), files={"f.txt": "x", "claims.yaml": "claims: &a [*a]\n"})
+        return self.case("cli", self.pick(options), files={"f.txt": "x", "claims.yaml": "claims: &a [*a]\n",
+                                                           "s.yaml": (SCENARIOS / "senkaku.yaml").read_text()})
 
     def out_path(self) -> Case:
         scen = str(SCENARIOS / f"{self.pick(list(self.scenarios))}.yaml")
-        target = self.pick(["{d}/f.txt", "{d}/f.txt/sub", "{d}/o\x00x", "{d}/o\x01x", "{d}/o\nx", "/dev/null",
-                            "/proc/crisis-sim-out", "/sys/crisis-sim-out", "{d}/" + "o" * 300, "{d}/" + "a/" * 2100,
+        target = self.pick(["{d}/f.txt", "{d}/f.txt/sub", "{d}/o\x00x", "{d}/o\x01x", "{d}/o\nx", "{d}/fifo",
+                            "{d}/dev-link", "/proc/crisis-sim-out", "{d}/" + "o" * 300, "{d}/" + "a/" * 2100,
                             "", "{d}/link/sub"])
         cmd = self.pick([["run", scen, "--runs", "5", "--quiet", "--jobs", "1", "--out", target],
                          ["sweep", str(ROOT / "sweeps" / "senkaku_lhs.yaml"), "--quiet", "--jobs", "1", "--out",
                           target]])
-        return self.case("out", cmd, files={"f.txt": "x"}, links={"link": "{d}/f.txt"})
+        return self.case("out", cmd, files={"f.txt": "x"}, links={"link": "{d}/f.txt", **SPECIAL["links"]},
+                         fifos=SPECIAL["fifos"])
 
     # --------------------------------------------------------------- report and compare
     def results(self) -> Case:
