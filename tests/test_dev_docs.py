@@ -378,7 +378,7 @@ def test_adding_a_view(tmp_path, monkeypatch):
     s.release("S1")
     s.set_phase("submission")
     s.submit("JPN", "coast_guard_patrol", "PRC", public=False, rationale="SECRET-RATIONALE-JPN")
-    prop = s.ai_proposal("PRC")
+    prop = s.advice("PRC")["draw"]
     s.submit("PRC", prop["action"], prop["target"])
     s.submit_ai()
     s.set_phase("adjudication")
