@@ -401,8 +401,6 @@ def test_adding_a_view(tmp_path, monkeypatch):
     from sim.workshop import app
 
     ns = _paste(app, ex["view-component"], monkeypatch)
-    route = eval(ex["view-route"].strip().rstrip(","), ns)
-    assert isinstance(route, solara.Route) and route.path == "press" and route.component is ns["PressRoom"]
     monkeypatch.setattr(server, "_session", s)
     box, rc = solara.render(ns["PressRoom"](), handle_error=False)
     try:
