@@ -76,10 +76,11 @@ def test_golden_session_record_is_current():
         tmp = HERE / "_rec"
         shutil.rmtree(tmp, ignore_errors=True)
         scripted(tmp)
-        lines = (tmp / "session.jsonl").read_text().splitlines()
-        first = json.loads(lines[0])
-        first["scenario"] = "scenarios/senkaku.yaml"
-        (HERE / "session.jsonl").write_text("\n".join([json.dumps(first, sort_keys=True), *lines[1:]]) + "\n")
+        events = [json.loads(x) for x in (tmp / "session.jsonl").read_text().splitlines()]
+        for ev in events:  # recorded in the old format (no digests): the replay proves old logs load
+            ev.pop("digest", None)
+        events[0]["scenario"] = "scenarios/senkaku.yaml"
+        (HERE / "session.jsonl").write_text("".join(json.dumps(ev, sort_keys=True) + "\n" for ev in events))
         shutil.rmtree(tmp)
     assert (HERE / "session.jsonl").exists()
 
@@ -122,10 +123,12 @@ def test_golden_workshop_replay(tmp_path):
 
     folder = tmp_path / "s"
     folder.mkdir()
-    lines = (HERE / "session.jsonl").read_text().splitlines()
-    first = json.loads(lines[0])
+    events = [json.loads(x) for x in (HERE / "session.jsonl").read_text().splitlines()]
+    for ev in events:  # the fixture is a log of the old format (no integrity digests), which must keep loading
+        ev.pop("digest", None)
+    first = events[0]
     first["scenario"] = str(ROOT / "scenarios" / "senkaku.yaml")
-    (folder / "session.jsonl").write_text("\n".join([json.dumps(first, sort_keys=True), *lines[1:]]) + "\n")
+    (folder / "session.jsonl").write_text("".join(json.dumps(ev, sort_keys=True) + "\n" for ev in events))
     s = Session.load(folder)
     headlines = [str(m) for m in s.state.moves]
     aar = aar_markdown(s).replace(first["scenario"], "SCENARIO")

@@ -221,6 +221,7 @@ def _labels_only(text: str) -> None:
     assert not ids, f"ids where labels belong on the projector: {ids[:5]}"
 
 
+@pytest.mark.browser
 def test_five_move_exercise_with_four_team_browsers(room):
     from playwright.sync_api import sync_playwright
 
