@@ -31,7 +31,7 @@ from sim.errors import InputError
 LOCK_FILE = ".lock"
 
 
-def _start_ticks(pid: int) -> int | None:
+def start_ticks(pid: int) -> int | None:
     """The process's start time in clock ticks since boot (Linux), which tells a pid reused by
     another process from the original."""
     try:
@@ -52,7 +52,7 @@ def holder_alive(info: dict) -> bool:
         return False
     except PermissionError:
         pass
-    start = _start_ticks(pid)
+    start = start_ticks(pid)
     return start is None or info.get("start_ticks") in (None, start)
 
 
@@ -109,7 +109,7 @@ class FolderLock:
             raise InputError(self.folder, self.flag, f"this {self.what} is in use by {describe(info)}; wait for "
                              f"it to finish, or use another {self.flag}")
         self.stale = info
-        mine = {"pid": os.getpid(), "host": socket.gethostname(), "start_ticks": _start_ticks(os.getpid()),
+        mine = {"pid": os.getpid(), "host": socket.gethostname(), "start_ticks": start_ticks(os.getpid()),
                 "started": datetime.now(UTC).isoformat(timespec="seconds"), "command": sys.argv[:20]}
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(mine) + "\n").encode(), 0)

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError, SessionError
+from sim.experiments.lock import holder_alive, start_ticks
 
 try:
     import fcntl
@@ -194,27 +195,6 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
-def _start_ticks(pid: int) -> str | None:
-    """The process's start time in clock ticks since boot (tells a live pid from a reused one)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return stat.rsplit(")", 1)[1].split()[19]
-
-
-def _alive(info: dict) -> bool:
-    pid = info.get("pid")
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    ticks = _start_ticks(pid)
-    return ticks is None or info.get("ticks") in (None, ticks)
 
 
 def describe(info: dict) -> str:
@@ -252,10 +232,10 @@ class WriterLock:
                                     "writer is refused: attach to it (--attach) or open it --read-only") from None
         before = _read_info(fd)
         note = None
-        if before.get("pid") and before.get("pid") != os.getpid() and not _alive(before):
+        if before.get("pid") and before.get("pid") != os.getpid() and not holder_alive(before):
             note = f"took over a stale lock left by pid {before['pid']} (no longer running)"
         self.fd = fd
-        self.info = {"pid": os.getpid(), "ticks": _start_ticks(os.getpid()), "host": socket.gethostname(),
+        self.info = {"pid": os.getpid(), "start_ticks": start_ticks(os.getpid()), "host": socket.gethostname(),
                      "command": command or " ".join(Path(sys.argv[0]).name.split() + sys.argv[1:3]) or "python",
                      "started": _now()}
         self._write_info()
