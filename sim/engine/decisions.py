@@ -114,8 +114,9 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     }
 
 
-def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict) -> np.ndarray:
-    """Salience of the firebreaks each option would cross, (R, a, K).
+def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
+    """Salience of the firebreaks each option would cross, (R, a, K), or of the picked option only, (R, a)
+    (the reasons need one value per actor: building the whole table to pick one was 44% of them).
 
     A threshold nobody has crossed in this crisis counts in full; one only others have crossed
     counts half; one the actor has itself chosen to cross no longer restrains it. Answering a blow
@@ -128,6 +129,8 @@ def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict) -> np.nd
     answered = np.where(hit >= 0, spec.ladder.unit[np.maximum(hit, 0)], -1)
     own = np.maximum(st.own_crossed[:, rows], answered)
     crowd = np.maximum(st.crossed[:, None], answered)
+    if pick is not None:
+        return 0.5 * table[own, a, pick] + 0.5 * table[crowd, a, pick]
     return 0.5 * table[own, a] + 0.5 * table[crowd, a]
 
 
@@ -147,17 +150,21 @@ def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray 
     esc = g(opts.esc)
     level = s["level"] if pick is not None else s["level"][..., None]
     jump = np.maximum(esc - level, 0.0)
-    K = opts.action.shape[1]
     # each declared answer carries the credibility once: not if taken since the line was crossed
-    answer = ((s["owed_bits"][..., None] >> np.arange(K, dtype=np.uint64)) & np.uint64(1)).astype(bool)
-    answer &= st.last_used[:, rows] < s["owed_since"][..., None] - 1e-6
+    if pick is None:
+        K = opts.action.shape[1]
+        answer = ((s["owed_bits"][..., None] >> np.arange(K, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+        answer &= st.last_used[:, rows] < s["owed_since"][..., None] - 1e-6
+    else:  # the picked option's bit only
+        answer = ((s["owed_bits"] >> pick.astype(np.uint64)) & np.uint64(1)).astype(bool)
+        answer &= st.last_used[:, rows][R, a, pick] < s["owed_since"] - 1e-6
     aff = g(opts.affinity)
     if st.aff_shift is not None:
         aff = aff + dyn(st.aff_shift[:, rows])
     return {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "jump2": jump * jump,
-            "cost": g(opts.cost), "firebreak": dyn(firebreak_penalty(spec, st, rows, s)),
+            "cost": g(opts.cost), "firebreak": firebreak_penalty(spec, st, rows, s, pick),
             "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
-            "answer": dyn(answer.astype(float)), "war": g(opts.war), "settle": g(opts.settle),
+            "answer": answer.astype(float), "war": g(opts.war), "settle": g(opts.settle),
             "concede": g(opts.concede), "move": g(opts.move), "affinity": aff}
 
 
@@ -262,8 +269,12 @@ def over_turn(p_day: np.ndarray, hold: np.ndarray, dt: float) -> np.ndarray:
     return np.ascontiguousarray(out)
 
 
-def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
-    """Each actor in ``rows`` draws one scored option; scripted moves replace the draw."""
+def decide(spec: Spec, st: State, rows: np.ndarray | None = None, reasons: bool = True) -> Decision:
+    """Each actor in ``rows`` draws one scored option; scripted moves replace the draw.
+
+    ``reasons=False`` (no event log) skips the reasons, which only the log reads and which cost a
+    fifth of the decision; they come back as -1 (no term) with weight NaN. Choices are unaffected.
+    """
     sc = score(spec, st, rows)
     rows, p, s = sc.rows, sc.probabilities, sc.state
     cum = np.cumsum(p, axis=2)
@@ -272,7 +283,10 @@ def decide(spec: Spec, st: State, rows: np.ndarray | None = None) -> Decision:
     forced = st.forced[:, rows] >= 0
     opt = np.where(forced, st.forced[:, rows], opt)
     prob = np.where(forced, 1.0, np.take_along_axis(p, opt[..., None], 2)[..., 0] / cum[..., -1])
-    order, contrib = _reasons(spec, st, rows, s, opt)
+    if reasons:
+        order, contrib = _reasons(spec, st, rows, s, opt)
+    else:
+        order, contrib = np.full((*opt.shape, 3), -1, np.int8), np.full((*opt.shape, 3), np.nan)
     kind = spec.options.target_kind[rows[None, :], opt]
     tgt = np.where(kind == TargetKind.ADVERSARY, sc.t_adv, np.where(kind == TargetKind.ALLY, sc.t_ally, -1))
     ft = st.forced_tgt[:, rows]

@@ -18,7 +18,8 @@ from sim.engine.outcomes import EventLog, summarise
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.compile import Spec
 
-Decide = Callable[[Spec, State], Decision]
+#: ``decide(spec, st, reasons=...)``: the turn's decisions; ``reasons`` is whether the event log wants them.
+Decide = Callable[..., Decision]
 
 
 def begin(spec: Spec, st: State, log: EventLog, release: tuple[int, ...] = (), automatic: bool = True) -> list:
@@ -43,7 +44,7 @@ def advance(spec: Spec, st: State, log: EventLog, decide: Decide = rules.decide,
             release: tuple[int, ...] = ()) -> TurnRecord:
     """One whole turn: injects, decisions (``decide``), resolution."""
     begin(spec, st, log, release)
-    return finish(spec, st, log, decide(spec, st))
+    return finish(spec, st, log, decide(spec, st, reasons=log.enabled))
 
 
 def run_batch(spec: Spec, st: State, log: EventLog, seed: int, decide: Decide = rules.decide,

@@ -101,7 +101,7 @@ class CrisisModel(Model):
         """The highest rung the crisis has reached."""
         return self.spec.catalogue.rungs[int(self.state.crisis[0])].id
 
-    def _agents_decide(self, spec: Spec, st: rules.State) -> rules.Decision:
+    def _agents_decide(self, spec: Spec, st: rules.State, reasons: bool = True) -> rules.Decision:
         self.agents_by_type[StateActor].do("decide")
         return rules.merge([a.decision for a in self.actors])
 
