@@ -152,3 +152,25 @@ def test_consolidation_failure_keeps_parts_and_removes_tmp(tmp_path, monkeypatch
         concat_parts(paths, tmp_path / "runs.parquet")
     assert exc.value.filename.endswith("runs.parquet")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["part-0.parquet", "part-1.parquet"]
+
+
+def test_streamed_consolidation_deletes_each_part_once_read_and_keeps_the_bytes(tmp_path, monkeypatch):
+    """Deleting parts as they are consumed changes nothing in the file, and no part outlives its reading."""
+    outs, alive = [], []
+    real = pq.read_table
+    monkeypatch.setattr(pq, "read_table", lambda p, *a, **k: (
+        alive.append(len(list(p.parent.glob("part-*")))), real(p, *a, **k))[1])
+    for delete in (False, True):
+        d = tmp_path / f"d{delete}"
+        d.mkdir()
+        paths = []
+        for k, start in enumerate(range(0, 64, 10)):
+            p = d / f"part-{k:06d}.parquet"
+            p.write_bytes(pbytes(frame(start, min(start + 10, 64))))
+            paths.append(p)
+        alive.clear()
+        concat_parts(paths, d / "all.parquet", row_group=16, delete=delete)
+        outs.append((d / "all.parquet").read_bytes())
+        assert all(p.exists() for p in paths) is not delete
+    assert outs[0] == outs[1]
+    assert alive == [7, 6, 5, 4, 3, 2, 1]  # when each part is read, the ones before it are gone

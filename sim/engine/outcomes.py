@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.engine.columns import EVENT_COLUMNS, ROUNDED, round_bits
 from sim.engine.decisions import LONG_ODDS, REASON_NAMES
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.compile import Spec
@@ -221,6 +222,9 @@ class EventLog:
         for i, label in ((1, "driver1"), (2, "driver2"), (3, "restraint")):
             df[label] = pd.Categorical.from_codes(np.where(chosen, cols[f"reason{i}"], -1), names)
             df[f"{label}_weight"] = np.where(chosen, cols[f"weight{i}"], np.nan).astype(np.float32)
+        for k in ROUNDED:  # the precision each column is stored at (sim.engine.columns)
+            df[k] = round_bits(df[k].to_numpy(), EVENT_COLUMNS[k].bits)
+        assert list(df.columns) == list(EVENT_COLUMNS), "sim.engine.columns.EVENT_COLUMNS lists the event columns"
         return df
 
     def inject_frame(self) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from sim.experiments.store import (
     FORMAT,
     JOB_FILE,
     MANIFEST_FILE,
+    STREAMED,
     TABLES,
     Chunk,
     Store,
@@ -415,7 +416,7 @@ class _Execution:
             self.info["until_ci"] = _ci_reports(self.store, self.job, self.final, self.chunk_size)
         produced = {f"{t}.parquet" for t in tables} | ({"design.parquet"} if self.job.write_extra else set())
         if self.consolidate:
-            for t in tables:
+            for t in sorted(tables, key=lambda t: t in STREAMED):  # streamed tables delete their parts: last
                 self.store.consolidate(t, self.chunks)
         for name in RESULT_FILES:
             if name not in produced:
@@ -483,7 +484,7 @@ def _trim(store: Store, chunk: Chunk) -> bool:
         parts = {}
         for t in store.tables:
             tab = store.read_part(t, chunk)
-            parts[t] = parquet_bytes(tab.filter(pc.less(tab["run"], chunk.stop)))
+            parts[t] = parquet_bytes(tab.filter(pc.less(tab["run"], chunk.stop)), t)
     except (OSError, ValueError):
         store.remove_chunk(chunk)
         return False

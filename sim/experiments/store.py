@@ -49,6 +49,12 @@ TABLES = ("runs", "events", "injects")
 JOB_FILE = "job.json"
 MANIFEST_FILE = "manifest.json"
 ROW_GROUP = 131_072  # rows per row group of a consolidated file (fixed: keeps bytes chunking-independent)
+#: How each table is written where it differs from the default (zstd at its default level, ROW_GROUP rows):
+#: the event log, by far the largest table, compresses harder in larger row groups (~8% smaller at a few
+#: percent of a job's CPU; measured with benchmarks/bench_events.py).
+WRITE_OPTIONS: dict[str, dict[str, int]] = {"events": {"compression_level": 6, "row_group": 524_288}}
+#: Consolidated last, deleting each part once read: peak disk ~1x the final file, not 2x.
+STREAMED = ("events",)
 FORMAT = 1
 
 
@@ -205,13 +211,24 @@ def _check_fields(path: Path, data: dict) -> None:
             raise InputError(path, key, f"expected {what}, found {str(data[key])[:40]!r}")
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
-    """Deterministic Parquet bytes: same table, same bytes (zstd, the one setting every table uses)."""
+def _writer_kwargs(name: str | None) -> dict[str, int]:
+    """ParquetWriter settings of table ``name`` (the same for its parts and its consolidated file)."""
+    opts = WRITE_OPTIONS.get(name or "", {})
+    return {"compression_level": opts["compression_level"]} if "compression_level" in opts else {}
+
+
+def row_group_of(name: str | None) -> int:
+    """Rows per row group of table ``name``'s consolidated file."""
+    return WRITE_OPTIONS.get(name or "", {}).get("row_group", ROW_GROUP)
+
+
+def parquet_bytes(table: pa.Table, name: str | None = None) -> bytes:
+    """Deterministic Parquet bytes: same table, same bytes (zstd; the level of table ``name``)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression="zstd")
+    pq.write_table(table, sink, compression="zstd", **_writer_kwargs(name))
     return sink.getvalue().to_pybytes()
 
 
@@ -306,10 +323,17 @@ class Store:
 
     # ---------------------------------------------------------------- consolidation
     def consolidate(self, table: str, chunks: Sequence[Chunk], dest: Path | None = None,
-                    row_group: int = ROW_GROUP) -> Path:
-        """Stream a table's parts, in chunk order, into one file (``<table>.parquet`` by default)."""
+                    row_group: int | None = None) -> Path:
+        """Stream a table's parts, in chunk order, into one file (``<table>.parquet`` by default).
+
+        A table in :data:`STREAMED` deletes each part as soon as it has been read, so the disk
+        never holds the table twice. If the job dies meanwhile, the chunks whose parts are gone
+        are no longer complete (``is_done``) and ``--resume`` recomputes them (draws are keyed, so
+        the rows are the same) before consolidating again.
+        """
         dest = dest or self.out / f"{table}.parquet"
-        concat_parts([self.part(table, c) for c in chunks], dest, row_group)
+        concat_parts([self.part(table, c) for c in chunks], dest, row_group or row_group_of(table),
+                     name=table, delete=table in STREAMED)
         return dest
 
 
@@ -400,11 +424,14 @@ def _conform(t: pa.Table, schema: pa.Schema, dicts: dict[str, pa.Array]) -> pa.T
     return pa.Table.from_arrays(cols, schema=schema)
 
 
-def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) -> None:
+def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP, name: str | None = None,
+                 delete: bool = False) -> None:
     """Stream Parquet parts, in order, into one file with fixed-size row groups (atomically).
 
     Row groups are cut at fixed row counts, not at part boundaries, so the same rows give
-    the same bytes however they were chunked.
+    the same bytes however they were chunked. ``name`` picks the table's writer settings;
+    ``delete`` removes each part as soon as it has been read (see ``Store.consolidate``): the
+    folder then holds the remaining parts plus the file written so far, about one copy.
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -414,11 +441,13 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP) 
     schema, dicts = _target_schema(paths)
 
     def write(tmp: Path) -> None:
-        with pq.ParquetWriter(tmp, schema, compression="zstd") as w:
+        with pq.ParquetWriter(tmp, schema, compression="zstd", **_writer_kwargs(name)) as w:
             buf: list[pa.Table] = []
             n = 0
             for p in paths:
                 t = pq.read_table(p)
+                if delete:
+                    p.unlink()
                 if dicts is not None:
                     t = _conform(t, schema, dicts)
                 buf.append(t)

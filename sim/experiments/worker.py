@@ -93,7 +93,8 @@ MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compil
                  "inputs.injects", "inputs.library", "inputs.loader", "inputs.paths", "inputs.postures",
                  "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
                  "engine.injects", "engine.loop", "engine.outcomes", "engine.resolution", "engine.rng", "engine.rules",
-                 "engine.state", "experiments", "experiments.measures", "experiments.store", "experiments.worker")
+                 "engine.state", "engine.columns", "experiments", "experiments.measures", "experiments.store",
+                 "experiments.worker")
 
 
 def _hash_code() -> str:
@@ -178,7 +179,7 @@ def run_chunk(task: Task) -> ChunkResult:
             tables.setdefault(name, []).append(pa.Table.from_pandas(df, preserve_index=False))
         outcome.append(res.runs["outcome"].cat.codes.to_numpy(np.int8))
         force.append(res.runs["use_of_force"].to_numpy(bool))
-    parts = {name: parquet_bytes(ts[0] if len(ts) == 1 else combine_tables(ts)) for name, ts in tables.items()}
+    parts = {name: parquet_bytes(ts[0] if len(ts) == 1 else combine_tables(ts), name) for name, ts in tables.items()}
     return ChunkResult(c, parts, np.concatenate(outcome), np.concatenate(force), host=host,
                        seconds=time.perf_counter() - t0)
 
