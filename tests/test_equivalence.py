@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from sim.engine import rules
 from sim.engine.ensemble import simulate
 from sim.engine.mesa_adapter import CrisisModel, CrisisScenario, StateActor
 from sim.inputs.library import SCENARIOS_DIR
@@ -77,3 +80,29 @@ def test_mesa_adapter_takes_a_full_condition_and_batch_runs():
     assert {"crisis_rung", "rung", "actor", "top_threat"} <= set(data.columns)
     last = data.groupby("run_index")["peak_mid_hostility"].last().to_numpy()
     np.testing.assert_array_equal(last, ens.runs["peak_mid_hostility"].to_numpy())
+
+
+@pytest.mark.parametrize("name", ["taiwan_strait", "korean_peninsula"])
+def test_agents_deciding_one_by_one_equal_the_model_deciding_for_all(specs, name):
+    """The model decides for every agent in one call; agent by agent gives the same decisions."""
+    spec = specs[name]
+    m = CrisisModel(CrisisScenario(scenario_file=str(SCENARIOS_DIR / f"{name}.yaml"), seed=8, run_index=3),
+                    spec=spec)
+    for _ in range(6):
+        together = m._agents_decide(spec, m.state)
+        for a in m.actors:
+            a.decide()
+        one_by_one = rules.merge([a.decision for a in m.actors])
+        for f in fields(rules.Decision):
+            np.testing.assert_array_equal(getattr(together, f.name), getattr(one_by_one, f.name), err_msg=f.name)
+        m.step()
+        if not m.running:
+            break
+
+
+def test_reasons_off_changes_no_choice(specs):
+    """Without the event log the reasons are skipped; every run and every choice is the same."""
+    spec = specs["korean_peninsula"]
+    on, off = simulate(spec, 6, 300, events=True), simulate(spec, 6, 300, events=False)
+    pd.testing.assert_frame_equal(on.runs, off.runs)
+    assert off.events.empty and len(on.events)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
-from sim.engine import rng
+from sim.engine import kernel, rng
 from sim.engine.channels import best_open, first_with_status
 from sim.engine.state import Decision, State
 from sim.inputs.spec import Spec
@@ -183,10 +183,23 @@ def utility(spec: Spec, rows: np.ndarray, s: dict, f: dict) -> np.ndarray:
     for j, parts in enumerate(TERMS.values()):
         for q, x in parts:
             coef[x] = coef.get(x, 0.0) + W[None, :, j] * s[q]
-    total = f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows]
-    for x, c in coef.items():
-        total = total + c[..., None] * f[x]
-    return total
+    base = np.asarray(f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
+    R = next(iter(coef.values())).shape[0]
+    a, K = base.shape[1:]
+    C = np.empty((R, a, len(coef)))
+    static = np.zeros((a, K, len(coef)))
+    slot = np.full(len(coef), -1, np.int64)
+    dyn = []
+    for j, (x, c) in enumerate(coef.items()):
+        C[..., j] = c
+        fx = np.asarray(f[x], float)
+        if fx.shape[0] == 1:
+            static[..., j] = fx[0]
+        else:
+            slot[j] = len(dyn)
+            dyn.append(fx)
+    D = np.stack(dyn, axis=-1) if dyn else np.zeros((R, a, K, 1))
+    return kernel.utility_table(base, C, static, D, slot)
 
 
 def mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
@@ -247,8 +260,7 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     t_adv, t_ally = targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
     util = utility(spec, rows, s, features(spec, st, rows, s))
-    v = np.where(mask(spec, st, rows, t_adv), util / spec.behaviour.tau[rows][None, :, None], -np.inf)
-    e = np.exp(v - v.max(axis=2, keepdims=True))
+    e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), mask(spec, st, rows, t_adv)))
     p = e / e.sum(axis=2, keepdims=True)
     return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,
                   t_ally=t_ally, state=s)
@@ -277,12 +289,10 @@ def decide(spec: Spec, st: State, rows: np.ndarray | None = None, reasons: bool 
     """
     sc = score(spec, st, rows)
     rows, p, s = sc.rows, sc.probabilities, sc.state
-    cum = np.cumsum(p, axis=2)
-    u = rng.draw(st.keys, st.turn, Stream.CHOICE, rows) * cum[..., -1]
-    opt = np.minimum(np.argmax(cum > u[..., None], axis=2), p.shape[2] - 1)
+    opt, prob = kernel.draw_options(p, rng.draw(st.keys, st.turn, Stream.CHOICE, rows))
     forced = st.forced[:, rows] >= 0
     opt = np.where(forced, st.forced[:, rows], opt)
-    prob = np.where(forced, 1.0, np.take_along_axis(p, opt[..., None], 2)[..., 0] / cum[..., -1])
+    prob = np.where(forced, 1.0, prob)
     if reasons:
         order, contrib = _reasons(spec, st, rows, s, opt)
     else:

@@ -15,6 +15,8 @@ plays 100 runs; parameters are the fields of :class:`CrisisScenario`.
 
 from __future__ import annotations
 
+from dataclasses import fields
+
 import numpy as np
 import pandas as pd
 from mesa import Agent, DataCollector, Model
@@ -54,8 +56,13 @@ class StateActor(Agent):
         self.decision: rules.Decision | None = None
 
     def decide(self) -> None:
-        """Score admissible moves and draw one (the same rule as the ensemble)."""
+        """Score admissible moves and draw one (the same rule as the ensemble), alone."""
         self.decision = rules.decide(self.model.spec, self.model.state, np.array([self.index]))
+
+    def take(self, all_actors: rules.Decision) -> None:
+        """This actor's row of the decision every actor made at once (see ``CrisisModel._agents_decide``)."""
+        self.decision = rules.Decision(*(getattr(all_actors, f.name)[:, self.index:self.index + 1]
+                                         for f in fields(rules.Decision)))
 
     @property
     def level(self) -> str:
@@ -102,8 +109,16 @@ class CrisisModel(Model):
         return self.spec.catalogue.rungs[int(self.state.crisis[0])].id
 
     def _agents_decide(self, spec: Spec, st: rules.State, reasons: bool = True) -> rules.Decision:
-        self.agents_by_type[StateActor].do("decide")
-        return rules.merge([a.decision for a in self.actors])
+        """Every agent's decision of this turn, made in one call of the rules for all of them.
+
+        Deciding agent by agent (``StateActor.decide``) gives the same moves (draws are keyed by
+        actor, and nobody's decision reads another's this turn) but costs one pass of the array
+        code per agent: on one run that overhead is the whole cost, so the model decides for all
+        at once and hands each agent its row (``StateActor.take``).
+        """
+        dec = rules.decide(spec, st, reasons=reasons)
+        self.agents_by_type[StateActor].do("take", dec)
+        return dec
 
     def step(self) -> None:
         """One scenario turn through the shared loop: each of its days is injects, every agent's decision,

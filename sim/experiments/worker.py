@@ -92,9 +92,9 @@ def _sha(data: bytes) -> str:
 MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.condition",
                  "inputs.injects", "inputs.library", "inputs.loader", "inputs.paths", "inputs.postures",
                  "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
-                 "engine.injects", "engine.loop", "engine.outcomes", "engine.resolution", "engine.rng", "engine.rules",
-                 "engine.state", "engine.columns", "experiments", "experiments.measures", "experiments.store",
-                 "experiments.worker")
+                 "engine.injects", "engine.kernel", "engine.loop", "engine.outcomes", "engine.resolution",
+                 "engine.rng", "engine.rules", "engine.state", "engine.columns", "experiments",
+                 "experiments.measures", "experiments.store", "experiments.worker")
 
 
 def _hash_code() -> str:
