@@ -14,6 +14,13 @@ run in one browser):
 * an API round trip (``/api/state``) while the room is connected.
 
 Prints p50, p95 and max of each. Target: p95 click-to-projector < 1 s. Not a pass/fail test.
+
+    python benchmarks/bench_workshop.py --engine [--moves 8] [--repeat 3] [--forecast-runs 1000]
+
+times, without a browser, what the console waits for on the engine: a whole move (start, every
+AI seat's submission, resolution, the read-out) and "forecast from here" (``Session.forecast``),
+as CPU and wall seconds, median (min-max) over the repeats, with the load average recorded.
+Results go to ``benchmarks/results/workshop.json``.
 """
 
 from __future__ import annotations
@@ -60,12 +67,65 @@ def _pct(xs: list[float], q: float) -> float:
     return xs[min(len(xs) - 1, max(0, round(q * (len(xs) - 1))))]
 
 
+def _timed(fn) -> tuple[float, float]:
+    c, t = time.process_time(), time.perf_counter()
+    fn()
+    return time.process_time() - c, time.perf_counter() - t
+
+
+def engine(a: argparse.Namespace) -> None:
+    """Move and forecast timings of a Taiwan Strait session with every seat played by the model."""
+    from sim.inputs.library import SCENARIOS_DIR
+    from sim.workshop.session import Session
+
+    load0 = os.getloadavg()[0]
+    move, fc = [], []
+    for rep in range(a.repeat):
+        with tempfile.TemporaryDirectory(prefix="bench-workshop-") as tmp:
+            s = Session.create(Path(tmp) / "s", SCENARIOS_DIR / "taiwan_strait.yaml", seed=2 + rep)
+            s.set_phase("briefing")
+            try:
+                fc.append(_timed(lambda s=s: s.forecast(runs=a.forecast_runs)))
+                for _ in range(a.moves):
+                    def one(s=s) -> None:
+                        s.start_move()
+                        s.set_phase("submission")
+                        s.submit_ai()
+                        s.set_phase("adjudication")
+                        s.resolve()
+                    move.append(_timed(one))
+            finally:
+                s.close()
+    move, fc = move[1:] or move, fc  # the first move of the first session also pays imports and compile
+    lines = [f"Taiwan Strait session, all seats AI, {a.moves} moves x {a.repeat} sessions, load {load0:.2f} -> "
+             f"{os.getloadavg()[0]:.2f}", f"{'':<36}{'CPU s, median (min-max)':>28}{'wall s, median (min-max)':>30}"]
+    rows = (("one move (start, submit, resolve)", move), (f"forecast from here ({a.forecast_runs:,} runs)", fc))
+    for name, xs in rows:
+        cpu, wall = [x[0] for x in xs], [x[1] for x in xs]
+        lines.append(f"{name:<36}{_mr(cpu):>28}{_mr(wall):>30}")
+    print("\n".join(lines))
+    out = ROOT / "benchmarks" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "workshop.json").write_text(json.dumps({"text": lines, "move": move, "forecast": fc}, indent=1) + "\n")
+
+
+def _mr(xs: list[float]) -> str:
+    return f"{statistics.median(xs):.3f} ({min(xs):.3f}-{max(xs):.3f})"
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--engine", action="store_true", help="time moves and forecasts (no browser)")
+    ap.add_argument("--moves", type=int, default=8)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--forecast-runs", type=int, default=1000)
     ap.add_argument("--clients", type=int, default=30)
     ap.add_argument("--actions", type=int, default=20)
     ap.add_argument("--watch", type=int, default=6, help="participant pages timed per action")
     a = ap.parse_args()
+    if a.engine:
+        engine(a)
+        return
     from playwright.sync_api import sync_playwright
 
     from sim.inputs.library import SCENARIOS_DIR
