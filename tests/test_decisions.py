@@ -230,7 +230,7 @@ def test_fast_utility_equals_sum_of_terms(specs, name):
     for j, (term, val) in enumerate(rules.term_values({k: v[..., None] for k, v in s.items()}, f)):
         assert term == TERMS[j]
         total = total + spec.behaviour.weights[None, :, j, None] * val
-    fast = rules.utility(spec, rows, s, f)
+    fast = rules.utility(spec, st, rows, s, f)
     valid = np.broadcast_to(spec.options.valid[None], fast.shape)
     np.testing.assert_allclose(fast[valid], total[valid], rtol=1e-12, atol=1e-12)
 

@@ -14,20 +14,37 @@ from sim.engine import kernel
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _inputs(R=50, A=3, K=9, F=6, seed=0):
+def _inputs(R=50, A=3, K=9, seed=0):
+    """Random inputs: 4 static features, then jump2, firebreak and answer (in a shuffled order)."""
     g = np.random.default_rng(seed)
-    slot = np.array([-1, 0, -1, -1, 1, -1])
-    return (g.normal(size=(1, A, K)), g.normal(size=(R, A, F)), g.normal(size=(A, K, F)),
-            g.normal(size=(R, A, K, 2)), slot)
+    code = np.array([0, kernel.JUMP2, 0, kernel.ANSWER, 0, kernel.FIREBREAK, 0])
+    F = len(code)
+    computed = (g.normal(size=(A, K)), g.normal(size=(R, A)), g.random((4, A, K)), g.integers(0, 4, (R, A)),
+                g.integers(0, 4, (R, A)), g.integers(0, 2**K, (R, A)).astype(np.uint64),
+                g.uniform(0, 10, (R, A, K)).astype(np.float32), g.uniform(0, 10, (R, A)).astype(np.float32))
+    return g.normal(size=(1, A, K)), g.normal(size=(F, R, A)), g.normal(size=(A, K, F)), code, computed
 
 
 def test_utility_table_is_the_numpy_sum_in_the_same_order():
-    base, coef, static, dyn, slot = _inputs()
+    base, coef, static, code, computed = _inputs()
+    esc, level, fb, own, crowd, bits, last_used, since = computed
+    R, A = level.shape
+    K = esc.shape[1]
+    r, i = np.arange(R)[:, None], np.arange(A)[None, :]
+    table = {kernel.JUMP2: np.maximum(esc[None] - level[..., None], 0.0) ** 2,
+             kernel.FIREBREAK: 0.5 * fb[own, i] + 0.5 * fb[crowd, i],
+             kernel.ANSWER: (((bits[..., None] >> np.arange(K, dtype=np.uint64)) & np.uint64(1)).astype(bool)
+                             & (last_used < since[..., None])).astype(float)}
     want = base + 0.0
-    for j, s in enumerate(slot):
-        f = static[None, :, :, j] if s < 0 else dyn[..., s]
-        want = want + coef[..., j, None] * f
-    np.testing.assert_array_equal(kernel.utility_table(base, coef, static, dyn, slot), want)
+    for j, c in enumerate(code):
+        want = want + coef[j][..., None] * (static[None, :, :, j] if c == kernel.STATIC else table[c])
+    np.testing.assert_array_equal(kernel.utility_table(base, coef, static, code, *computed), want)
+    every = kernel.computed_features(*computed, np.zeros((0, 0), np.int64))
+    pick = np.random.default_rng(3).integers(0, K, (R, A))
+    one = kernel.computed_features(*computed, pick)
+    for c in (kernel.JUMP2, kernel.FIREBREAK, kernel.ANSWER):
+        np.testing.assert_array_equal(every[c - 1], table[c])
+        np.testing.assert_array_equal(one[c - 1][..., 0], table[c][r, i, pick])
 
 
 def test_logits_and_draw_equal_the_numpy_softmax_and_cumulative_draw():

@@ -114,28 +114,51 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     }
 
 
-def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
-    """Salience of the firebreaks each option would cross, (R, a, K), or of the picked option only, (R, a)
-    (the reasons need one value per actor: building the whole table to pick one was 44% of them).
+def firebreak_rungs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The thresholds whose firebreaks no longer count for each (run, actor): (own, crowd) unit indices.
 
     A threshold nobody has crossed in this crisis counts in full; one only others have crossed
     counts half; one the actor has itself chosen to cross no longer restrains it. Answering a blow
     in kind crosses nothing: thresholds up to the unit of what the target lately did to the actor
     (as the actor perceived it) are waived, which is what makes proportional retaliation a choice.
     """
-    a = np.arange(len(rows))[None, :]
-    table = spec.options.firebreak[:, rows]  # (units, a, K)
     hit = np.where(s["wronged_live"], s["wronged"], -1)
     answered = np.where(hit >= 0, spec.ladder.unit[np.maximum(hit, 0)], -1)
     own = np.maximum(st.own_crossed[:, rows], answered)
     crowd = np.maximum(st.crossed[:, None], answered)
-    if pick is not None:
-        return 0.5 * table[own, a, pick] + 0.5 * table[crowd, a, pick]
-    return 0.5 * table[own, a] + 0.5 * table[crowd, a]
+    return np.ascontiguousarray(own, np.int64), np.ascontiguousarray(np.broadcast_to(crowd, own.shape), np.int64)
 
 
-def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> dict:
-    """Option features for ``rows``: all options (R, a, K), or the picked one (R, a)."""
+def computed_inputs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple:
+    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer)."""
+    own, crowd = firebreak_rungs(spec, st, rows, s)
+    R = len(st.keys)
+    since = s["owed_since"] - 1e-6  # each declared answer carries the credibility once: not if taken since
+    return (np.ascontiguousarray(spec.options.esc[rows], float),
+            np.ascontiguousarray(np.broadcast_to(s["level"], own.shape), float),
+            np.ascontiguousarray(spec.options.firebreak[:, rows], float), own, crowd,
+            np.ascontiguousarray(np.broadcast_to(s["owed_bits"], own.shape), np.uint64),
+            np.ascontiguousarray(st.last_used[:, rows]), np.ascontiguousarray(np.broadcast_to(since, (R, len(rows)))))
+
+
+def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
+    """Salience of the firebreaks each option would cross, (R, a, K), or of the picked option only, (R, a)
+    (``firebreak_rungs`` says which count; ``kernel.firebreak`` computes it)."""
+    return _computed(spec, st, rows, s, pick)["firebreak"]
+
+
+def _computed(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None) -> dict:
+    none = np.zeros((0, 0), np.int64)
+    out = kernel.computed_features(*computed_inputs(spec, st, rows, s),
+                                   none if pick is None else np.ascontiguousarray(pick, np.int64))
+    return {name: out[c - 1] if pick is None else out[c - 1][..., 0] for name, c in kernel.DYNAMIC.items()}
+
+
+def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None,
+             computed: bool = True) -> dict:
+    """Option features for ``rows``: all options (R, a, K), or the picked one (R, a). ``computed=False``
+    leaves out the state-dependent ones (jump2, firebreak, answer), which ``score`` has the kernel
+    compute inside the utility loop instead of building their (R, a, K) tables."""
     a = np.arange(len(rows))[None, :]
     R = np.arange(len(st.keys))[:, None]
     opts = spec.options
@@ -148,24 +171,16 @@ def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray 
         return arr if pick is None else arr[R, a, pick]
 
     esc = g(opts.esc)
-    level = s["level"] if pick is not None else s["level"][..., None]
-    jump = np.maximum(esc - level, 0.0)
-    # each declared answer carries the credibility once: not if taken since the line was crossed
-    if pick is None:
-        K = opts.action.shape[1]
-        answer = ((s["owed_bits"][..., None] >> np.arange(K, dtype=np.uint64)) & np.uint64(1)).astype(bool)
-        answer &= st.last_used[:, rows] < s["owed_since"][..., None] - 1e-6
-    else:  # the picked option's bit only
-        answer = ((s["owed_bits"] >> pick.astype(np.uint64)) & np.uint64(1)).astype(bool)
-        answer &= st.last_used[:, rows][R, a, pick] < s["owed_since"] - 1e-6
     aff = g(opts.affinity)
     if st.aff_shift is not None:
         aff = aff + dyn(st.aff_shift[:, rows])
-    return {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "jump2": jump * jump,
-            "cost": g(opts.cost), "firebreak": firebreak_penalty(spec, st, rows, s, pick),
-            "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
-            "answer": answer.astype(float), "war": g(opts.war), "settle": g(opts.settle),
-            "concede": g(opts.concede), "move": g(opts.move), "affinity": aff}
+    out = {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "cost": g(opts.cost),
+           "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
+           "war": g(opts.war), "settle": g(opts.settle), "concede": g(opts.concede), "move": g(opts.move),
+           "affinity": aff}
+    if computed:
+        out.update(_computed(spec, st, rows, s, pick))
+    return out
 
 
 def term_values(s: dict, f: dict):
@@ -175,31 +190,27 @@ def term_values(s: dict, f: dict):
         yield term, sum(s[q] * f[x] for q, x in parts)
 
 
-def utility(spec: Spec, rows: np.ndarray, s: dict, f: dict) -> np.ndarray:
+def utility(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict) -> np.ndarray:
     """Utility of every option, (R, a, K): the parts of :data:`TERMS` grouped by option feature, so each
-    feature array is multiplied once (``tests/test_decisions.py`` checks it equals the term-by-term sum)."""
+    feature is multiplied once (``tests/test_decisions.py`` checks it equals the term-by-term sum).
+    Features missing from ``f`` (the computed ones, see ``features``) are computed by the kernel."""
     W = spec.behaviour.weights[rows]
     coef: dict[str, np.ndarray] = {}
     for j, parts in enumerate(TERMS.values()):
         for q, x in parts:
             coef[x] = coef.get(x, 0.0) + W[None, :, j] * s[q]
     base = np.asarray(f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
-    R = next(iter(coef.values())).shape[0]
-    a, K = base.shape[1:]
-    C = np.empty((R, a, len(coef)))
-    static = np.zeros((a, K, len(coef)))
-    slot = np.full(len(coef), -1, np.int64)
-    dyn = []
-    for j, (x, c) in enumerate(coef.items()):
-        C[..., j] = c
-        fx = np.asarray(f[x], float)
-        if fx.shape[0] == 1:
-            static[..., j] = fx[0]
+    shape = (len(st.keys), len(rows))
+    K = base.shape[2]
+    C = np.stack([np.broadcast_to(c, shape) for c in coef.values()]).astype(float, copy=False)
+    static = np.zeros((len(rows), K, len(coef)))
+    code = np.zeros(len(coef), np.int64)
+    for j, x in enumerate(coef):
+        if x in kernel.DYNAMIC:  # computed in the loop (even if ``f`` has the table: the same values)
+            code[j] = kernel.DYNAMIC[x]
         else:
-            slot[j] = len(dyn)
-            dyn.append(fx)
-    D = np.stack(dyn, axis=-1) if dyn else np.zeros((R, a, K, 1))
-    return kernel.utility_table(base, C, static, D, slot)
+            static[..., j] = f[x][0]
+    return kernel.utility_table(np.ascontiguousarray(base), C, static, code, *computed_inputs(spec, st, rows, s))
 
 
 def mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
@@ -259,7 +270,7 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     rows = np.arange(spec.n_actors) if rows is None else np.asarray(rows)
     t_adv, t_ally = targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
-    util = utility(spec, rows, s, features(spec, st, rows, s))
+    util = utility(spec, st, rows, s, features(spec, st, rows, s, computed=False))
     e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), mask(spec, st, rows, t_adv)))
     p = e / e.sum(axis=2, keepdims=True)
     return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,

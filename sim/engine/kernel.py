@@ -25,30 +25,89 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: Codes of the option features the kernel computes from the state (all others are static, from the Spec).
+STATIC, JUMP2, FIREBREAK, ANSWER = 0, 1, 2, 3
+#: Name of each computed feature (decisions.features uses these names).
+DYNAMIC = {"jump2": JUMP2, "firebreak": FIREBREAK, "answer": ANSWER}
+
+
+@njit(inline="always")
+def jump2(esc: float, level: float) -> float:
+    """Inertia: the squared rise of the option's rung above the actor's current level."""
+    d = esc - level
+    j = d if d > 0.0 else 0.0
+    return j * j
+
+
+@njit(inline="always")
+def firebreak(table: np.ndarray, own: int, crowd: int, i: int, k: int) -> float:
+    """Firebreak salience (see ``decisions.firebreak_rungs``): half the table at the highest threshold the
+    actor has crossed itself, half at the one the crisis has crossed."""
+    return 0.5 * table[own, i, k] + 0.5 * table[crowd, i, k]
+
+
+@njit(inline="always")
+def answer(bits: np.uint64, k: int, last_used: float, since: float) -> float:
+    """1 if option ``k`` is a declared answer now owed and not already taken since the line was crossed."""
+    return 1.0 if ((bits >> np.uint64(k)) & np.uint64(1)) != 0 and last_used < since else 0.0
+
+
+@njit(inline="always")
+def feature(code: int, i: int, k: int, r: int, esc, level, fb, own, crowd, bits, last_used, since) -> float:
+    """Computed feature ``code`` of option ``k`` for actor row ``i`` in run ``r``."""
+    if code == JUMP2:
+        return jump2(esc[i, k], level[r, i])
+    if code == FIREBREAK:
+        return firebreak(fb, own[r, i], crowd[r, i], i, k)
+    return answer(bits[r, i], k, last_used[r, i, k], since[r, i])
+
 
 @njit(cache=True, nogil=True)
-def utility_table(base: np.ndarray, coef: np.ndarray, static: np.ndarray, dyn: np.ndarray,
-                  slot: np.ndarray) -> np.ndarray:
-    """Utility of every option, (R, a, K).
+def utility_table(base, coef, static, code, esc, level, fb, own, crowd, bits, last_used, since) -> np.ndarray:
+    """Utility of every option, (R, a, K): base + sum over features j of coef[j] x feature j.
 
-    ``base`` (1 or R, a, K): affinity + tau x prior. ``coef`` (R, a, F): each feature's coefficient
-    (posture weights x state quantities). ``static`` (a, K, F) holds the features that do not depend
-    on the run; feature ``j`` with ``slot[j] >= 0`` is instead ``dyn[r, i, k, slot[j]]``.
+    ``base`` (1 or R, a, K): affinity + tau x prior. ``coef`` (F, R, a): each feature's coefficient
+    (posture weights x state quantities), in the order of ``decisions.TERMS``. Feature ``j`` is
+    ``static[i, k, j]`` (from the Spec) if ``code[j] == STATIC``, else computed here from the state
+    (:func:`feature`), so the (R, a, K) feature tables are never built.
     """
-    R, A, F = coef.shape
+    F, R, A = coef.shape
     K = static.shape[1]
     out = np.empty((R, A, K))
     one_base = base.shape[0] == 1
+    cj = np.empty(F)
     for r in range(R):
         rb = 0 if one_base else r
         for i in range(A):
+            for j in range(F):
+                cj[j] = coef[j, r, i]
             for k in range(K):
                 total = base[rb, i, k]
                 for j in range(F):
-                    s = slot[j]
-                    f = static[i, k, j] if s < 0 else dyn[r, i, k, s]
-                    total = total + coef[r, i, j] * f
+                    c = code[j]
+                    if c == STATIC:
+                        f = static[i, k, j]
+                    else:
+                        f = feature(c, i, k, r, esc, level, fb, own, crowd, bits, last_used, since)
+                    total = total + cj[j] * f
                 out[r, i, k] = total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def computed_features(esc, level, fb, own, crowd, bits, last_used, since, pick) -> np.ndarray:
+    """The computed features (jump2, firebreak, answer) as (3, R, a, K) tables, or for the picked option
+    of each (run, actor) only, (3, R, a, 1), when ``pick`` (R, a) is given (its first entry >= 0)."""
+    R, A = level.shape
+    one = pick.shape[0] > 0
+    K = 1 if one else esc.shape[1]
+    out = np.empty((3, R, A, K))
+    for r in range(R):
+        for i in range(A):
+            for kk in range(K):
+                k = pick[r, i] if one else kk
+                for c in range(3):
+                    out[c, r, i, kk] = feature(c + 1, i, k, r, esc, level, fb, own, crowd, bits, last_used, since)
     return out
 
 
