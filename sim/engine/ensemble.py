@@ -18,7 +18,10 @@ from sim.engine.loop import run_batch
 from sim.engine.outcomes import EventLog
 from sim.inputs.compile import Spec
 
-DEFAULT_BATCH = 25_000
+#: Runs advanced together. With the compiled utility loop (no (R, a, K) temporaries per product) the CPU
+#: time per run is flat from 2,500 to 10,000 (``benchmarks/bench_batch.py``); the pre-kernel code was
+#: memory-bound at 25,000 (1.36x slower than 5,000 in the performance review). 5,000 is also what jobs use.
+DEFAULT_BATCH = 5_000
 
 
 @dataclass
