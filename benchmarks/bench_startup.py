@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-HEAVY = ("numpy", "pandas", "pyarrow", "mesa", "dask", "distributed", "pydantic", "yaml")
+HEAVY = ("numpy", "numba", "pandas", "pyarrow", "mesa", "dask", "distributed", "pydantic", "yaml")
 
 
 def main() -> None:
