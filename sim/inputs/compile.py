@@ -343,10 +343,17 @@ def _affinity(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[str
 
 def _repertoire(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[str, ...], opt_action: np.ndarray,
                 o_rung: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each option's log share of its rung's prior mass (split by repertoire weight, so what a state does
-    more often on a rung is likelier, and adding synonyms to the catalogue does not shift escalation odds),
-    and the days it rests after a use (its tempo)."""
+    """Each option's habit prior, and the days it rests after a use (its tempo).
+
+    The prior is the log of the move's daily odds against holding when nothing favours either (the
+    default rule of rational inattention, Matějka & McKay 2015): its repertoire's ``per_year`` where the
+    record gives one, else the unit's ``habit_per_year`` split over the rung's moves by repertoire weight
+    (so what a state does more often is likelier and catalogue synonyms do not shift the odds). Holding
+    is the reference (0). Because the prior is not divided by the temperature, noisier choice reverts to
+    the state's habits, not to an even draw over the ladder.
+    """
     weight = np.ones(opt_action.shape)
+    pace = np.zeros(opt_action.shape)
     interval = np.zeros(opt_action.shape)
     for ai, a in enumerate(actor_ids):
         rep = postures[a].repertoire or {}
@@ -354,13 +361,18 @@ def _repertoire(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[s
             entry = rep.get(cat.actions[opt_action[ai, j]].id)
             if entry is not None:
                 weight[ai, j] = entry.weight
-                interval[ai, j] = 365.0 / entry.per_year if entry.per_year else 0.0
+                if entry.per_year:
+                    pace[ai, j] = entry.per_year
+                    interval[ai, j] = 365.0 / entry.per_year
+    hold = cat.action_index("hold")
+    habit = np.array([cat.ladder.units[cat.unit_index(r.unit)].habit_per_year for r in cat.rungs])
     prior = np.zeros(opt_action.shape)
     for ai in range(opt_action.shape[0]):
-        valid = np.flatnonzero(opt_action[ai] >= 0)
+        valid = np.flatnonzero((opt_action[ai] >= 0) & (opt_action[ai] != hold))
         for j in valid:
             same = valid[o_rung[ai, valid] == o_rung[ai, j]]
-            prior[ai, j] = math.log(weight[ai, j] / weight[ai, same].sum())
+            per_year = pace[ai, j] or habit[o_rung[ai, j]] * weight[ai, j] / weight[ai, same].sum()
+            prior[ai, j] = math.log(per_year / 365.0)
     return prior, interval
 
 

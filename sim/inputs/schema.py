@@ -58,6 +58,11 @@ class LadderUnit(Strict):
     )
     salience: float = Field(0.0, ge=0.0, le=10.0, description="Resistance to crossing it the first time.")
     min_mid: int = Field(1, ge=1, le=5, description="Lowest MID hostility a move carried into this unit implies.")
+    habit_per_year: float = Field(
+        12.0, gt=0.0, le=365.0,
+        description="Default pace of an actor's moves in this unit, a year, where its repertoire gives no "
+                    "per_year: the odds of such a move against holding on a day when nothing favours either.",
+    )
 
 
 class Rung(Strict):
