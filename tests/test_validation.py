@@ -43,7 +43,9 @@ def test_claim_verdicts_match_the_file(claims_table):
     """An entry without model_disagrees is supported; an entry with it is not."""
     bad = claims_table.loc[~claims_table.matches, ["id", "effect", "ci_low", "ci_high", "verdict", "recorded"]]
     assert bad.empty, bad.to_string()
-    assert (claims_table.verdict == "supported").sum() >= 10
+    # 8 of 24 since habit priors made force in most scenarios an encounter accident (MODEL.md §6.1): a further
+    # drop must come with a documented mechanism, not pass silently
+    assert (claims_table.verdict == "supported").sum() >= 8
     row = claims_table.set_index("id").loc["C21-rules"]
     assert row.ci_low <= row.effect <= row.ci_high < 0
 
