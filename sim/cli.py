@@ -82,6 +82,13 @@ def _library_args(p: argparse.ArgumentParser) -> None:
                         "actor; 'crisis-sim init' copies the shipped one to edit); also CRISIS_SIM_ACTORS")
 
 
+def _rerun_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", type=cli_path, help="a completed results folder (its manifest.json says how it was made)")
+    p.add_argument("--out", type=cli_path, help="new folder (default RESULTS-rerun)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (results do not depend on it)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
 def _init_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("dir", type=cli_path, help="folder to create (must be empty or absent)")
 
@@ -337,6 +344,19 @@ def cmd_init(a: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rerun(a: argparse.Namespace) -> int:
+    """Re-run from the manifest; exit 0 only if every Parquet file came out byte-identical."""
+    from sim.experiments.rerun import rerun
+
+    res = rerun(a.results, a.out, jobs=a.jobs, progress=not a.quiet)
+    for note in res.version_notes:
+        print(f"note: {note}", file=sys.stderr)
+    for f, same in res.identical.items():
+        print(f"{f}: {'identical' if same else 'DIFFERS'}")
+    print(f"wrote {res.out}/: {'reproduced byte for byte' if res.ok else 'NOT reproduced'}")
+    return 0 if res.ok else 1
+
+
 def cmd_describe(a: argparse.Namespace) -> int:
     from sim.inputs.compile import compile_scenario
 
@@ -547,6 +567,8 @@ COMMANDS: dict[str, Command] = {
     "migrate": Command("rewrite scenario files from per-turn to per-day rates (older files)", _migrate_args,
                        cmd_migrate),
     "list": Command("list the shipped scenarios", _no_args, cmd_list),
+    "rerun": Command("re-run a results folder from its manifest and check the files come out byte for byte",
+                     _rerun_args, cmd_rerun),
     "init": Command("copy the shipped scenarios, postures, sweeps and validation data into a folder to edit",
                     _init_args, cmd_init),
     "describe": Command("show a scenario's actors, channels, injects", _describe_args, cmd_describe),

@@ -108,7 +108,7 @@ def test_time_to_threshold_censors_ended_runs():
     # five runs: force at turn 2 and 4; the others ended peacefully at turns 1, 3, 5
     runs = pd.DataFrame({"run": range(5), "turns": [2, 1, 4, 3, 5],
                          "use_of_force": [True, False, True, False, False],
-                         "first_force_turn": [2, -1, 4, -1, -1]})
+                         "first_force_turn": pd.array([2, None, 4, None, None], dtype="Int16")})
     tt = an.time_to_threshold(runs)
     assert list(tt.index) == [0, 1, 2, 3, 4, 5]
     # KM: t=1 censored (n 5), t=2 event (at risk 4) -> 3/4; t=3 censored; t=4 event (at risk 2) -> 3/8

@@ -334,7 +334,7 @@ def first_crossing_turn(runs: pd.DataFrame, threshold: str = "use_of_force",
     end = runs["turns"].to_numpy().astype(float)
     if threshold == "use_of_force":
         hit = runs["use_of_force"].to_numpy(bool)
-        first = runs["first_force_turn"].to_numpy().astype(float)
+        first = runs["first_force_turn"].to_numpy(dtype=float, na_value=np.nan)  # null: never
         return np.where(hit, first, end), hit
     if events is None or events.empty:
         raise ValueError(f"threshold {threshold!r} needs the event log")

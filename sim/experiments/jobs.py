@@ -587,7 +587,10 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
                 "events": bool(events), "until_ci": until_ci, "ci_step": ci_step if until_ci else None}
 
     def build_manifest(final: list[int], info: dict) -> dict:
-        return {**manifest(spec, int(seed), final[0], argv), "title": spec.scenario.title}
+        # ``condition``: what the user asked for (``overrides`` also holds what levers and overlays set)
+        asked = {"scenario": cond.scenario, "levers": list(cond.levers), "overlays": list(cond.overlays),
+                 "overrides": [list(kv) for kv in cond.overrides]}
+        return {**manifest(spec, int(seed), final[0], argv), "title": spec.scenario.title, "condition": asked}
 
     job = Job(kind="run", scenario=Path(cond.scenario), points=[Point(None, cond, int(seed), runs)],
               events=events, identity=identity, inputs=fingerprint(spec), title=spec.scenario.id,
