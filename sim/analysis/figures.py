@@ -25,6 +25,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import analysis as an
+from sim.analysis.stats import fmt_share
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -241,8 +242,9 @@ def outcome_bars(runs: Any, title: str | None = None, extra: bool = True) -> Fig
         err = np.vstack([t["share"] - t["ci_low"], t["ci_high"] - t["share"]]).clip(0)
         ax.barh(pos, t["share"], height=h * 0.9, color=colours, xerr=err, capsize=3,
                 error_kw={"elinewidth": 1.2, "ecolor": "#333333"}, label=label if k > 1 else None)
-        for p, s, hi in zip(pos, t["share"], t["ci_high"], strict=True):
-            ax.text(hi + 0.01, p, f"{100 * s:.1f}%", va="center", fontsize=11)
+        n_runs = len(groups[label]) if label in groups else None
+        for p, s, c, hi in zip(pos, t["share"], t["count"], t["ci_high"], strict=True):
+            ax.text(hi + 0.01, p, fmt_share(s, c, n_runs), va="center", fontsize=11)
     ax.set_yticks(y, [n.replace("_", " ") for n in names])
     ax.invert_yaxis()
     _pct_axis(ax.xaxis)
@@ -273,8 +275,8 @@ def peak_bars(runs: Any, title: str | None = None) -> Figure:
     err = np.vstack([t["share"] - t["ci_low"], t["ci_high"] - t["share"]]).clip(0)
     ax.barh(y, t["share"], color=[UNIT_COLOURS.get(unit_of.get(n, ""), PALETTE["grey"]) for n in t.index],
             xerr=err, capsize=3, error_kw={"elinewidth": 1.2, "ecolor": "#333333"})
-    for p, s, hi in zip(y, t["share"], t["ci_high"], strict=True):
-        ax.text(hi + 0.01, p, f"{100 * s:.1f}%", va="center", fontsize=11)
+    for p, s, c, hi in zip(y, t["share"], t["count"], t["ci_high"], strict=True):
+        ax.text(hi + 0.01, p, fmt_share(s, c, len(r)), va="center", fontsize=11)
     ax.set_yticks(y, list(t.index))
     ax.invert_yaxis()
     _pct_axis(ax.xaxis)

@@ -95,21 +95,26 @@ def note(text: str) -> str:
     return f'<p class="note">{esc(text)}</p>'
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """A probability as a percentage ('–' when undefined)."""
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.{digits}f}%"
+def pct(x: float, k: int | None = None, n: int | None = None) -> str:
+    """A probability as a percentage ('–' when undefined); below 0.1% with its count
+    (``sim.analysis.stats.fmt_share``: never a tail risk rounded to 0.0%)."""
+    from sim.analysis.stats import fmt_share
+
+    return fmt_share(x, k, n)
 
 
-def interval(lo: float, hi: float, digits: int = 1) -> str:
-    """An interval of probabilities as [low, high] in percent."""
-    if lo is None or np.isnan(lo):
-        return "–"
-    return f"[{100 * lo:.{digits}f}, {100 * hi:.{digits}f}]"
+def interval(lo: float, hi: float) -> str:
+    """An interval of probabilities as [low, high] in percent, from its true bounds."""
+    from sim.analysis.stats import fmt_interval
+
+    return fmt_interval(lo, hi, sep=", ")
 
 
-def pp(x: float, digits: int = 1) -> str:
-    """A difference of probabilities in signed percentage points."""
-    return "–" if np.isnan(x) else f"{100 * x:+.{digits}f} pp"
+def pp(x: float) -> str:
+    """A difference of probabilities in signed percentage points (digits enough for small ones)."""
+    from sim.analysis.stats import fmt_pp
+
+    return fmt_pp(x)
 
 
 def table_html(df: pd.DataFrame, index: bool = True, text_cols: tuple[str, ...] = ()) -> str:
@@ -131,7 +136,9 @@ def share_table(df: pd.DataFrame, label: str | None = None) -> pd.DataFrame:
     if label and label in df:
         out["label"] = df[label]
     out["runs"] = [f"{int(c):,}" for c in df["count"]]
-    out["share"] = [pct(s) for s in df["share"]]
+    # the runs behind the shares (rows may overlap, so not the sum of the counts)
+    n = next((round(c / s) for c, s in zip(df["count"], df["share"], strict=True) if s > 0), None)
+    out["share"] = [pct(s, c, n) for s, c in zip(df["share"], df["count"], strict=True)]
     out["95% interval"] = [interval(lo, hi) for lo, hi in zip(df["ci_low"], df["ci_high"], strict=True)]
     return out
 
@@ -572,7 +579,8 @@ def _compare_measures_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: s
     mc = an.measure_comparison(ra.runs, rb.runs)
     cells = _difference_cells(mc)
     tab = pd.DataFrame({
-        "what it counts": mc["label"], la: [pct(x) for x in mc["p_base"]], lb: [pct(x) for x in mc["p_alt"]],
+        "what it counts": mc["label"], la: [pct(x, round(x * len(ra.runs)), len(ra.runs)) for x in mc["p_base"]],
+        lb: [pct(x, round(x * len(rb.runs)), len(rb.runs)) for x in mc["p_alt"]],
         "difference B − A": [pp(x) for x in mc["diff"]], "95% interval": cells["95% interval"],
         "risk ratio B/A": cells["risk ratio"],
         "change": [an.verdict(lo, hi, None) for lo, hi in zip(mc["diff_low"], mc["diff_high"], strict=True)],

@@ -34,7 +34,10 @@ def wilson(k: int | np.ndarray, n: int | np.ndarray, z: float = Z95) -> tuple[np
         denom = 1 + z * z / n
         centre = (p + z * z / (2 * n)) / denom
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    # exact at the ends: 0 of n has lower bound 0 (not a rounding residue such as 8.7e-17)
+    lo = np.where(k == 0, 0.0, np.clip(centre - half, 0, 1))
+    hi = np.where(k == n, 1.0, np.clip(centre + half, 0, 1))
+    return (lo, hi) if lo.ndim else (lo[()], hi[()])
 
 
 def share_row(k: int, n: int) -> dict[str, float]:
@@ -156,3 +159,46 @@ def kaplan_meier(durations: Iterable[float], observed: Iterable[bool], z: float 
     return pd.DataFrame({"at_risk": at_risk, "events": ev, "censored": cens, "survival": surv, "se": se,
                          "ci_low": lo, "ci_high": hi, "cumulative": 1 - surv, "cum_low": 1 - hi,
                          "cum_high": 1 - lo}, index=pd.Index(times, name="time"))
+
+
+# ============================================================================ numbers for readers
+
+SMALL = 0.001  # below 0.1%, one decimal of a percent would print 0.0%: show counts and more digits
+
+
+def _percent(x: float) -> str:
+    """A probability in percent with enough digits: 0.1% and up to one decimal, below that two
+    significant digits (0.038%), so a tail risk is never printed as 0.0%."""
+    if x is None or (isinstance(x, float) and np.isnan(x)):
+        return "–"
+    if x == 0:
+        return "0%"
+    return f"{100 * x:.1f}%" if x >= SMALL else f"{100 * x:.2g}%"
+
+
+def fmt_share(p: float, k: int | None = None, n: int | None = None) -> str:
+    """A probability as a reader should see it: ``12.3%``; below 0.1% as ``9 of 20,000 (0.045%)``;
+    none as ``0 of 10,000``. ``k``/``n`` (events, runs) are used when given."""
+    if k is not None and n:
+        k, n = int(k), int(n)
+        if k == 0:
+            return f"0 of {n:,}"
+        if k / n < SMALL:
+            return f"{k:,} of {n:,} ({_percent(k / n)})"
+    return _percent(p)
+
+
+def fmt_interval(lo: float, hi: float, sep: str = " - ") -> str:
+    """An interval of probabilities from its true bounds: ``[0% - 0.038%]`` for 0 of 10,000 runs."""
+    if lo is None or np.isnan(lo):
+        return "–"
+    return f"[{_percent(lo)}{sep}{_percent(hi)}]"
+
+
+def fmt_pp(d: float) -> str:
+    """A difference of probabilities in signed percentage points, with digits for small ones."""
+    if d is None or np.isnan(d):
+        return "–"
+    if d == 0:
+        return "±0 pp"
+    return f"{100 * d:+.1f} pp" if abs(d) >= SMALL else f"{100 * d:+.2g} pp"

@@ -29,7 +29,7 @@ from sim.analysis.results import runs_of
 from sim.analysis.stats import CLAIM_VERDICTS, verdict
 from sim.errors import InputError
 from sim.inputs.condition import Condition
-from sim.inputs.library import ROOT, VALIDATION_DIR
+from sim.inputs.library import CHECKOUT, ROOT, VALIDATION_DIR
 from sim.inputs.loader import load
 from sim.inputs.schema import Case, CasesFile, ChangeSet, Claim, ClaimsFile
 from sim.names import IcbViolence, MidLevel
@@ -42,7 +42,8 @@ CLAIMS_FILE = VALIDATION_DIR / "claims.yaml"
 CASES_FILE = VALIDATION_DIR / "cases.yaml"
 DATA_DIR = VALIDATION_DIR / "data"
 #: The June 2020 papers (not shipped): CRISIS_SIM_PAPERS, or shared/seeds beside the checkout.
-SEED_TEXT = Path(os.environ.get("CRISIS_SIM_PAPERS", ROOT.parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
+SEED_TEXT = Path(os.environ.get("CRISIS_SIM_PAPERS",
+                               (CHECKOUT or ROOT).parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
 #: MID hostility levels 1..5, the ordered categories the back-test scores.
 LEVELS = tuple(int(level) for level in MidLevel)
 

@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from sim.errors import InputError
+from sim.inputs import library
 from sim.inputs.catalogue import Catalogue, load_catalogue
 from sim.inputs.condition import Condition, apply
 from sim.inputs.injects import check_cycles, compile_inject, compile_one, need
-from sim.inputs.library import ACTORS_DIR, CATALOGUE_FILES, DEFAULT_SCENARIO
+from sim.inputs.library import CATALOGUE_FILES, DEFAULT_SCENARIO
 from sim.inputs.postures import hash_bytes, load_postures
 from sim.inputs.schema import Baseline, Channel, Posture, ScenarioFile
 from sim.inputs.spec import (
@@ -436,7 +437,7 @@ def affinity_keys_unknown(postures: dict[str, Posture], cat: Catalogue) -> Itera
     for a, p in postures.items():
         for key in p.affinity:
             if key not in categories and key not in ids:
-                yield ACTORS_DIR / f"{a.lower()}.yaml", f"affinity.{key}", key
+                yield library.ACTORS_DIR / f"{a.lower()}.yaml", f"affinity.{key}", key
 
 
 # --------------------------------------------------------------------------- behaviour (postures)
@@ -455,7 +456,7 @@ def _red_lines(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture],
                 try:
                     k = cat.action_index(rl.action)
                 except KeyError:
-                    raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines",
+                    raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", "red_lines",
                                      f"unknown action {rl.action!r}") from None
                 out[idx[a], idx[rl.by], k] = max(out[idx[a], idx[rl.by], k], rl.threat.value)
     return out
@@ -609,7 +610,7 @@ def build_responses(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Post
             try:
                 answers = {cat.action_index(r) for r in rl.response}
             except KeyError as exc:
-                raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines.response",
+                raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", "red_lines.response",
                                  f"unknown action {exc.args[0]!r}") from None
             rows.append((idx[a], idx[rl.by], cat.action_index(rl.action), np.isin(opt_action[idx[a]], list(answers))))
     rows += _suspension_answers(cat, idx, opt_action)
@@ -648,7 +649,7 @@ def check_postures(postures: dict[str, Posture], year: int, where: str, notes: l
         for path, value in _values(p.model_dump(exclude={"variants"}), ""):
             src = value.get("source") or {}
             if src.get("kind") == "recommends":
-                raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", path,
+                raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", path,
                                  "rests on a recommendation, not on what the state does: move it to a variant "
                                  "or a scenario lever")
         if abs(p.as_of - year) > 5:

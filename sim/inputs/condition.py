@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
-from sim.inputs.library import DEFAULT_SCENARIO, OVERLAYS_DIR
+from sim.inputs.library import DEFAULT_SCENARIO, OVERLAYS_DIR, find_scenario
 from sim.inputs.loader import check_plain_data, load_shared, parse_value, read_yaml, validate
 from sim.inputs.schema import Overlay, ScenarioFile
 from sim.names import ACTOR_IDS
@@ -43,7 +43,7 @@ class Condition:
     label: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scenario", str(self.scenario))
+        object.__setattr__(self, "scenario", str(find_scenario(self.scenario)))
         object.__setattr__(self, "levers", tuple(self.levers))
         object.__setattr__(self, "overlays", tuple(self.overlays))
         object.__setattr__(self, "overrides", tuple((str(k), v) for k, v in self.overrides))
