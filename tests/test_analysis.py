@@ -116,6 +116,12 @@ def test_time_to_threshold_censors_ended_runs():
     np.testing.assert_allclose(tt["crude"], [0, 0, 0.2, 0.2, 0.4, 0.4])
     assert list(tt["at_risk"]) == [5, 5, 4, 3, 2, 1] and tt["crossed"].sum() == 2 and tt["censored"].sum() == 3
     assert (tt["km"] >= tt["crude"]).all()
+    # the crude share's band is scipy's Wilson interval of "crossed by t" out of all runs, turn by turn
+    from scipy.stats import binomtest
+
+    for turn, k in zip(tt.index, [0, 0, 1, 1, 2, 2], strict=True):
+        ci = binomtest(k, 5).proportion_ci(method="wilson")
+        assert (tt.loc[turn, "crude_low"], tt.loc[turn, "crude_high"]) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
 # ----------------------------------------------------------------------------- paths and transitions on a tiny set

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -284,14 +284,17 @@ def _timing_section(rs: an.ResultSet) -> str:
     pick = sorted(set(pick))
     t = tt.loc[pick]
     tab = pd.DataFrame({"share of all runs": [pct(x) for x in t["crude"]],
+                        "95% interval": [interval(lo, hi) for lo, hi in zip(t["crude_low"], t["crude_high"],
+                                                                             strict=True)],
                         "Kaplan–Meier": [pct(x) for x in t["km"]],
                         "KM 95% interval": [interval(lo, hi) for lo, hi in zip(t["km_low"], t["km_high"], strict=True)],
                         "still at risk": [f"{int(x):,}" for x in t["at_risk"]]},
                        index=pd.Index(pick, name="by turn"))
     return "\n".join([
-        _safe_figure(lambda: F.time_to_threshold_chart(rs), "Solid: share of all runs that had crossed into use of "
-                     "force by turn t. Dashed: Kaplan–Meier estimate, which treats a run that ended (faded, settled) "
-                     "without force as censored at its end turn."),
+        _safe_figure(lambda: F.time_to_threshold_chart(rs, km=True), "Solid: share of all runs that had crossed "
+                     "into use of force by turn t, with its pointwise 95% Wilson band. Dashed: Kaplan–Meier "
+                     "estimate, which treats a run that ended (faded, settled) without force as censored at its "
+                     "end turn."),
         note("Read the two curves differently. The solid curve is the probability of force within t turns in this "
              "scenario. The Kaplan–Meier curve answers 'if the crisis were still going at turn t' — crises that "
              "fade early are the ones least likely to turn violent, so it runs well above the solid curve and should "
@@ -506,6 +509,16 @@ def _manifest_section(rs: an.ResultSet) -> str:
                       f"{esc(json.dumps(m, indent=2, sort_keys=True, default=str))}</pre></details>"])
 
 
+def _build_sections(builders: Mapping[str, Callable[[], str]],
+                    order: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Each section's HTML, its figures drawn in the built-in print style (figures otherwise
+    follow the caller's rcParams; a report is a standalone document with its own look)."""
+    from sim.analysis import figures as F
+
+    with F.style():
+        return [(sid, heading, builders[sid]()) for sid, heading in order]
+
+
 def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, title: str | None = None, *,
                   evaluator: object | None = None) -> str:
     """The HTML text of a report on one ensemble (``evaluator`` runs the lever comparison)."""
@@ -518,7 +531,7 @@ def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, ti
         "channels": lambda: _channels_section(rs), "actors": lambda: _actors_section(rs),
         "levers": lambda: _levers_section(rs, lever_runs, evaluator), "manifest": lambda: _manifest_section(rs),
     }
-    sections = [(sid, heading, builders[sid]()) for sid, heading in REPORT_SECTIONS]
+    sections = _build_sections(builders, REPORT_SECTIONS)
     m = rs.manifest
     sub = (f"{len(rs.runs):,} runs · seed {esc(m.get('seed', '–'))} · {esc(_settings_of(rs))}"
            + (f" · results in <code>{esc(rs.path)}</code>" if rs.path else ""))
@@ -665,7 +678,7 @@ def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
         "manifests": lambda: "\n".join(f"<h3>{esc(lab)}</h3>" + _manifest_section(rs)
                                        for rs, lab in ((ra, la), (rb, lb))),
     }
-    sections = [(sid, heading, builders[sid]()) for sid, heading in COMPARE_SECTIONS]
+    sections = _build_sections(builders, COMPARE_SECTIONS)
     sub = f"{esc(la)} ({len(ra.runs):,} runs) vs {esc(lb)} ({len(rb.runs):,} runs)"
     default = f"Comparison: {rb.title}" if ra.title == rb.title else f"{ra.title} vs {rb.title}"
     return page(title or default, sub, sections)

@@ -353,7 +353,9 @@ def time_to_threshold(runs: pd.DataFrame, threshold: str = "use_of_force",
     (it faded or was settled) is censored at its end turn, so ``km`` answers "if the crisis
     were still going". ``crude`` is the plain share of all runs that had crossed by turn t
     (ended runs count as not crossing), the quantity to compare with the headline
-    probability; ``km`` >= ``crude`` always.
+    probability; ``km`` >= ``crude`` always. ``crude_low``/``crude_high`` are its pointwise
+    95% Wilson interval: at each turn the share is a binomial proportion of all runs, so the
+    band is exact in the same sense as the headline intervals (not a simultaneous band).
     """
     t, d = first_crossing_turn(runs, threshold, events)
     T = int(max_turn if max_turn is not None else max(int(runs["turns"].max()), 1))
@@ -363,10 +365,12 @@ def time_to_threshold(runs: pd.DataFrame, threshold: str = "use_of_force",
     at_risk = np.array([(t >= u).sum() for u in grid])
     crossed = np.array([((t == u) & d).sum() for u in grid])
     censored = np.array([((t == u) & ~d).sum() for u in grid])
-    crude = np.array([((t <= u) & d).sum() for u in grid]) / max(len(t), 1)
+    ever = np.array([((t <= u) & d).sum() for u in grid])
+    crude_low, crude_high = wilson(ever, max(len(t), 1))
     return pd.DataFrame({"at_risk": at_risk, "crossed": crossed, "censored": censored,
                          "km": step["cumulative"].to_numpy(), "km_low": step["cum_low"].to_numpy(),
-                         "km_high": step["cum_high"].to_numpy(), "crude": crude}, index=grid)
+                         "km_high": step["cum_high"].to_numpy(), "crude": ever / max(len(t), 1),
+                         "crude_low": crude_low, "crude_high": crude_high}, index=grid)
 
 
 # =============================================================================== channels and actors
