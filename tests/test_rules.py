@@ -45,7 +45,7 @@ def test_dynamic_preconditions_hold_in_events(ensembles, name):
 def test_joint_statements_follow_talks(specs, ensembles):
     ev = ensembles["taiwan_strait"].events
     js = ev[ev.action == "joint_statement"]
-    talk_ids = ("propose_talks", "multilateral_talks", "request_mediation")
+    talk_ids = ("propose_talks", "multilateral_talks", "request_mediation", "broker_talks")  # a broker opens them too
     assert len(js) > 20
     for _, row in js.head(200).iterrows():
         e = ev[(ev.run == row.run) & (ev.turn < row.turn) & (ev.turn >= row.turn - 3)]

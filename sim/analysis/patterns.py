@@ -106,7 +106,8 @@ def targets(runs: int = 5_000, seed: int = 1, evaluator=None, overrides: tuple =
     from sim.inputs.library import SCENARIOS_DIR
 
     names = ("taiwan_strait", "taiwan_visit", "us_china_intercept", "korean_peninsula")
-    res = perform({n: Condition(str(SCENARIOS_DIR / f"{n}.yaml"), overrides=tuple(overrides)) for n in names}, runs, seed, events=True,
+    conds = {n: Condition(str(SCENARIOS_DIR / f"{n}.yaml"), overrides=tuple(overrides)) for n in names}
+    res = perform(conds, runs, seed, events=True,
                   evaluator=evaluator)
     ts, tv, ep, kp = (res[n] for n in names)
     rows = [
