@@ -5,8 +5,10 @@ these functions, so "95%" and "the model agrees" mean the same everywhere:
 
 - Probabilities carry 95% Wilson score intervals.
 - Differences between two conditions use Newcombe's hybrid score interval, risk ratios the
-  Katz log interval. Both assume independent samples; with common seeds (run *i* meets the
-  same draws in both conditions) they are conservative.
+  Katz log interval. When the two conditions share seeds (run *i* meets the same draws in
+  both), the difference uses Newcombe's paired interval (:func:`newcombe_paired`, method 10 of
+  Newcombe 1998b), which is narrower whenever the runs are correlated; the unpaired interval
+  stays available (it is conservative for paired runs).
 - A verdict compares a difference's interval with an expected direction (:func:`verdict`).
 """
 
@@ -73,6 +75,48 @@ def newcombe_diff(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[f
     lo1, hi1 = (float(x) for x in wilson(k1, n1, z))
     d = p1 - p0
     return d, d - math.sqrt((p1 - lo1) ** 2 + (hi0 - p0) ** 2), d + math.sqrt((hi1 - p1) ** 2 + (p0 - lo0) ** 2)
+
+
+def paired_counts(x: np.ndarray, y: np.ndarray) -> tuple[int, int, int, int]:
+    """The 2x2 table of paired yes/no outcomes: (both, x only, y only, neither)."""
+    x, y = np.asarray(x, bool), np.asarray(y, bool)
+    if x.shape != y.shape:
+        raise ValueError(f"paired samples differ in length ({len(x)} vs {len(y)})")
+    return int((x & y).sum()), int((x & ~y).sum()), int((~x & y).sum()), int((~x & ~y).sum())
+
+
+def _phi(n11: int, n10: int, n01: int, n00: int) -> float:
+    """Newcombe's continuity-corrected correlation of the paired table (0 when undefined)."""
+    n = n11 + n10 + n01 + n00
+    a = n11 * n00 - n10 * n01
+    a_star = a - n / 2 if a > n / 2 else (0.0 if a >= 0 else a)
+    denom = math.sqrt(float(n11 + n10) * (n01 + n00) * (n11 + n01) * (n10 + n00))
+    return a_star / denom if denom > 0 else 0.0
+
+
+def newcombe_paired(n11: int, n10: int, n01: int, n00: int, z: float = Z95) -> tuple[float, float, float]:
+    """p_y - p_x for paired yes/no outcomes and Newcombe's (1998b, method 10) score interval.
+
+    ``n11`` runs with the event in both conditions, ``n10`` in x only, ``n01`` in y only, ``n00``
+    in neither (:func:`paired_counts`). The Wilson intervals of the two margins
+    (``statsmodels.stats.proportion.proportion_confint``) are combined with the continuity-corrected
+    correlation of the pairs, so the interval narrows as the runs agree more often."""
+    from statsmodels.stats.proportion import proportion_confint
+
+    n = n11 + n10 + n01 + n00
+    kx, ky = n11 + n10, n11 + n01
+    px, py = kx / n, ky / n
+    lx, ux = proportion_confint(kx, n, alpha=2 * (1 - _norm_cdf(z)), method="wilson")
+    ly, uy = proportion_confint(ky, n, alpha=2 * (1 - _norm_cdf(z)), method="wilson")
+    phi = _phi(n11, n10, n01, n00)
+    d = py - px
+    lo = d - math.sqrt(max((py - ly) ** 2 - 2 * phi * (py - ly) * (ux - px) + (ux - px) ** 2, 0.0))
+    hi = d + math.sqrt(max((uy - py) ** 2 - 2 * phi * (uy - py) * (px - lx) + (px - lx) ** 2, 0.0))
+    return d, max(lo, -1.0), min(hi, 1.0)
+
+
+def _norm_cdf(z: float) -> float:
+    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
 
 
 def risk_ratio(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[float, float, float]:
