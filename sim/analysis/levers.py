@@ -46,15 +46,20 @@ def compare(base: pd.DataFrame, alt: pd.DataFrame, measure: str, paired: bool = 
 
     ``diff_low``/``diff_high``: Newcombe's paired interval when the runs share seeds (and
     ``paired``), else the independent one; ``unpaired_low``/``unpaired_high``: always the
-    independent one; ``paired``: which applied."""
+    independent one; ``paired``: which applied; ``sd_diff``: standard deviation of the per-run
+    differences (paired only; the input of a power calculation)."""
     x, y = measured(base, measure), measured(alt, measure)
     n0, n1, k0, k1 = len(x), len(y), int(x.sum()), int(y.sum())
     d, ulo, uhi = newcombe_diff(k0, n0, k1, n1)
     order = pairing(base, alt) if paired else None
-    lo, hi = (ulo, uhi) if order is None else newcombe_paired(*paired_counts(x, y[order]))[1:]
+    lo, hi, sd = ulo, uhi, float("nan")
+    if order is not None:
+        table = paired_counts(x, y[order])
+        lo, hi = newcombe_paired(*table)[1:]
+        sd = float(np.std(y[order].astype(float) - x.astype(float)))
     rr, rlo, rhi = risk_ratio(k0, n0, k1, n1)
     return {"p_base": k0 / n0, "p_alt": k1 / n1, "diff": d, "diff_low": lo, "diff_high": hi,
-            "unpaired_low": ulo, "unpaired_high": uhi, "paired": order is not None,
+            "unpaired_low": ulo, "unpaired_high": uhi, "paired": order is not None, "sd_diff": sd,
             "rr": rr, "rr_low": rlo, "rr_high": rhi, "k_base": k0, "n_base": n0, "k_alt": k1, "n_alt": n1}
 
 

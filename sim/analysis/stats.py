@@ -146,6 +146,9 @@ class Verdicts(NamedTuple):
 LEVER_VERDICTS = Verdicts("agrees", "disagrees", "no clear effect")
 #: Claims file: is the paper's claim supported by the model?
 CLAIM_VERDICTS = Verdicts("supported", "contradicted", "not significant")
+#: Claims with a smallest effect that counts (:func:`practical_verdict`): the fourth answer.
+NO_PRACTICAL_EFFECT = "no practical effect"
+INCONCLUSIVE = "inconclusive"
 #: Without an expectation: which way did the measure move?
 DIRECTIONS = ("higher", "lower", "no clear change")
 
@@ -162,6 +165,29 @@ def verdict(diff_low: float, diff_high: float, expect: str | None, labels: Verdi
     if diff_high < 0:
         return labels.agrees if expect == "lower" else labels.disagrees
     return labels.unclear
+
+
+def practical_verdict(diff_low: float, diff_high: float, expect: str, min_effect: float,
+                      labels: Verdicts = CLAIM_VERDICTS) -> str:
+    """A verdict that does not drift with the run count: 'no practical effect' when the interval
+    lies wholly inside (-min_effect, +min_effect); else agrees/disagrees when it lies wholly on one
+    side of zero (:func:`verdict`); else 'inconclusive' (more runs needed)."""
+    if -min_effect < diff_low and diff_high < min_effect:
+        return NO_PRACTICAL_EFFECT
+    v = verdict(diff_low, diff_high, expect, labels)
+    return INCONCLUSIVE if v == labels.unclear else v
+
+
+def runs_for_power(sd_diff: float, shift: float, power: float = 0.9, alpha: float = 0.05) -> int:
+    """Runs per arm at which a shift of ``shift`` in the mean paired difference (per-run
+    differences with standard deviation ``sd_diff``) is detected with ``power`` by a two-sided
+    test at ``alpha`` (``statsmodels.stats.power.TTestPower``)."""
+    from statsmodels.stats.power import TTestPower
+
+    if sd_diff <= 0:
+        return 2
+    n = TTestPower().solve_power(effect_size=shift / sd_diff, alpha=alpha, power=power, alternative="two-sided")
+    return math.ceil(float(np.atleast_1d(n)[0]))
 
 
 # =============================================================================== time to event
