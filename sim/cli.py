@@ -74,6 +74,14 @@ def _run_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
     r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
     _execution_args(r)
+    r.add_argument("--parameters", metavar="FILE",
+                   help="parameter set overlaying actors/baseline.yaml (default: the calibrated set if it is marked "
+                        "default, else none; 'baseline' for none)")
+    r.add_argument("--posterior", type=int, metavar="N",
+                   help="run the ensemble over N draws from the calibration's posterior (--runs per draw, in memory) "
+                        "and report sampling-only and total intervals side by side")
+    r.add_argument("--posterior-file", type=cli_path, metavar="CSV",
+                   help="posterior sample (default actors/parameters/calibrated_posterior.csv)")
     r.add_argument("--until-ci", type=float, metavar="EPS",
                    help="add chunks until every headline probability's 95%% interval half-width is below EPS "
                         "(e.g. 0.01); --runs is then the maximum")
@@ -204,7 +212,9 @@ def cmd_run(a: argparse.Namespace) -> int:
     from sim.inputs.condition import Condition, parse_override
 
     condition = Condition.of(a.scenario, levers=a.levers, overlays=a.overlays,
-                             overrides=[parse_override(x) for x in a.overrides])
+                             overrides=[parse_override(x) for x in a.overrides], parameters=_parameters(a.parameters))
+    if a.posterior is not None:
+        return _run_posterior(a, condition)
     res = run_job(condition, a.runs, a.seed, a.out, events=not a.no_events, jobs=a.jobs, backend=a.backend,
                   scheduler=a.scheduler, chunk_size=a.chunk_size, resume=a.resume, until_ci=a.until_ci,
                   batch_size=a.batch_size, progress=not a.quiet)
@@ -225,6 +235,39 @@ def cmd_run(a: argparse.Namespace) -> int:
                   f"(widest half-width {worst[1]:.4f}, {worst[0]})")
         files = ", ".join(res.manifest.get("files", []))
         print(f"\nwrote {res.out}/: {files}, manifest.json")
+    return 0
+
+
+def _parameters(choice: str | None) -> str | None:
+    """--parameters: 'baseline' or an existing parameter-set file (checked now: bad input is exit 2)."""
+    if choice is None or choice == "baseline":
+        return choice
+    from sim.inputs.loader import load
+    from sim.inputs.schema import ParameterSet
+
+    path = cli_path(choice)
+    load(ParameterSet, path)
+    return str(path)
+
+
+def _run_posterior(a: argparse.Namespace, condition) -> int:
+    from sim.analysis.uncertainty import POSTERIOR, intervals_markdown, posterior_ensemble
+    from sim.errors import InputError
+
+    if not 2 <= a.posterior <= 1000:
+        raise InputError("--posterior", "", f"must be 2 .. 1000 draws (got {a.posterior})")
+    _runs(a.runs * a.posterior, "--runs x --posterior")
+    table = posterior_ensemble(condition, a.posterior, a.runs, a.seed, posterior=a.posterior_file or POSTERIOR,
+                               progress=not a.quiet)
+    cols = ["p", "sampling_low", "sampling_high", "total_low", "total_high", "parameter_sd"]
+    print(f"{condition.name}: {a.posterior} posterior draws x {a.runs:,} runs (seed {a.seed})\n")
+    print(table[cols].to_string(float_format=lambda x: f"{x:.3f}"))
+    if a.out:
+        from sim.inputs.paths import output_dir
+
+        out = output_dir(a.out, "--out")
+        _write_text(out / "posterior_intervals.md", intervals_markdown(table))
+        print(f"\nwrote {out}/posterior_intervals.md")
     return 0
 
 
@@ -533,7 +576,12 @@ def _budget(a: argparse.Namespace):
 
 
 def cmd_calibrate(a: argparse.Namespace) -> int:
+    import importlib.util
     import os
+
+    if importlib.util.find_spec("pyabc") is None:
+        print("error: calibrate needs pyabc: pip install 'crisis-sim[calibrate]'", file=sys.stderr)
+        return 1
 
     os.environ.setdefault("MPLBACKEND", "Agg")
     from sim.inputs.paths import output_dir
@@ -548,7 +596,7 @@ def cmd_calibrate(a: argparse.Namespace) -> int:
 
     with make_evaluator(a.backend, a.jobs or 1, a.scheduler) as ev:
         res = calibrate(a.file or CALIBRATION_FILE, a.out, budget=budget, seed=a.seed, resume=a.resume,
-                        evaluator=ev, progress=not a.quiet, argv=["run_sim.py", *sys.argv[1:]])
+                        evaluator=ev, progress=not a.quiet, argv=["run_sim.py", *a.argv])
     import pandas as pd
 
     fit = pd.DataFrame.from_dict(res.diagnostics["fit"], orient="index")
@@ -618,6 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
         argv = [DEFAULT_COMMAND, *argv]
     args = parser().parse_args(argv)
+    args.argv = argv  # the command as given, for provenance (calibrate)
     from sim.errors import InputError
 
     try:

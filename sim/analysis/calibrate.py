@@ -58,12 +58,13 @@ class Budget:
     ppc_runs: int
 
 
-#: ``tiny``: seconds, for tests and CI. ``real``: the documented calibration, about 15-20 minutes on
-#: two shared cores (population 30, 3 generations, 150 runs per scenario per particle, at most 400
-#: particles simulated; 20 posterior draws of 300 runs for the predictive intervals).
+#: ``tiny``: seconds, for tests and CI. ``real``: the documented calibration, about 20 minutes on two
+#: cores shared with other work (4-6 s per particle: six scenarios compiled and run 120 times each):
+#: population 24, 3 generations, at most 300 particles simulated; 16 posterior draws of 240 runs
+#: per scenario for the predictive intervals.
 BUDGETS = {
     "tiny": Budget(population=4, generations=2, runs=8, max_evaluations=16, ppc_draws=3, ppc_runs=8),
-    "real": Budget(population=30, generations=3, runs=150, max_evaluations=400, ppc_draws=20, ppc_runs=300),
+    "real": Budget(population=24, generations=3, runs=120, max_evaluations=300, ppc_draws=16, ppc_runs=240),
 }
 
 

@@ -98,25 +98,19 @@ def newcombe_paired(n11: int, n10: int, n01: int, n00: int, z: float = Z95) -> t
     """p_y - p_x for paired yes/no outcomes and Newcombe's (1998b, method 10) score interval.
 
     ``n11`` runs with the event in both conditions, ``n10`` in x only, ``n01`` in y only, ``n00``
-    in neither (:func:`paired_counts`). The Wilson intervals of the two margins
-    (``statsmodels.stats.proportion.proportion_confint``) are combined with the continuity-corrected
-    correlation of the pairs, so the interval narrows as the runs agree more often."""
-    from statsmodels.stats.proportion import proportion_confint
-
+    in neither (:func:`paired_counts`). The Wilson intervals of the two margins (:func:`wilson`) are
+    combined with the continuity-corrected correlation of the pairs, so the interval narrows as the
+    runs agree more often."""
     n = n11 + n10 + n01 + n00
     kx, ky = n11 + n10, n11 + n01
     px, py = kx / n, ky / n
-    lx, ux = proportion_confint(kx, n, alpha=2 * (1 - _norm_cdf(z)), method="wilson")
-    ly, uy = proportion_confint(ky, n, alpha=2 * (1 - _norm_cdf(z)), method="wilson")
+    lx, ux = (float(v) for v in wilson(kx, n, z))
+    ly, uy = (float(v) for v in wilson(ky, n, z))
     phi = _phi(n11, n10, n01, n00)
     d = py - px
     lo = d - math.sqrt(max((py - ly) ** 2 - 2 * phi * (py - ly) * (ux - px) + (ux - px) ** 2, 0.0))
     hi = d + math.sqrt(max((uy - py) ** 2 - 2 * phi * (uy - py) * (px - lx) + (px - lx) ** 2, 0.0))
     return d, max(lo, -1.0), min(hi, 1.0)
-
-
-def _norm_cdf(z: float) -> float:
-    return 0.5 * (1 + math.erf(z / math.sqrt(2)))
 
 
 def risk_ratio(k0: int, n0: int, k1: int, n1: int, z: float = Z95) -> tuple[float, float, float]:

@@ -86,6 +86,8 @@ def write_parameter_set(res: Calibration, path: str | Path) -> Path:
     }
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    post = res.posterior.rename(columns=paths)  # columns by override path, for --posterior
+    atomic_write(path.with_name(path.stem + "_posterior.csv"), lambda p: post.to_csv(p, index=False))
     header = ("# Calibrated parameter set (written by run_sim.py calibrate --write-set; do not edit by hand).\n"
               f"# Fitted on commit {d['commit']}; the model changes after it make this set stale: regenerate it.\n")
     atomic_write(path, lambda p: p.write_text(header + yaml.safe_dump(data, sort_keys=False, width=110)))
