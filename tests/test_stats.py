@@ -55,3 +55,18 @@ def test_compare_pairs_only_common_seeds():
     assert not other_seed["paired"] and other_seed["diff_low"] == other_seed["unpaired_low"]
     off = compare(a, b, "use_of_force", paired=False)
     assert not off["paired"] and off["diff_low"] == paired["unpaired_low"]
+
+
+def test_sweep_points_are_paired_with_common_seeds():
+    from sim.analysis.levers import point_comparison
+
+    rng = np.random.default_rng(3)
+    base = rng.random(2000) < 0.2
+    frames = [_runs(base).assign(point=0), _runs(base & (rng.random(2000) > 0.3)).assign(point=1)]
+    common = point_comparison(pd.concat(frames, ignore_index=True))
+    assert common.loc[1, "paired"] and common.loc[1, "diff_high"] < 0
+    frames[1]["seed"] = 99  # common_random_numbers: false gives each point its own seed
+    own = point_comparison(pd.concat(frames, ignore_index=True))
+    assert not own.loc[1, "paired"] and own.loc[1, "diff_low"] == own.loc[1, "unpaired_low"]
+    with pytest.raises(KeyError):
+        point_comparison(pd.concat(frames, ignore_index=True), reference=5)

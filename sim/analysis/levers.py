@@ -137,3 +137,18 @@ def lever_study(condition: str | Path | Condition, runs: int = 2000, seed: int =
     table["model_disagrees"] = [defined[lv].model_disagrees for lv in table.index]
     table["documented"] = table["model_disagrees"].str.len() > 0
     return table
+
+
+def point_comparison(runs: pd.DataFrame, measure: str = "use_of_force", reference: int = 0,
+                     paired: bool = True) -> pd.DataFrame:
+    """A sweep's design points against one of them (``runs`` with a ``point`` column, e.g.
+    ``sim.experiments.store.read_runs(out)``): P(measure), the difference and its interval, paired
+    when the sweep used common random numbers (the points share (seed, run) pairs), else unpaired."""
+    by_point = {int(p): g.reset_index(drop=True) for p, g in runs.groupby("point", observed=True)}
+    if reference not in by_point:
+        raise KeyError(f"no design point {reference} (points: {sorted(by_point)})")
+    base = by_point[reference]
+    rows = {p: compare(base, g, measure, paired) for p, g in by_point.items() if p != reference}
+    df = pd.DataFrame.from_dict(rows, orient="index")
+    df.index.name = "point"
+    return df
