@@ -377,6 +377,7 @@ def calibrate(file: str | Path = CALIBRATION_FILE, out: str | Path = "results/ca
     seed = spec.seed if seed is None else seed
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    commit = git_commit()  # the code the fit runs on (taken now: later commits would mislabel it)
     history, obs = run_abc(spec, out, b, seed, resume=resume, evaluator=evaluator, progress=progress)
     post = posterior_frame(history)
     point = point_estimate(post)
@@ -393,7 +394,7 @@ def calibrate(file: str | Path = CALIBRATION_FILE, out: str | Path = "results/ca
             "distance": {"baseline": d_base, "calibrated": d_point},
             "patterns_inside_90": int(fit.inside.sum()), "patterns": len(fit), "credible": credible,
             "fit": json.loads(fit.to_json(orient="index")), "data": data_provenance(spec),
-            "command": argv if argv is not None else sys.argv, "commit": git_commit(),
+            "command": argv if argv is not None else sys.argv, "commit": commit,
             "created": datetime.now(UTC).isoformat(timespec="seconds")}
     atomic_write(out / "posterior.csv", lambda p: post.to_csv(p, index=False))
     atomic_write(out / "fit.csv", lambda p: fit.to_csv(p))
