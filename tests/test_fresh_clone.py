@@ -68,7 +68,7 @@ def test_fresh_clone_runs_the_three_commands(clone, tmp_path):
     assert "japan_korea_2019" in r.stdout and "coded 3" in r.stdout
     cal = yaml.safe_load((clone / "validation" / "calibration.yaml").read_text())
     cal["scenarios"] = [s for s in cal["scenarios"] if "intercept" in s["file"]]
-    cal["patterns"] = [p for p in cal["patterns"] if p["trigger"] in ("violent", "any")][:2]
+    cal["patterns"] = [p for p in cal["patterns"] if p.get("trigger", "any") in ("violent", "any")][:2]
     (clone / "validation" / "tiny_cal.yaml").write_text(yaml.safe_dump(cal))
     pytest.importorskip("pyabc")
     r = _run(clone, "calibrate", "crisis-sim/validation/tiny_cal.yaml", "--budget", "tiny", "--population", "2",
