@@ -190,7 +190,8 @@ def claims_markdown(table: pd.DataFrame) -> str:
         lines.append(f"| {r.id} | {r.claim}. {r.title} | {r.scenario} | {r.measure} ({r.expect}) | "
                      f"{CONSTRUCTION_LABELS[r.construction]} | {r.p_base:.3f} | {r.p_cond:.3f} | "
                      f"{r.effect:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | "
-                     f"[{r.unpaired_low:+.3f}, {r.unpaired_high:+.3f}] | {r.verdict} | {r.recorded} |")
+                     f"[{r.unpaired_low:+.3f}, {r.unpaired_high:+.3f}] | {r.verdict}"
+                     f"{' (borderline)' if getattr(r, 'borderline', False) else ''} | {r.recorded} |")
     return "\n".join(lines) + "\n"
 
 
