@@ -92,6 +92,10 @@ def test_construction_needs_a_reason(tmp_path):
     f.write_text(yaml.safe_dump(claims))
     with pytest.raises(InputError, match="construction_note"):
         v.load(v.ClaimsFile, f)
+    entry.pop("construction")
+    f.write_text(yaml.safe_dump(claims))
+    with pytest.raises(InputError, match="construction is required"):
+        v.load(v.ClaimsFile, f)
 
 
 def test_verdicts_hold_from_2000_to_20000_runs():

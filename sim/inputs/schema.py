@@ -741,18 +741,18 @@ class Claim(Strict):
     condition: ChangeSet
     measure: MeasureName
     expect: Literal["lower", "higher"]
-    construction: Literal["definition", "one_term", "emergent"] = Field(
-        description="Is the direction of the effect fixed before any run? 'definition': the condition changes the "
-                    "input the measure counts (e.g. fewer unsafe encounters, incidents measured); 'one_term': its "
-                    "sign is fixed by a single utility term; 'emergent': it comes from interacting mechanisms. "
-                    "Only emergent claims count as evidence.")
+    construction: Literal["definition", "one_term", "emergent"] | None = Field(
+        None, description="Is the direction of the effect fixed before any run? 'definition': the condition "
+                    "changes the input the measure counts (e.g. fewer unsafe encounters, incidents measured); "
+                    "'one_term': its sign is fixed by a single utility term; 'emergent': it comes from "
+                    "interacting mechanisms. Only emergent claims count as evidence. Required in a claims file.")
     construction_note: str = Field("", description="Why the direction is (or is not) fixed by construction.")
     model_disagrees: str = Field("", description="Where the model does not reproduce the claim, and why.")
     note: str = ""
 
     @model_validator(mode="after")
     def _construction_explained(self) -> Claim:
-        if self.construction != "emergent" and not self.construction_note.strip():
+        if self.construction in ("definition", "one_term") and not self.construction_note.strip():
             raise ValueError(f"construction {self.construction!r} needs a construction_note saying which input "
                              "or term fixes the direction")
         return self
@@ -784,6 +784,14 @@ class ClaimsFile(Strict):
                          "of min_effect/2 (the distance from the decision boundary) is detected with this power.")
     claims: list[Claim] = Field(min_length=1)
     not_represented: list[NotRepresented] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _classified(self) -> ClaimsFile:
+        for i, c in enumerate(self.claims):
+            if c.construction is None:
+                raise ValueError(f"claims.{i} ({c.id}): construction is required (definition, one_term or emergent: "
+                                 "is the direction fixed before any run?)")
+        return self
 
 
 class PeakAlternative(Strict):
