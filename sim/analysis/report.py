@@ -456,8 +456,11 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000, *,
 
 def _difference_cells(t: pd.DataFrame) -> dict[str, list[str]]:
     """A comparison's difference [95% interval] and risk ratio [95% interval] as table cells."""
-    return {"95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(t["diff_low"], t["diff_high"],
-                                                                                   strict=True)],
+    paired = t["paired"] if "paired" in t else [False] * len(t)
+    return {"95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]{' paired' if p else ''}"
+                             for lo, hi, p in zip(t["diff_low"], t["diff_high"], paired, strict=True)],
+            "unpaired 95%": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(t["unpaired_low"],
+                                                                                    t["unpaired_high"], strict=True)],
             "risk ratio": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
                            for r, lo, hi in zip(t["rr"], t["rr_low"], t["rr_high"], strict=True)]}
 
@@ -581,6 +584,9 @@ def _differs(a: an.ResultSet, b: an.ResultSet, la: str, lb: str) -> tuple[pd.Dat
     if a.manifest.get("seed") != b.manifest.get("seed"):
         warn.append("The seeds differ, so runs are not paired by common random numbers; the intervals (which "
                     "assume independent samples) are right, but differences will be noisier.")
+    else:
+        warn.append("The seeds are the same, so run i of A and run i of B met the same random draws: the "
+                    "differences carry Newcombe's paired interval (marked 'paired'), the independent one beside it.")
     df = pd.DataFrame.from_dict(rows, orient="index", columns=[la, lb, "differs"])
     df.index.name = "setting"
     return df, warn
@@ -595,7 +601,7 @@ def _compare_measures_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: s
         "what it counts": mc["label"], la: [pct(x, round(x * len(ra.runs)), len(ra.runs)) for x in mc["p_base"]],
         lb: [pct(x, round(x * len(rb.runs)), len(rb.runs)) for x in mc["p_alt"]],
         "difference B − A": [pp(x) for x in mc["diff"]], "95% interval": cells["95% interval"],
-        "risk ratio B/A": cells["risk ratio"],
+        "unpaired 95%": cells["unpaired 95%"], "risk ratio B/A": cells["risk ratio"],
         "change": [an.verdict(lo, hi, None) for lo, hi in zip(mc["diff_low"], mc["diff_high"], strict=True)],
     }, index=mc.index)
     return "\n".join([

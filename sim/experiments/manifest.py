@@ -50,6 +50,13 @@ def command_line(argv: list[str] | None) -> str:
     return shlex.join([os.path.basename(args[0]), *args[1:]]) if args else ""
 
 
+def _parameter_set(spec: Spec) -> dict:
+    """Which parameter set the inputs used, its hash and its provenance (data, command, commit)."""
+    from sim.inputs.parameters import entry
+
+    return entry(getattr(spec.applied, "parameter_set", ""))
+
+
 def manifest(spec: Spec, seed: int, runs: int, argv: list[str] | None = None) -> dict:
     """What produced these results: inputs (with content hashes), the parameter set, seed, code
     version (package, model-code hash, git commit in a checkout), library versions and the exact
@@ -70,6 +77,7 @@ def manifest(spec: Spec, seed: int, runs: int, argv: list[str] | None = None) ->
         "overlays": list(spec.applied.overlays),
         "levers": list(spec.applied.levers),
         "overrides": [[k, v] for k, v in spec.applied.overrides],
+        "parameter_set": _parameter_set(spec),
         "actors": list(spec.actor_ids),
         "variants": {a.id: a.variant for a in spec.scenario.actors if a.variant},
         "turns": spec.turns,
