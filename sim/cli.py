@@ -1,4 +1,4 @@
-"""Command line: ``python run_sim.py [run] SCENARIO --runs N --seed S --out DIR``.
+"""Command line: ``crisis-sim [run] SCENARIO --runs N --seed S --out DIR`` (or ``python run_sim.py ...``).
 
 Heavy modules (numpy, pandas, mesa) are imported inside the commands, so ``--help``
 answers at once. Exit codes: 0 success, 2 bad input (one line naming the file and
@@ -9,6 +9,8 @@ of ``COMMANDS`` (help, arguments, handler): the parser, its epilog and the dispa
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +22,12 @@ DEFAULT_COMMAND = "run"  # ``run_sim.py X.yaml`` means ``run_sim.py run X.yaml``
 DEFAULT_RUNS = 10_000
 DESCRIPTION = ("Crisis-management simulation for Northeast-Asian flashpoints. "
                "With no arguments: run the default scenario ensemble (Taiwan Strait, 10,000 runs).")
+
+
+def prog_name() -> str:
+    """The name the user typed: ``crisis-sim`` from the entry point, ``run_sim.py`` from the script."""
+    name = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    return name if name and name not in ("-c", "__main__.py") else "crisis-sim"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -57,9 +65,38 @@ def _execution_args(p: argparse.ArgumentParser) -> None:
                    help="finish the interrupted job in --out (same arguments); starts it if there is none")
 
 
+def _output_args(p: argparse.ArgumentParser) -> None:
+    """How much a job says, and whether it may replace finished results."""
+    talk = p.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="also say where the inputs were found and how the job runs (on stderr)")
+    p.add_argument("--force", action="store_true",
+                   help="replace a completed results folder in --out (without it, that is refused)")
+
+
+def _library_args(p: argparse.ArgumentParser) -> None:
+    """Every command: where the postures come from."""
+    p.add_argument("--actors", type=cli_path, metavar="DIR",
+                   help="posture folder to use instead of the shipped one (baseline.yaml and one file per "
+                        "actor; 'crisis-sim init' copies the shipped one to edit); also CRISIS_SIM_ACTORS")
+
+
+def _rerun_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("results", type=cli_path, help="a completed results folder (its manifest.json says how it was made)")
+    p.add_argument("--out", type=cli_path, help="new folder (default RESULTS-rerun)")
+    p.add_argument("--jobs", type=int, metavar="N", help="worker processes (results do not depend on it)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _init_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", type=cli_path, help="folder to create (must be empty or absent)")
+
+
 def _run_args(r: argparse.ArgumentParser) -> None:
     r.add_argument("scenario", nargs="?", type=cli_path,
-                   help="scenario YAML file (default: scenarios/taiwan_strait.yaml)")
+                   help="scenario YAML file, in any folder, or a shipped one by path or id (e.g. senkaku; "
+                        "'list' shows them; default: taiwan_strait)")
     r.add_argument("--runs", type=int, default=DEFAULT_RUNS, help=f"number of runs (default {DEFAULT_RUNS:,})")
     r.add_argument("--seed", type=int, default=0, help="root seed, 0 .. 2**63 - 1 (default 0)")
     r.add_argument("--out", type=cli_path, help="output directory (default results/<scenario>-seed<S>)")
@@ -72,8 +109,16 @@ def _run_args(r: argparse.ArgumentParser) -> None:
                         "postures.US.weights.cost.value=2 (repeatable)")
     r.add_argument("--no-events", action="store_true", help="skip the per-actor-turn event log")
     r.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _output_args(r)
     _execution_args(r)
+    r.add_argument("--parameters", metavar="FILE",
+                   help="parameter set overlaying actors/baseline.yaml (default: the calibrated set if it is marked "
+                        "default, else none; 'baseline' for none)")
+    r.add_argument("--posterior", type=int, metavar="N",
+                   help="run the ensemble over N draws from the calibration's posterior (--runs per draw, in memory) "
+                        "and report sampling-only and total intervals side by side")
+    r.add_argument("--posterior-file", type=cli_path, metavar="CSV",
+                   help="posterior sample (default actors/parameters/calibrated_posterior.csv)")
     r.add_argument("--until-ci", type=float, metavar="EPS",
                    help="add chunks until every headline probability's 95%% interval half-width is below EPS "
                         "(e.g. 0.01); --runs is then the maximum")
@@ -83,7 +128,7 @@ def _sweep_args(sw: argparse.ArgumentParser) -> None:
     sw.add_argument("file", type=cli_path, help="sweep YAML file (see sweeps/)")
     sw.add_argument("--out", type=cli_path, help="output directory (default results/sweep-<file name>)")
     sw.add_argument("--batch-size", type=int, default=5_000, help="runs advanced together (memory vs speed)")
-    sw.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    _output_args(sw)
     _execution_args(sw)
 
 
@@ -153,6 +198,10 @@ def _check_claims_args(cc: argparse.ArgumentParser) -> None:
     cc.add_argument("--runs", type=int, help="runs per arm (default: the file's, 2,000)")
     cc.add_argument("--seed", type=int, help="root seed (default: the file's)")
     cc.add_argument("--markdown", type=cli_path, metavar="FILE", help="also write the table as Markdown")
+    cc.add_argument("--power", action="store_true",
+                    help="treat the runs as a pilot: print the runs per arm each claim needs (a shift of min_effect/2 "
+                         "detected with the file's power) and the count to record in the file")
+    cc.add_argument("--claim", dest="claims", action="append", metavar="ID", help="only this claim (repeatable)")
 
 
 def _backtest_args(bt: argparse.ArgumentParser) -> None:
@@ -168,6 +217,29 @@ def _calibration_args(ca: argparse.ArgumentParser) -> None:
     ca.add_argument("--markdown", type=cli_path, metavar="FILE", help="also write the table as Markdown")
 
 
+def _calibrate_args(ca: argparse.ArgumentParser) -> None:
+    ca.add_argument("file", nargs="?", type=cli_path, help="calibration file (default validation/calibration.yaml)")
+    ca.add_argument("--out", type=cli_path, default=Path("results/calibration"),
+                    help="output folder: abc.db (checkpoint), posterior.csv, fit.csv, diagnostics.json, patterns.png, "
+                         "marginals.png (default results/calibration)")
+    ca.add_argument("--budget", choices=("tiny", "real"), default="real",
+                    help="tiny: seconds (tests, CI); real: the documented calibration, ~15-20 min on 2 cores")
+    ca.add_argument("--population", type=int, help="particles per generation (overrides the budget)")
+    ca.add_argument("--generations", type=int, help="ABC-SMC generations (overrides the budget)")
+    ca.add_argument("--runs", type=int, help="runs per scenario per particle (overrides the budget)")
+    ca.add_argument("--max-evaluations", type=int, help="at most this many particles simulated")
+    ca.add_argument("--seed", type=int, help="root seed (default: the file's)")
+    ca.add_argument("--resume", action="store_true", help="continue the calibration checkpointed in --out/abc.db")
+    ca.add_argument("--write-set", type=cli_path, metavar="FILE",
+                    help="write the calibrated parameter set (posterior medians, provenance) to FILE, e.g. "
+                         "actors/parameters/calibrated.yaml")
+    ca.add_argument("--markdown", type=cli_path, metavar="FILE", help="also write the fit table as Markdown")
+    ca.add_argument("--jobs", type=int, metavar="N", help="worker processes (default 1: in this process)")
+    ca.add_argument("--backend", choices=("local", "dask"), default="local")
+    ca.add_argument("--scheduler", metavar="ADDRESS")
+    ca.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
 # ============================================================================ handlers
 
 
@@ -177,10 +249,14 @@ def cmd_run(a: argparse.Namespace) -> int:
     from sim.inputs.condition import Condition, parse_override
 
     condition = Condition.of(a.scenario, levers=a.levers, overlays=a.overlays,
-                             overrides=[parse_override(x) for x in a.overrides])
+                             overrides=[parse_override(x) for x in a.overrides], parameters=_parameters(a.parameters))
+    _say_inputs(a, condition.scenario)
+    if a.posterior is not None:
+        return _run_posterior(a, condition)
     res = run_job(condition, a.runs, a.seed, a.out, events=not a.no_events, jobs=a.jobs, backend=a.backend,
                   scheduler=a.scheduler, chunk_size=a.chunk_size, resume=a.resume, until_ci=a.until_ci,
-                  batch_size=a.batch_size, progress=not a.quiet)
+                  batch_size=a.batch_size, progress=not a.quiet, force=a.force)
+    _say_job(a, res)
     if res.discarded:
         print(f"note: discarded the interrupted job in {res.out} (--resume continues one)", file=sys.stderr)
     _notes(res.manifest.get("notes", []))
@@ -201,12 +277,67 @@ def cmd_run(a: argparse.Namespace) -> int:
     return 0
 
 
+def _say_inputs(a: argparse.Namespace, scenario: str | Path) -> None:
+    """--verbose: where the inputs were found (the library, --actors), before the job starts."""
+    if getattr(a, "verbose", False):
+        from sim.inputs import library
+
+        print(f"scenario: {Path(scenario).resolve()}\npostures: {library.ACTORS_DIR}", file=sys.stderr)
+
+
+def _say_job(a: argparse.Namespace, res) -> None:
+    """--verbose: how the job ran."""
+    if getattr(a, "verbose", False):
+        job = res.manifest.get("job", {})
+        print(f"job {res.manifest.get('job_id', '')}: {res.chunks_computed} chunks computed, "
+              f"{res.chunks_reused} reused, chunk size {job.get('chunk_size')}, backend {job.get('backend')}, "
+              f"{res.seconds:.1f} s", file=sys.stderr)
+
+
+def _parameters(choice: str | None) -> str | None:
+    """--parameters: 'baseline' or an existing parameter-set file (checked now: bad input is exit 2)."""
+    if choice is None or choice == "baseline":
+        return choice
+    from sim.inputs.loader import load
+    from sim.inputs.schema import ParameterSet
+
+    path = cli_path(choice)
+    load(ParameterSet, path)
+    return str(path)
+
+
+def _run_posterior(a: argparse.Namespace, condition) -> int:
+    from sim.analysis.uncertainty import POSTERIOR, intervals_markdown, posterior_ensemble
+    from sim.errors import InputError
+
+    if not 2 <= a.posterior <= 1000:
+        raise InputError("--posterior", "", f"must be 2 .. 1000 draws (got {a.posterior})")
+    _runs(a.runs * a.posterior, "--runs x --posterior")
+    table = posterior_ensemble(condition, a.posterior, a.runs, a.seed, posterior=a.posterior_file or POSTERIOR,
+                               progress=not a.quiet)
+    cols = ["p", "sampling_low", "sampling_high", "total_low", "total_high", "parameter_sd"]
+    print(f"{condition.name}: {a.posterior} posterior draws x {a.runs:,} runs (seed {a.seed})\n")
+    print(table[cols].to_string(float_format=lambda x: f"{x:.3f}"))
+    if a.out:
+        from sim.inputs.paths import output_dir
+
+        out = output_dir(a.out, "--out")
+        _write_text(out / "posterior_intervals.md", intervals_markdown(table))
+        print(f"\nwrote {out}/posterior_intervals.md")
+    return 0
+
+
 def cmd_sweep(a: argparse.Namespace) -> int:
     """Sweep job (sim.experiments.jobs.run_sweep), then the per-point table (sim.experiments.store.summarise)."""
     from sim.experiments.jobs import run_sweep
+    from sim.inputs.library import find_sweep
 
+    a.file = find_sweep(a.file)
+    _say_inputs(a, a.file)
     res = run_sweep(a.file, a.out, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler,
-                    chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet)
+                    chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet,
+                    force=a.force)
+    _say_job(a, res)
     if res.discarded:
         print(f"note: discarded the interrupted sweep in {res.out} (--resume continues one)", file=sys.stderr)
     if not a.quiet:
@@ -251,15 +382,49 @@ def _migrate_args(m: argparse.ArgumentParser) -> None:
 
 
 def cmd_list(a: argparse.Namespace) -> int:
+    """The shipped scenarios; finding none is an installation fault, said as such (exit 1)."""
     from sim.inputs.library import SCENARIOS_DIR
     from sim.inputs.loader import read_yaml
 
-    for f in sorted(SCENARIOS_DIR.glob("*.yaml")):
+    files = sorted(SCENARIOS_DIR.glob("*.yaml"))
+    if not files:
+        print(f"error: no scenarios found in {SCENARIOS_DIR}: the scenario library is missing from this "
+              "installation (reinstall crisis-sim)", file=sys.stderr)
+        return 1
+    for f in files:
         data, _ = read_yaml(f)
         title = data.get("title", "") if isinstance(data, dict) else ""
         fp = data.get("flashpoint", "") if isinstance(data, dict) else ""
         print(f"{f.relative_to(SCENARIOS_DIR.parent)!s:<40} {fp:<18} {title}")
     return 0
+
+
+def cmd_init(a: argparse.Namespace) -> int:
+    """Copy the shipped library into DIR so a user can edit scenarios and postures."""
+    from sim.errors import InputError
+    from sim.inputs.library import copy_library
+    from sim.inputs.paths import output_dir
+
+    if a.dir.exists() and (not a.dir.is_dir() or any(a.dir.iterdir())):
+        raise InputError(a.dir, "init", "exists and is not an empty folder; choose a new one")
+    dest = output_dir(a.dir, "init")
+    for folder in copy_library(dest):
+        print(f"wrote {folder}/")
+    print(f"\nnext: {prog_name()} run {dest / 'scenarios' / 'senkaku.yaml'} --actors {dest / 'actors'}")
+    return 0
+
+
+def cmd_rerun(a: argparse.Namespace) -> int:
+    """Re-run from the manifest; exit 0 only if every Parquet file came out byte-identical."""
+    from sim.experiments.rerun import rerun
+
+    res = rerun(a.results, a.out, jobs=a.jobs, progress=not a.quiet)
+    for note in res.version_notes:
+        print(f"note: {note}", file=sys.stderr)
+    for f, same in res.identical.items():
+        print(f"{f}: {'identical' if same else 'DIFFERS'}")
+    print(f"wrote {res.out}/: {'reproduced byte for byte' if res.ok else 'NOT reproduced'}")
+    return 0 if res.ok else 1
 
 
 def cmd_describe(a: argparse.Namespace) -> int:
@@ -404,19 +569,38 @@ def cmd_check_claims(a: argparse.Namespace) -> int:
     _runs(a.runs, "--runs")
     _seed(a.seed)
     _output_file(a.markdown, "--markdown")
-    from sim.analysis.validation import CLAIMS_FILE, check_claims, claims_markdown
+    from sim.analysis.validation import CLAIMS_FILE, check_claims, claims_markdown, claims_summary
 
-    table = check_claims(a.file or CLAIMS_FILE, runs=a.runs, seed=a.seed)
-    cols = ["id", "scenario", "measure", "expect", "p_base", "p_cond", "effect", "ci_low", "ci_high", "verdict",
-            "recorded"]
+    file = a.file or CLAIMS_FILE
+    table = check_claims(file, runs=a.runs, seed=a.seed, only=a.claims)
+    cols = ["id", "scenario", "measure", "expect", "construction", "p_base", "p_cond", "effect", "ci_low", "ci_high",
+            "verdict", "recorded"]
     print(table[cols].to_string(index=False, float_format=lambda x: f"{x:+.3f}" if x < 0 else f"{x:.3f}"))
-    n_sup = int((table.verdict == "supported").sum())
-    print(f"\n{n_sup} of {len(table)} supported; {int((~table.matches).sum())} differ from the file's record "
-          f"({int(table.runs.iat[0]):,} runs per arm, seed {int(table.seed.iat[0])})")
+    s = claims_summary(table)
+    print(f"\nevidence (direction not fixed by construction): {s['evidence_supported']} of {s['evidence']} emergent "
+          f"claims supported, {s['evidence_contradicted']} contradicted; {s['by_construction']} claims are fixed by "
+          f"construction and are not evidence ({s['supported']} of {s['claims']} supported in all); "
+          f"{int((~table.matches).sum())} differ from the file's record "
+          f"({int(table.runs.iat[0]):,} runs per arm, seed {int(table.seed.iat[0])}, paired intervals)")
+    if a.power:
+        _print_power(file, table)
     if a.markdown:
         _write_text(a.markdown, claims_markdown(table))
         print(f"wrote {a.markdown}")
     return 0
+
+
+def _print_power(file: Path, table) -> None:
+    from sim.analysis.validation import power_runs, recorded_runs
+    from sim.inputs.loader import load
+    from sim.inputs.schema import ClaimsFile
+
+    spec = load(ClaimsFile, Path(file))
+    need = power_runs(table, spec.min_effect, spec.power, spec.alpha)
+    print(f"\nruns per arm to tell each effect from the boundary +-{spec.min_effect} with power {spec.power} "
+          f"(pilot {int(table.runs.iat[0]):,} runs; borderline: more than 20,000 needed):")
+    print(need.sort_values("runs_needed", ascending=False).to_string(float_format=lambda x: f"{x:+.4f}"))
+    print(f"record in the file: runs: {recorded_runs(need)}")
 
 
 def cmd_backtest(a: argparse.Namespace) -> int:
@@ -430,19 +614,30 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     import os
 
     os.environ.setdefault("MPLBACKEND", "Agg")
-    from sim.analysis.validation import backtest, backtest_markdown, backtest_summary, calibration_figure
+    from sim.analysis.validation import (
+        backtest,
+        backtest_by_class,
+        backtest_markdown,
+        calibration_figure,
+        coding_sensitivity,
+        summary_markdown,
+    )
 
     table = backtest(a.cases, runs=a.runs, seed=a.seed)
-    cols = ["case", "scenario", "actual_peak", "p1", "p2", "p3", "p4", "p5", "rps", "rps_base", "skill",
+    cols = ["case", "trigger_class", "actual_peak", "p1", "p2", "p3", "p4", "p5", "rps", "rps_base", "skill",
             "p80_low", "p80_high", "in_80", "actual_outcome", "p_outcome"]
     print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
-    s = backtest_summary(table)
-    print(f"\nmean RPS {s['mean_rps']:.3f} vs base rate (MID NEA50) {s['mean_rps_base']:.3f}: skill {s['skill']:+.2f}; "
-          f"actual peak in the central 80% interval in {s['in_80']} of {s['cases']} cases")
+    by_class, coding = backtest_by_class(table), coding_sensitivity(table, a.cases)
+    fmt = {"mean_rps": "{:.3f}".format, "mean_rps_base": "{:.3f}".format, "skill": "{:+.2f}".format}
+    print("\nskill vs the MID NEA50 base rate, by trigger class (nothing is fitted to these cases: out-of-sample):")
+    print(by_class.to_string(formatters=fmt))
+    print("\ncoding sensitivity (the same runs scored against each alternative coding of a peak):")
+    print(coding.to_string(formatters=fmt))
     if a.out:
         a.out.mkdir(parents=True, exist_ok=True)
         (a.out / "backtest.csv").write_text(frame_text(table))
-        (a.out / "backtest.md").write_text(backtest_markdown(table))
+        (a.out / "backtest.md").write_text(backtest_markdown(table) + "\n" + summary_markdown(by_class) + "\n"
+                                           + summary_markdown(coding))
         calibration_figure(table).savefig(a.out / "calibration.png", dpi=120)
         print(f"wrote {a.out}/: backtest.csv, backtest.md, calibration.png")
     return 0
@@ -462,6 +657,62 @@ def cmd_calibration(a: argparse.Namespace) -> int:
     return 0
 
 
+def _budget(a: argparse.Namespace):
+    from dataclasses import replace
+
+    from sim.analysis.calibrate import BUDGETS
+
+    b = BUDGETS[a.budget]
+    changes = {k: getattr(a, k) for k in ("population", "generations", "runs", "max_evaluations")
+               if getattr(a, k) is not None}
+    for k, v in changes.items():
+        _runs(v, f"--{k.replace('_', '-')}")
+    return replace(b, **changes)
+
+
+def cmd_calibrate(a: argparse.Namespace) -> int:
+    import importlib.util
+    import os
+
+    if importlib.util.find_spec("pyabc") is None:
+        print("error: calibrate needs pyabc: pip install 'crisis-sim[calibrate]'", file=sys.stderr)
+        return 1
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    from sim.inputs.paths import output_dir
+
+    _seed(a.seed)
+    budget = _budget(a)
+    output_dir(a.out, "--out", create=False)
+    _output_file(a.markdown, "--markdown")
+    _output_file(a.write_set, "--write-set")
+    from sim.analysis.calibrate import CALIBRATION_FILE, calibrate, fit_markdown
+    from sim.experiments.evaluators import make_evaluator
+
+    with make_evaluator(a.backend, a.jobs or 1, a.scheduler) as ev:
+        res = calibrate(a.file or CALIBRATION_FILE, a.out, budget=budget, seed=a.seed, resume=a.resume,
+                        evaluator=ev, progress=not a.quiet, argv=["run_sim.py", *a.argv])
+    import pandas as pd
+
+    fit = pd.DataFrame.from_dict(res.diagnostics["fit"], orient="index")
+    print(fit[["observed", "baseline", "calibrated", "ppc_low", "ppc_high", "inside"]].to_string(
+        float_format=lambda x: f"{x:.3f}"))
+    d = res.diagnostics["distance"]
+    print(f"\ndistance (sum of squared z): baseline {d['baseline']:.1f}, calibrated {d['calibrated']:.1f}; "
+          f"{res.diagnostics['patterns_inside_90']} of {res.diagnostics['patterns']} observed patterns inside the 90% "
+          f"posterior-predictive interval; credible: {'yes' if res.credible else 'NO (keep the baseline)'}")
+    print("posterior medians: " + ", ".join(f"{k}={v:.3f}" for k, v in res.diagnostics["point"].items()))
+    if a.markdown:
+        _write_text(a.markdown, fit_markdown(fit))
+    if a.write_set:
+        from sim.inputs.parameters import write_parameter_set
+
+        write_parameter_set(res, a.write_set)
+        print(f"wrote {a.write_set}")
+    print(f"wrote {res.out}/: posterior.csv, fit.csv, diagnostics.json, patterns.png, marginals.png, abc.db")
+    return 0
+
+
 # ============================================================================ the command table
 
 COMMANDS: dict[str, Command] = {
@@ -472,6 +723,10 @@ COMMANDS: dict[str, Command] = {
     "migrate": Command("rewrite scenario files from per-turn to per-day rates (older files)", _migrate_args,
                        cmd_migrate),
     "list": Command("list the shipped scenarios", _no_args, cmd_list),
+    "rerun": Command("re-run a results folder from its manifest and check the files come out byte for byte",
+                     _rerun_args, cmd_rerun),
+    "init": Command("copy the shipped scenarios, postures, sweeps and validation data into a folder to edit",
+                    _init_args, cmd_init),
     "describe": Command("show a scenario's actors, channels, injects", _describe_args, cmd_describe),
     "schema": Command("write JSON Schemas for every data file", _schema_args, cmd_schema),
     "facilitate": Command("run a live workshop: web console (facilitator, projector, teams) or --terminal",
@@ -488,40 +743,76 @@ COMMANDS: dict[str, Command] = {
                         "base rate, 80%% interval coverage, calibration plot", _backtest_args, cmd_backtest),
     "calibration": Command("peak MID shares per scenario and pooled, beside ICB/MID base rates", _calibration_args,
                            cmd_calibration),
+    "calibrate": Command("fit the free constants to ICB/MID patterns (ABC-SMC, validation/calibration.yaml)",
+                         _calibrate_args, cmd_calibrate),
 }
 
 
 def parser() -> argparse.ArgumentParser:
     """The parser, its epilog and its subcommands, all from ``COMMANDS``."""
     names = ", ".join(f"{n} (default)" if n == DEFAULT_COMMAND else n for n in COMMANDS)
-    p = _Parser(prog="run_sim.py", description=DESCRIPTION,
-                epilog=f"Commands: {names}. 'run_sim.py COMMAND --help' for details.")
-    sub = p.add_subparsers(dest="command")
+    prog = prog_name()
+    p = _Parser(prog=prog, description=DESCRIPTION,
+                epilog=f"Commands: {names}. '{prog} COMMAND --help' for details.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name, command in COMMANDS.items():
-        command.add_args(sub.add_parser(name, help=command.help))
+        sp = sub.add_parser(name, help=command.help)
+        command.add_args(sp)
+        _library_args(sp)
     return p
+
+
+def _is_scenario_arg(arg: str) -> bool:
+    """``crisis-sim X.yaml`` means ``crisis-sim run X.yaml``; a bare word that is not a file is a
+    mistyped command (argparse then says "invalid choice"), not a missing scenario."""
+    return arg.startswith("-") or arg.endswith((".yaml", ".yml")) or "/" in arg or os.path.exists(arg)
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, dispatch, and turn failures into exit codes: 2 bad input, 1 environment, 130 interrupted."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help")):
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help") and _is_scenario_arg(argv[0])):
         argv = [DEFAULT_COMMAND, *argv]
     args = parser().parse_args(argv)
+    args.argv = argv  # the command as given, for provenance (calibrate)
     from sim.errors import InputError
 
     try:
+        if args.actors is not None:
+            _use_actors(args.actors)
         return COMMANDS[args.command].handler(args)
     except InputError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        print(f"interrupted{_resume_hint(args, argv)}", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # ``crisis-sim list | head``: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # disk full, permissions changed mid-run: not a bug, not bad input
         where = exc.filename or "output"
         print(f"error: {one_line(f'{where}: {exc.strerror or exc}')}", file=sys.stderr)
         return 1
+
+
+def _use_actors(path: Path) -> None:
+    """--actors DIR: a posture folder with baseline.yaml, used by this command and its workers."""
+    from sim.errors import InputError
+    from sim.inputs.library import use_actors
+
+    if not (path / "baseline.yaml").is_file():
+        raise InputError(path, "--actors", "not a posture folder: it needs baseline.yaml and one file per actor "
+                         "(crisis-sim init DIR copies the shipped ones)")
+    use_actors(path)
+
+
+def _resume_hint(args: argparse.Namespace, argv: list[str]) -> str:
+    """After Ctrl-C in a job: the command that continues it (finished chunks are kept)."""
+    if args.command not in ("run", "sweep") or getattr(args, "resume", False):
+        return "; run the same command again to continue" if getattr(args, "resume", False) else ""
+    return ("; finished chunks are kept: run the same command with --resume to continue "
+            f"({prog_name()} {shlex.join(argv)} --resume)")
 
 
 def one_line(text: str, limit: int = 2000) -> str:

@@ -57,7 +57,6 @@ TERM_NAMES = (
     "response",
     "deterrence",
     "fatigue",
-    "tempo",
     "affinity",
 )
 #: Each term in words a briefer can use (event logs and explanations).
@@ -78,7 +77,6 @@ TERM_LABELS = {
     "response": "a red line crossed (credibility)",
     "deterrence": "nuclear deterrence",
     "fatigue": "pressure to settle",
-    "tempo": "the cost of any move",
     "affinity": "the state's habits",
 }
 #: The weighted terms (the columns of the posture weight matrix).

@@ -898,9 +898,12 @@ def run(case: Case, d: Path, base: Path) -> tuple[list[str], dict]:
     return problems, {"rc": rc, "stderr": text.strip()[:300], "argv": argv}
 
 
-def run_subprocess(case: Case, d: Path, base: Path) -> tuple[int, str]:
-    """The same case through a real ``run_sim.py`` process (exit code and stderr)."""
+def run_subprocess(case: Case, d: Path, base: Path) -> tuple[int, str] | None:
+    """The same case through a real ``run_sim.py`` process (exit code and stderr); ``None`` if no process can
+    be given its arguments (execve refuses a NUL byte in argv: the in-process case covers those)."""
     argv = prepare(case, d, base)
+    if any("\x00" in a for a in argv):
+        return None
     r = subprocess.run([sys.executable, str(ROOT / "run_sim.py"), *argv], capture_output=True, text=True,
                        stdin=subprocess.DEVNULL, timeout=TIMEOUT * 4, cwd=d, errors="replace")
     return r.returncode, r.stderr

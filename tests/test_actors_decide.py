@@ -33,13 +33,12 @@ def results(name: str, *overrides: tuple[str, object]):
 #: Targets the model does not meet yet (strict: one that starts passing fails, so the list stays true).
 #: Measured at 5,000 runs, seed 1; open work of the "Actors that decide" issue.
 GAP = {
-    "visit": "PRC display within 3 days of the visit is 63% (target 70%): the cheaper declared answers "
-             "(suspension, recall, sanctions) often come first",
-    "settle": "the EP-3 crisis is settled within 21 days in about 44% of runs (target 50%)",
-    "signal": "the US signals militarily in about 20% of EP-3 runs (target under 10%)",
+    "chosen": "force on the peninsula is chosen in about 15% of force runs (target 50%): with habit priors a "
+              "limited strike is chosen only as a declared answer to a red line (p near 1 when it comes), and "
+              "most first uses of force are accidents at the NLL encounter rate",
     "noise": "halving vs doubling every temperature still moves use of force more than the largest lever",
 }
-TAU_MET = {"us_china_intercept", "japan_korea"}
+TAU_MET = {"korean_peninsula", "senkaku", "south_china_sea", "us_china_intercept", "japan_korea"}
 
 
 def gap(key: str):
@@ -60,19 +59,16 @@ def test_prc_answers_an_independence_step_with_military_display():
     at_least(pt.share(pt.responded(results("taiwan_strait"), "PRC", "show_of_force", 3)), 0.80)
 
 
-@gap("visit")
 def test_prc_answers_a_senior_visit_with_display_and_a_suspended_channel():
     res = results("taiwan_visit")
     at_least(pt.share(pt.responded(res, "PRC", "grey_zone", 3)), 0.70)
     at_least(pt.share(pt.took(res, "PRC", ["suspend_channel"])), 0.40)
 
 
-@gap("settle")
 def test_an_air_collision_is_settled_by_negotiation():
     at_least(pt.share(pt.settled_within(results("us_china_intercept"), 21)), 0.50)
 
 
-@gap("signal")
 def test_no_military_signalling_by_the_us_after_an_air_collision():
     below(pt.share(pt.took(results("us_china_intercept"), "US", ["mobilisation", "missile_test", "long_range_test"])),
           0.10)
@@ -84,6 +80,7 @@ def test_dprk_test_tempo_is_that_of_its_record():
     below(pt.share(pt.took(res, "DPRK", ["nuclear_test"])), 0.05)
 
 
+@gap("chosen")
 def test_force_on_the_peninsula_is_mostly_chosen():
     at_least(pt.chosen_first_force(results("korean_peninsula")), 0.50)
 

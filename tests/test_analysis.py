@@ -108,7 +108,7 @@ def test_time_to_threshold_censors_ended_runs():
     # five runs: force at turn 2 and 4; the others ended peacefully at turns 1, 3, 5
     runs = pd.DataFrame({"run": range(5), "turns": [2, 1, 4, 3, 5],
                          "use_of_force": [True, False, True, False, False],
-                         "first_force_turn": [2, -1, 4, -1, -1]})
+                         "first_force_turn": pd.array([2, None, 4, None, None], dtype="Int16")})
     tt = an.time_to_threshold(runs)
     assert list(tt.index) == [0, 1, 2, 3, 4, 5]
     # KM: t=1 censored (n 5), t=2 event (at risk 4) -> 3/4; t=3 censored; t=4 event (at risk 2) -> 3/8
@@ -116,6 +116,12 @@ def test_time_to_threshold_censors_ended_runs():
     np.testing.assert_allclose(tt["crude"], [0, 0, 0.2, 0.2, 0.4, 0.4])
     assert list(tt["at_risk"]) == [5, 5, 4, 3, 2, 1] and tt["crossed"].sum() == 2 and tt["censored"].sum() == 3
     assert (tt["km"] >= tt["crude"]).all()
+    # the crude share's band is scipy's Wilson interval of "crossed by t" out of all runs, turn by turn
+    from scipy.stats import binomtest
+
+    for turn, k in zip(tt.index, [0, 0, 1, 1, 2, 2], strict=True):
+        ci = binomtest(k, 5).proportion_ci(method="wilson")
+        assert (tt.loc[turn, "crude_low"], tt.loc[turn, "crude_high"]) == pytest.approx((ci.low, ci.high), abs=1e-12)
 
 
 # ----------------------------------------------------------------------------- paths and transitions on a tiny set
@@ -257,3 +263,31 @@ def test_load_results_reads_both_layouts(tmp_path):
     from sim.errors import InputError
     with pytest.raises(InputError):
         an.load_results(tmp_path / "missing")
+
+
+def test_small_probabilities_are_never_printed_as_zero():
+    from sim.analysis.stats import fmt_interval, fmt_pp, fmt_share, wilson
+
+    assert fmt_share(0.0, 0, 10_000) == "0 of 10,000"
+    assert fmt_interval(*wilson(0, 10_000)) == "[0% - 0.038%]"  # the Wilson upper bound, not 0.0%
+    assert fmt_share(9 / 20_000, 9, 20_000) == "9 of 20,000 (0.045%)"
+    assert fmt_share(0.123, 1_230, 10_000) == "12.3%"
+    assert fmt_pp(-0.00035) == "-0.035 pp" and fmt_pp(0.0123) == "+1.2 pp"
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0
+
+
+def test_summary_report_and_figure_labels_show_counts_for_tail_outcomes():
+    from sim.analysis.report import share_table
+    from sim.analysis.tables import format_summary, outcome_table
+    from sim.names import OUTCOMES
+
+    runs = pd.DataFrame({"run": range(20_000), "turns": 5, "use_of_force": False, "incidents": 0,
+                         "outcome": pd.Categorical(["frozen_stalemate"] * 19_991 + ["major_war"] * 9,
+                                                   categories=OUTCOMES),
+                         "end_reason": "time_limit", "peak_rung": pd.Categorical(["declare"] * 20_000),
+                         "path": "declare"})
+    text = format_summary(runs, "t")
+    assert "9 of 20,000 (0.045%)" in text and "0 of 20,000" in text and " 0.0%" not in text
+    table = share_table(outcome_table(runs))
+    assert table.loc["major_war", "share"] == "9 of 20,000 (0.045%)"
+    assert table.loc["nuclear_use", "95% interval"] == "[0%, 0.019%]"

@@ -32,6 +32,7 @@ EVALUATOR = None  # perform's default (this process); any evaluator perform acce
 CAT = load_catalogue()
 ROOT = Path(__file__).resolve().parent.parent
 PAPERS = Path(os.environ.get("CRISIS_SIM_PAPERS", ROOT.parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
+ANSWER_DAYS = 3  # days after an attack in which a patron's answer counts as support (as the 3-day response targets)
 SUPPORT = ("force_deployment", "military_exercise", "reassure_ally", "missile_deployment")
 DIALOGUE = ("propose_talks", "multilateral_talks", "restore_channel", "humanitarian_offer", "request_mediation",
             "hotline_call")
@@ -109,14 +110,15 @@ def runs_initiating_force(actor: str):
 
 
 def support_after_attack(patron: str, ally: str, attacker: str, attacked: bool = True):
-    """Share of the patron's moves that support its ally, in the two turns after the ally
-    was attacked (``attacked=True``) or in all other turns (``False``)."""
+    """Share of the patron's moves that support its ally, in the three days after the ally was attacked
+    (``attacked=True``) or at all other times (``False``): a window in days, so it does not depend on the
+    turn length."""
     def m(res: Results):
         e = res.events
         hit = e[(e.actor == attacker) & (e.target == ally) & (e.rung_realised.cat.codes >= rung("harass"))]
-        marked = {(r, t + d) for r, t in zip(hit.run, hit.turn, strict=True) for d in (1, 2)}
+        marked = {(r, int(t) + d) for r, t in zip(hit.run, hit.day, strict=True) for d in range(1, ANSWER_DAYS + 1)}
         p = e[(e.actor == patron) & ~e.scripted]
-        sel = np.array([(r, t) in marked for r, t in zip(p.run, p.turn, strict=True)], bool)
+        sel = np.array([(r, int(t)) in marked for r, t in zip(p.run, p.day, strict=True)], bool)
         sel = sel if attacked else ~sel
         return int(p.action.isin(SUPPORT).to_numpy()[sel].sum()), int(sel.sum())
     return m
@@ -233,8 +235,9 @@ def norm(text: str) -> str:
 #: Cases the model does not meet yet, with what it does instead (strict: a case that starts passing fails here,
 #: so this list stays true). Open work of the "Actors that decide" issue.
 KNOWN_GAPS = {
-    "prc_no_force_without_trigger": "without a trigger the PRC still chooses harassment-level force in about 1.2% "
-                                    "of 30-day runs (95% CI 0.8-1.8%); the claim wants under 1%",
+    "jpn_restraint_comes_from_posture": "with habit priors Japan's unilateral steps are rare whatever its affinity: "
+                                        "ablating the affinity raises them from 0.02% to 0.14% of its moves, a "
+                                        "seven-fold rise but short of the one-point margin",
 }
 
 

@@ -150,3 +150,50 @@ def test_list_and_describe():
     assert r.returncode == 0 and "senkaku" in r.stdout and "taiwan_strait" in r.stdout
     r = run_cli("describe", SCEN)
     assert r.returncode == 0 and "Injects:" in r.stdout and "jpn_prc_macm" in r.stdout
+
+
+def test_prog_is_the_name_typed_and_unknown_commands_are_invalid_choices(tmp_path):
+    r = subprocess.run([str(Path(sys.executable).parent / "crisis-sim"), "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and r.stdout.startswith("usage: crisis-sim")
+    r = run_cli("nosuchcmd", cwd=tmp_path)
+    assert r.returncode == 2
+    assert "invalid choice: 'nosuchcmd'" in r.stderr and "file not found" not in r.stderr
+
+
+def test_completed_results_are_not_replaced_without_force(tmp_path):
+    out = tmp_path / "res"
+    assert run_cli(SCEN, "--runs", "40", "--out", out, "--quiet").returncode == 0
+    before = (out / "runs.parquet").read_bytes()
+    r = run_cli(SCEN, "--runs", "10", "--out", out, "--quiet")
+    assert r.returncode == 2 and "--force" in r.stderr and "40 runs" in r.stderr
+    assert (out / "runs.parquet").read_bytes() == before
+    assert run_cli(SCEN, "--runs", "10", "--out", out, "--quiet", "--force").returncode == 0
+    assert (out / "runs.parquet").read_bytes() != before
+
+
+def test_interrupt_says_how_to_resume(monkeypatch, capsys, tmp_path):
+    from sim import cli
+
+    def interrupted(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sim.experiments.jobs.run_job", interrupted)
+    code = cli.main(["run", str(SCEN), "--out", str(tmp_path / "x"), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 130 and "--resume" in err and str(tmp_path / "x") in err
+
+
+def test_verbose_names_inputs_and_quiet_prints_nothing(tmp_path):
+    r = run_cli(SCEN, "--runs", "20", "--out", tmp_path / "v", "--verbose")
+    assert r.returncode == 0 and "postures:" in r.stderr and "chunks computed" in r.stderr
+    r = run_cli(SCEN, "--runs", "20", "--out", tmp_path / "q", "--quiet")
+    assert r.returncode == 0 and r.stdout == ""
+
+
+def test_init_copies_the_library_and_refuses_a_full_folder(tmp_path):
+    r = run_cli("init", tmp_path / "lib", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "lib" / "actors" / "baseline.yaml").exists()
+    assert (tmp_path / "lib" / "scenarios" / "overlays" / "pandemic.yaml").exists()
+    r = run_cli("init", tmp_path / "lib", cwd=tmp_path)
+    assert r.returncode == 2 and "not an empty folder" in r.stderr

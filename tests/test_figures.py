@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import matplotlib as mpl
+import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
@@ -63,7 +65,8 @@ def test_outcome_and_peak_figures(rs, alt):
 def test_time_to_threshold_chart(rs, alt):
     fig = F.time_to_threshold_chart(rs)
     drawn(fig)
-    assert len(fig.axes[0].lines) == 2  # crude and Kaplan-Meier
+    assert len(fig.axes[0].lines) == 1  # the share to quote; Kaplan-Meier is opt-in
+    assert len(F.time_to_threshold_chart(rs, km=True).axes[0].lines) == 2
     drawn(F.time_to_threshold_chart({"default": rs.runs, "lever": alt}, km=False))
     drawn(F.time_to_threshold_chart(rs, threshold="show_of_force"))
 
@@ -113,3 +116,109 @@ def test_sensitivity_and_prim_figures():
 def test_figures_need_an_event_log(rs):
     with pytest.raises(ValueError, match="event log"):
         F.fan_chart(pd.DataFrame())
+
+
+def _prim_box():
+    from sim.analysis.sensitivity import prim
+
+    X = pd.DataFrame({"x": [i / 99 for i in range(100)]})
+    return prim(X, (X["x"] > 0.7).to_numpy())
+
+
+#: Every single-axes figure function, called with the caller's axes.
+INTO_AXES = {
+    "time_to_threshold_chart": lambda rs, alt, ax: F.time_to_threshold_chart(rs, km=True, ax=ax),
+    "outcome_bars": lambda rs, alt, ax: F.outcome_bars(rs, ax=ax),
+    "peak_bars": lambda rs, alt, ax: F.peak_bars(rs, ax=ax),
+    "actor_outcome_bars": lambda rs, alt, ax: F.actor_outcome_bars(rs, ax=ax),
+    "path_tree_chart": lambda rs, alt, ax: F.path_tree_chart(rs, ax=ax),
+    "path_bars": lambda rs, alt, ax: F.path_bars(rs, ax=ax),
+    "transition_heatmap": lambda rs, alt, ax: F.transition_heatmap(rs, ax=ax),
+    "lever_forest": lambda rs, alt, ax: F.lever_forest(an.measure_comparison(rs.runs, alt), ax=ax),
+    "prim_chart": lambda rs, alt, ax: F.prim_chart(_prim_box(), ax=ax),
+    "channel_chart": lambda rs, alt, ax: F.channel_chart(rs, ax=ax),
+    "reasons_heatmap": lambda rs, alt, ax: F.reasons_heatmap(rs, ax=ax),
+    "fan_chart": lambda rs, alt, ax: F.fan_chart(rs, ax=ax),
+}
+
+
+def test_every_figure_function_takes_ax():
+    public = {n for n in dir(F) if callable(getattr(F, n)) and getattr(getattr(F, n), "__module__", "") == F.__name__
+              and not n.startswith("_") and n not in ("style",)}
+    assert public == {*INTO_AXES, "sensitivity_bars"}
+
+
+@pytest.mark.parametrize("name", sorted(INTO_AXES))
+def test_figure_draws_into_the_callers_axes(rs, alt, name):
+    fig = Figure(figsize=(16, 6), layout="constrained")
+    mine, theirs = fig.subplots(1, 2)
+    mine.plot([0, 1], [0, 1], label="the user's own panel")
+    out = INTO_AXES[name](rs, alt, theirs)
+    assert out is fig  # the caller's figure, not a new one
+    assert {ax for ax in fig.axes if ax.get_label() != "<colorbar>"} == {mine, theirs}
+    assert len(theirs.lines) + len(theirs.patches) + len(theirs.collections) + len(theirs.images) > 0
+    assert theirs.get_title() and len(mine.lines) == 1
+    drawn(fig)
+
+
+def test_figures_compose_in_subfigures(rs):
+    fig = Figure(figsize=(18, 12), layout="constrained")
+    left, right = fig.subfigures(1, 2)
+    fan, live = left.subplots(2, 1, sharex=True)
+    assert F.fan_chart(rs, ax=fan, live_ax=live) is fig
+    assert live.collections and fan.get_yticklabels()
+    assert F.transition_heatmap(rs, ax=right.subplots()) is fig  # its colour bar goes to the subfigure
+    assert any(ax.get_label() == "<colorbar>" for ax in right.axes)
+    morris = pd.DataFrame({"outcome": ["use_of_force", "any_incident"], "factor": ["a", "a"],
+                           "mu_star": [0.05, 0.01], "mu_star_conf": [0.01, 0.01], "sigma": [0.02, 0.0]})
+    two = Figure(layout="constrained").subplots(1, 2)
+    F.sensitivity_bars(morris, ax=two)
+    assert all(ax.patches for ax in two) and "Morris" in two[0].get_title()
+    with pytest.raises(ValueError, match="2 axes"):
+        F.sensitivity_bars(morris, ax=two[0])
+    drawn(fig)
+
+
+def _rc() -> dict:
+    return {k: v for k, v in mpl.rcParams.items() if not k.startswith("backend")}
+
+
+def test_figures_leave_rcparams_alone_and_follow_them(rs):
+    before = _rc()
+    for make in INTO_AXES.values():
+        make(rs, rs.runs, None)
+    assert _rc() == before
+    with mpl.rc_context({"font.size": 7, "axes.spines.top": True}):
+        fig = F.outcome_bars(rs)
+        ax = fig.axes[0]
+        assert ax.title.get_fontsize() == pytest.approx(mpl.font_manager.font_scalings["large"] * 7)
+        assert {t.get_fontsize() for t in ax.get_yticklabels()} == {7}
+        assert ax.spines["top"].get_visible()
+    assert _rc() == before
+
+
+def test_the_built_in_style_is_opt_in(rs):
+    with F.style():
+        ax = F.outcome_bars(rs).axes[0]
+    assert ax.title.get_fontsize() == F.STYLE["axes.titlesize"]
+    assert not ax.spines["top"].get_visible()
+    assert F.outcome_bars(rs).axes[0].title.get_fontsize() != F.STYLE["axes.titlesize"]
+
+
+def test_the_quoted_time_to_force_curve_has_its_band(rs):
+    ax = F.time_to_threshold_chart(rs).axes[0]
+    bands = [c for c in ax.collections if c.get_gid() == "band:crude"]
+    assert len(bands) == 1
+    tt = an.time_to_threshold(rs.runs)
+    ys = np.concatenate([p.vertices[:, 1] for p in bands[0].get_paths()])
+    assert ys.max() == pytest.approx(tt["crude_high"].max()) and ys.min() == pytest.approx(tt["crude_low"].min())
+    last = tt.iloc[-1]
+    assert last["crude_low"] < last["crude"] < last["crude_high"]  # a real band, around the curve
+
+
+def test_channel_chart_uses_catalogue_labels(rs):
+    from sim.inputs.catalogue import load_catalogue
+
+    ticks = [t.get_text().rsplit("\n(answered", 1)[0].replace("\n", " ")
+             for t in F.channel_chart(rs).axes[0].get_yticklabels()]
+    assert ticks and set(ticks) <= {c.label for c in load_catalogue().channels}

@@ -61,7 +61,10 @@ def test_a_real_process_agrees(case, base):
     d = base / f"proc-{case.id}"
     d.mkdir()
     try:
-        rc, err = hostile.run_subprocess(case, d, base)
+        got = hostile.run_subprocess(case, d, base)
+        if got is None:
+            pytest.skip("no process can receive a NUL byte in its arguments (execve refuses them)")
+        rc, err = got
         assert rc == 2 and err.strip() and "\n" not in err.strip() and "Traceback" not in err, (rc, err[:500])
     finally:
         shutil.rmtree(d, ignore_errors=True)

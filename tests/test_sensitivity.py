@@ -55,6 +55,42 @@ def test_prim_peels_a_switch_whole():
     assert "lever: on off" in res.describe(max_qp=0.05)
 
 
+def test_prim_does_not_call_a_mixed_lever_box_off():
+    # a lever sampled continuously (old designs): a box [0.08, 0.99] holds both on (>= 0.5) and off runs
+    X = pd.DataFrame({"levers.r": [0.0, 0.08, 0.3, 0.7, 0.99, 1.0]})
+    res = sa.PrimResult(pd.DataFrame({"density": [0.1]}), [{"levers.r": (0.08, 0.99)}], {"levers.r": (0.0, 1.0)},
+                        X=X, y=np.array([0, 1, 0, 1, 1, 0.0]))
+    text = res.describe()
+    assert "off" in text and "on and off runs" in text and "lever: r off" not in text and "lever: r on" not in text
+    assert text.startswith("0.08 ≤ lever: r ≤ 0.99")
+
+
+def test_latin_hypercube_is_scipy_and_samples_levers_as_switches():
+    from scipy.stats import qmc
+
+    d = sa.latin_hypercube({"x": (0.0, 2.0), "levers.a": (0.0, 1.0)}, 10, seed=4)
+    want = qmc.LatinHypercube(d=2, rng=np.random.default_rng(np.random.SeedSequence(4))).random(10)
+    np.testing.assert_allclose(d["x"], 2 * want[:, 0])
+    assert set(d["levers.a"]) == {0.0, 1.0} and d["levers.a"].sum() == 5  # half the strata on
+    assert d.equals(sa.latin_hypercube({"x": (0.0, 2.0), "levers.a": (0.0, 1.0)}, 10, seed=4))
+
+
+def test_design_points_run_on_the_given_evaluator():
+    from sim.experiments.evaluators import SequentialEvaluator
+
+    class Counting(SequentialEvaluator):
+        tasks = 0
+
+        def submit(self, task):
+            Counting.tasks += 1
+            return super().submit(task)
+
+    design = sa.latin_hypercube({"parameters.fog": (0.05, 0.35)}, 3, seed=1)
+    got = sa.evaluate(SENKAKU, design, runs=20, seed=2, measures=["use_of_force"], evaluator=Counting())
+    assert Counting.tasks == 3  # one chunk per point, all submitted to the evaluator
+    assert got.equals(sa.evaluate(SENKAKU, design, runs=20, seed=2, measures=["use_of_force"]))
+
+
 def test_tree_rules_find_the_dense_leaf():
     pytest.importorskip("sklearn")
     X, y = synthetic()

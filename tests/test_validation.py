@@ -34,18 +34,81 @@ def test_claims_file_covers_every_claim():
     assert len({c.id for c in spec.claims}) == len(spec.claims)
 
 
+PILOT_RUNS = 2000  # the suite's run count; the file's (power-calculated) count is for run_sim.py check-claims
+
+
 @pytest.fixture(scope="module")
 def claims_table():
-    return v.check_claims()  # the file's runs (2,000 per arm) and seed
+    return v.check_claims(runs=PILOT_RUNS)  # the file's seed
 
 
 def test_claim_verdicts_match_the_file(claims_table):
-    """An entry without model_disagrees is supported; an entry with it is not."""
-    bad = claims_table.loc[~claims_table.matches, ["id", "effect", "ci_low", "ci_high", "verdict", "recorded"]]
+    """An entry without model_disagrees is supported; an entry with it is not: checked for every claim
+    whose verdict is stable at the suite's run count (the power calculation says so)."""
+    stable = claims_table[claims_table.stable]
+    assert len(stable) >= 15
+    bad = stable.loc[~stable.matches, ["id", "effect", "ci_low", "ci_high", "verdict", "recorded", "runs_needed"]]
     assert bad.empty, bad.to_string()
-    assert (claims_table.verdict == "supported").sum() >= 10
+    # 8 of 24 since habit priors made force in most scenarios an encounter accident (MODEL.md §6.1): a further
+    # drop must come with a documented mechanism, not pass silently
+    assert (claims_table.verdict == "supported").sum() >= 8
     row = claims_table.set_index("id").loc["C21-rules"]
-    assert row.ci_low <= row.effect <= row.ci_high < 0
+    assert row.paired and row.ci_low <= row.effect <= row.ci_high < 0
+    assert row.unpaired_high - row.unpaired_low > row.ci_high - row.ci_low  # common seeds: the paired one is narrower
+
+
+def test_every_claim_says_whether_it_is_evidence(claims_table):
+    """Claims fixed by construction (definition or one term) carry the reason, and are not evidence."""
+    spec = v.load(v.ClaimsFile, v.CLAIMS_FILE)
+    by_id = {c.id: c for c in spec.claims}
+    assert {"definition", "one_term", "emergent"} == set(claims_table.construction)
+    for c in spec.claims:
+        assert c.evidence == (c.construction == "emergent")
+        assert c.evidence or c.construction_note
+    assert by_id["C21-rules"].construction == "definition" and by_id["C24-scs"].evidence
+    s = v.claims_summary(claims_table)
+    assert s["evidence"] + s["by_construction"] == len(claims_table)
+    md = v.claims_markdown(claims_table)
+    assert "direction fixed by" in md and "| C21-rules |" in md
+
+
+def test_a_claim_test_can_fail(claims_table):
+    """The verdict is not built to agree: the same runs read against the opposite expectation are a
+    contradiction and no longer match the record; an interval inside +-min_effect is no practical effect."""
+    from sim.analysis.stats import practical_verdict
+
+    row = claims_table.set_index("id").loc["C21-rules"]
+    assert practical_verdict(row.ci_low, row.ci_high, "lower", 0.02) == "supported"
+    assert practical_verdict(row.ci_low, row.ci_high, "higher", 0.02) == "contradicted"
+    assert practical_verdict(-0.004, 0.003, "lower", 0.02) == "no practical effect"
+    assert practical_verdict(-0.025, 0.001, "lower", 0.02) == "inconclusive"
+
+
+def test_construction_needs_a_reason(tmp_path):
+    from sim.errors import InputError
+
+    claims = yaml.safe_load(v.CLAIMS_FILE.read_text())
+    entry = next(c for c in claims["claims"] if c["construction"] == "definition")
+    entry.pop("construction_note")
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump(claims))
+    with pytest.raises(InputError, match="construction_note"):
+        v.load(v.ClaimsFile, f)
+    entry.pop("construction")
+    f.write_text(yaml.safe_dump(claims))
+    with pytest.raises(InputError, match="construction is required"):
+        v.load(v.ClaimsFile, f)
+
+
+def test_verdicts_hold_from_2000_to_20000_runs():
+    """A sample of claims (the intercept's, one arm shared): the power calculation says 2,000 runs are
+    enough for them, and their verdicts at 2,000 and at 20,000 runs per arm are the same."""
+    sample = ["C21-rules", "C21-hotline"]
+    small = v.check_claims(runs=2000, only=sample).set_index("id")
+    large = v.check_claims(runs=20_000, only=sample).set_index("id")
+    assert small.stable.all()
+    assert (small.verdict == large.verdict).all(), (small.verdict, large.verdict)
+    assert set(small.verdict) == {"supported", "no practical effect"}
 
 
 def test_check_claims_cli_and_markdown(tmp_path, capsys):
@@ -120,6 +183,17 @@ def test_backtest_small(tmp_path, capsys):
     fig = v.calibration_figure(t)
     fig.savefig(tmp_path / "c.png")
     assert (tmp_path / "c.png").stat().st_size > 10_000
+    by_case = t.set_index("case")
+    assert by_case.loc["ep3_hainan_2001", "trigger_class"] == v.TRIGGER_SETS  # the collision is MID 4 itself
+    assert by_case.loc["yeonpyeong_2010", "trigger_class"] == v.ENGINE_MUST  # the drill is 3; the shelling is chosen
+    classes = v.backtest_by_class(t)
+    assert classes.loc["all", "cases"] == len(t) == classes.cases.iloc[1:].sum()
+    assert "| engine must produce it |" in v.summary_markdown(classes)
+    coding = v.coding_sensitivity(t)
+    alt = "japan_korea_2019 coded 3 (not 1)"
+    assert {"as coded", alt, "all alternatives"} <= set(coding.index)
+    assert coding.loc["as coded"].skill == pytest.approx(v.backtest_summary(t)["skill"])
+    assert coding.loc[alt].mean_rps > coding.loc["as coded"].mean_rps  # the model puts most weight on level 1
 
 
 def test_backtest_cli(tmp_path, capsys):

@@ -10,7 +10,7 @@ matplotlib, SALib or the validation data): ``from sim.analysis import figures as
 ``from sim.analysis import sensitivity as sa``.
 """
 
-from sim.analysis.levers import compare, lever_study, lever_table, measure_comparison, scenario_levers
+from sim.analysis.levers import compare, lever_study, lever_table, measure_comparison, point_comparison, scenario_levers
 from sim.analysis.results import ResultSet, load_results, runs_of
 from sim.analysis.stats import (
     CLAIM_VERDICTS,
@@ -93,6 +93,7 @@ __all__ = [
     "path_tree",
     "peak_distribution",
     "peak_hostility_distribution",
+    "point_comparison",
     "proportions",
     "reasons_table",
     "risk_ratio",

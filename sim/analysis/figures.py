@@ -1,9 +1,15 @@
 """Figures over results: each function takes results and returns a matplotlib ``Figure``.
 
-Figures are built on ``matplotlib.figure.Figure`` directly (not pyplot), so they do not
-accumulate in pyplot's registry, work with any backend and display once in Jupyter
-(use ``%matplotlib inline``). They are sized and lettered for print and a projector:
-large type, labelled axes, titles, colour-blind-safe colours (Okabe & Ito).
+Every function takes ``ax=`` (the fan chart also ``live_ax=``, the sensitivity bars a
+sequence of axes) to draw into the caller's axes, so figures compose into panels of one
+figure (``fig.subplots``, ``fig.subfigures``); it then returns the caller's top-level figure.
+Without ``ax=`` a figure is built on ``matplotlib.figure.Figure`` directly (not pyplot), so it
+does not accumulate in pyplot's registry, works with any backend and displays once in Jupyter.
+
+Figures draw with the caller's rcParams (font sizes are relative: ``"small"``, ``"large"``),
+so they match the paper or notebook they go into. The built-in look, large type for print
+and a projector, is opt-in: ``with figures.style(): ...`` (the HTML reports use it). Colours
+are colour-blind safe (Okabe & Ito).
 
 Inputs are the tables a run writes (``runs`` and ``events`` DataFrames, or a
 ``sim.analysis.ResultSet``) or tables computed from them (lever tables, sensitivity indices).
@@ -13,8 +19,8 @@ Rungs are ordinal: fan charts show quantiles of the rung, labelled with rung nam
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable, Mapping
-from functools import wraps
+from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
@@ -25,6 +31,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim import analysis as an
+from sim.analysis.stats import fmt_share
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -42,6 +49,8 @@ STYLE = {
     "legend.frameon": False,
     "axes.spines.top": False,
     "axes.spines.right": False,
+    "figure.titlesize": 16,
+    "figure.titleweight": "bold",
     "figure.dpi": 100,
     "savefig.dpi": 150,
     "savefig.bbox": "tight",
@@ -67,13 +76,11 @@ UNIT_COLOURS = {"cooperation": PALETTE["green"], "subcrisis": "#A0A0A0", "coerci
                 "nuclear_threat": PALETTE["purple"], "nuclear": "#3B0A45"}
 
 
-def styled(fn: Callable[..., Figure]) -> Callable[..., Figure]:
-    """Build the figure inside ``STYLE`` (no global rcParams change)."""
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Figure:
-        with mpl.rc_context(STYLE):
-            return fn(*args, **kwargs)
-    return wrapper
+def style() -> AbstractContextManager[None]:
+    """The built-in look (large type for print and a projector), opt-in:
+    ``with figures.style(): fig = outcome_bars(rs)``. Figure functions otherwise draw with
+    the caller's rcParams, so a figure matches the paper or notebook it goes into."""
+    return mpl.rc_context(STYLE)
 
 
 def _share_heatmap(ax: Axes, table: pd.DataFrame, cmap: str, fontsize: int) -> mpl.image.AxesImage:
@@ -90,6 +97,21 @@ def _share_heatmap(ax: Axes, table: pd.DataFrame, cmap: str, fontsize: int) -> m
 
 def _figure(w: float = 10.0, h: float = 6.0) -> Figure:
     return Figure(figsize=(w, h), layout="constrained")
+
+
+def _canvas(ax: Axes | None, w: float, h: float) -> tuple[Figure, Axes]:
+    """Where to draw: the caller's axes (a panel of their figure), or one axes on a new
+    figure sized for this chart. Returns the top-level figure, which every function returns so
+    the result can be shown or saved whichever way it was made."""
+    if ax is not None:
+        return _root(ax), ax
+    fig = _figure(w, h)
+    return fig, fig.subplots()
+
+
+def _root(ax: Axes) -> Figure:
+    """The top-level figure an axes is drawn on (through any subfigures): what to show or save."""
+    return ax.get_figure(root=True)
 
 
 def _runs(x: Any) -> pd.DataFrame:
@@ -118,6 +140,13 @@ def _ladder() -> tuple[list[str], list[str], dict[str, str]]:
             {u.id: (u.firebreak or "") for u in cat.ladder.units})
 
 
+def _channel_labels() -> dict[str, str]:
+    """Channel id -> its catalogue label ("US-China Defense Telephone Link", not "us prc dtl")."""
+    from sim.inputs.catalogue import load_catalogue
+
+    return {c.id: c.label for c in load_catalogue().channels if c.label}
+
+
 def _turn_label(hours: float | None) -> str:
     return f"turn ({hours:g} h each)" if hours else "turn"
 
@@ -132,13 +161,15 @@ def _as_groups(x: Any) -> dict[str, pd.DataFrame]:
 # =============================================================================== escalation over time
 
 
-@styled
 def fan_chart(events: Any, title: str | None = None, quantiles: tuple[float, float, float, float, float] =
               (0.05, 0.25, 0.5, 0.75, 0.95), level: str = "turn", carry: str = "none", actor: str | None = None,
-              hours_per_turn: float | None = None) -> Figure:
+              hours_per_turn: float | None = None, ax: Axes | None = None, live_ax: Axes | None = None) -> Figure:
     """Escalation fan chart: the median rung per turn with 50% and 90% bands (quantiles of
     the rung, ``analysis.rung_quantiles``), the y-axis labelled with rung names and the
     ladder's firebreaks; below, the share of runs still going.
+
+    ``ax`` draws the fan into the caller's axes and ``live_ax`` the share still going (left
+    out when only ``ax`` is given, so the fan fits one panel of a composed figure).
 
     By default (``carry="none"``) the bands are over the runs still going at each turn, so
     the chart shows how live crises move; ``carry="last"`` holds ended runs at their last
@@ -152,8 +183,10 @@ def fan_chart(events: Any, title: str | None = None, quantiles: tuple[float, flo
     cols = [f"q{round(100 * x):02d}" for x in quantiles]
     lo2, lo1, mid, hi1, hi2 = (q[c].to_numpy() for c in cols)
     t = q.index.to_numpy()
-    fig = _figure(11, 7)
-    ax, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1]})
+    if ax is None:
+        fig = _figure(11, 7)
+        ax, live_ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1]})
+    fig = _root(ax)
     blue = PALETTE["blue"]
     of = "of runs still going" if carry == "none" else "of all runs"
     ax.fill_between(t, lo2, hi2, step="mid", color=blue, alpha=0.15, lw=0,
@@ -170,26 +203,31 @@ def fan_chart(events: Any, title: str | None = None, quantiles: tuple[float, flo
             ax.axhline(i - 0.5, color=PALETTE["grey"], lw=1, ls="--", zorder=0)
             if breaks.get(units[i]):
                 ax.text(1.0, i - 0.5, f" {breaks[units[i]]}", transform=ax.get_yaxis_transform(), va="center",
-                        ha="left", fontsize=10, color="#555555", clip_on=False)
+                        ha="left", fontsize="x-small", color="#555555", clip_on=False)
     ax.set_ylabel("rung (highest move that turn)" if level == "turn" else "crisis peak so far")
     who = f" ({actor})" if actor else ""
     ax.set_title(title or _title(events, f"Escalation over time{who}"))
     ax.legend(loc="best")
-    ax2.fill_between(t, q["live"].to_numpy(), step="mid", color=PALETTE["grey"], alpha=0.6, lw=0)
-    ax2.set_ylim(0, 1.02)
-    _pct_axis(ax2.yaxis)
-    ax2.set_ylabel("still going", fontsize=12)
-    ax2.set_xlabel(_turn_label(hours_per_turn))
-    ax2.set_xlim(t.min() - 0.5, t.max() + 0.5)
+    ax.set_xlim(t.min() - 0.5, t.max() + 0.5)
+    if live_ax is None:
+        ax.set_xlabel(_turn_label(hours_per_turn))
+        return fig
+    live_ax.fill_between(t, q["live"].to_numpy(), step="mid", color=PALETTE["grey"], alpha=0.6, lw=0)
+    live_ax.set_ylim(0, 1.02)
+    _pct_axis(live_ax.yaxis)
+    live_ax.set_ylabel("still going", fontsize="medium")
+    live_ax.set_xlabel(_turn_label(hours_per_turn))
+    live_ax.set_xlim(t.min() - 0.5, t.max() + 0.5)
     return fig
 
 
-@styled
 def time_to_threshold_chart(runs: Any, threshold: str = "use_of_force", events: Any = None, title: str | None = None,
-                            km: bool = True, hours_per_turn: float | None = None) -> Figure:
-    """Share of runs that crossed a threshold by turn t (solid), and the Kaplan–Meier
-    estimate that censors runs which ended without crossing (dashed, with its 95% band).
-    ``runs`` may be a mapping label -> runs to compare conditions."""
+                            km: bool = False, hours_per_turn: float | None = None, ax: Axes | None = None) -> Figure:
+    """Share of all runs that crossed a threshold by turn t (solid, the curve to quote) with
+    its pointwise 95% Wilson band. ``km=True`` adds the Kaplan–Meier estimate that censors
+    runs which ended without crossing (dashed, with its own band): it answers "if the crisis
+    were still going", runs far above the share, and is not to be quoted as a probability, so
+    it is opt-in. ``runs`` may be a mapping label -> runs to compare conditions."""
     if isinstance(runs, an.ResultSet):
         hours_per_turn = hours_per_turn or runs.hours_per_turn
         if events is None and threshold != "use_of_force":
@@ -197,17 +235,19 @@ def time_to_threshold_chart(runs: Any, threshold: str = "use_of_force", events: 
     groups = _as_groups(runs)
     evs = events if isinstance(events, Mapping) else dict.fromkeys(groups, _events(events) if events is not None
                                                                     else None)
-    fig = _figure(10, 6)
-    ax = fig.subplots()
+    fig, ax = _canvas(ax, 10, 6)
     for i, (name, r) in enumerate(groups.items()):
         c = SERIES[i % len(SERIES)]
         tt = an.time_to_threshold(r, threshold, evs.get(name))
         lab = "" if len(groups) == 1 else f"{name}: "
         ax.step(tt.index, tt["crude"], where="post", color=c, label=f"{lab}share of all runs")
+        ax.fill_between(tt.index, tt["crude_low"], tt["crude_high"], step="post", color=c, alpha=0.3, lw=0,
+                        label=f"{lab}95% Wilson interval (pointwise)", gid="band:crude")
         if km:
             ax.step(tt.index, tt["km"], where="post", color=c, ls="--", lw=2,
                     label=f"{lab}Kaplan–Meier (ended runs censored)")
-            ax.fill_between(tt.index, tt["km_low"], tt["km_high"], step="post", color=c, alpha=0.15, lw=0)
+            ax.fill_between(tt.index, tt["km_low"], tt["km_high"], step="post", color=c, alpha=0.1, lw=0,
+                            gid="band:km")
     what = "use of force" if threshold == "use_of_force" else f"'{threshold}' or above"
     ax.set_ylabel(f"P(crossed {what} by turn t)")
     ax.set_xlabel(_turn_label(hours_per_turn))
@@ -221,8 +261,7 @@ def time_to_threshold_chart(runs: Any, threshold: str = "use_of_force", events: 
 # =============================================================================== outcomes
 
 
-@styled
-def outcome_bars(runs: Any, title: str | None = None, extra: bool = True) -> Figure:
+def outcome_bars(runs: Any, title: str | None = None, extra: bool = True, ax: Axes | None = None) -> Figure:
     """Outcome-class probabilities with 95% Wilson intervals (horizontal bars, labelled).
     ``runs`` may be a mapping label -> runs: grouped bars compare conditions."""
     groups = _as_groups(runs)
@@ -230,8 +269,7 @@ def outcome_bars(runs: Any, title: str | None = None, extra: bool = True) -> Fig
     first = next(iter(tables.values()))
     names = [n for n in first.index if extra or n not in ("use_of_force", "any_incident")]
     k = len(groups)
-    fig = _figure(10, 0.9 + 0.55 * len(names) * max(k, 1.4))
-    ax = fig.subplots()
+    fig, ax = _canvas(ax, 10, 0.9 + 0.55 * len(names) * max(k, 1.4))
     h = 0.8 / k
     y = np.arange(len(names))
     for j, (label, t) in enumerate(tables.items()):
@@ -241,8 +279,9 @@ def outcome_bars(runs: Any, title: str | None = None, extra: bool = True) -> Fig
         err = np.vstack([t["share"] - t["ci_low"], t["ci_high"] - t["share"]]).clip(0)
         ax.barh(pos, t["share"], height=h * 0.9, color=colours, xerr=err, capsize=3,
                 error_kw={"elinewidth": 1.2, "ecolor": "#333333"}, label=label if k > 1 else None)
-        for p, s, hi in zip(pos, t["share"], t["ci_high"], strict=True):
-            ax.text(hi + 0.01, p, f"{100 * s:.1f}%", va="center", fontsize=11)
+        n_runs = len(groups[label]) if label in groups else None
+        for p, s, c, hi in zip(pos, t["share"], t["count"], t["ci_high"], strict=True):
+            ax.text(hi + 0.01, p, fmt_share(s, c, n_runs), va="center", fontsize="small")
     ax.set_yticks(y, [n.replace("_", " ") for n in names])
     ax.invert_yaxis()
     _pct_axis(ax.xaxis)
@@ -258,8 +297,7 @@ def outcome_bars(runs: Any, title: str | None = None, extra: bool = True) -> Fig
     return fig
 
 
-@styled
-def peak_bars(runs: Any, title: str | None = None) -> Figure:
+def peak_bars(runs: Any, title: str | None = None, ax: Axes | None = None) -> Figure:
     """Distribution of the crisis peak rung (ladder order, coloured by ladder unit)."""
     r = _runs(runs)
     t = an.peak_distribution(r)
@@ -267,14 +305,13 @@ def peak_bars(runs: Any, title: str | None = None) -> Figure:
     seen = np.flatnonzero(t["count"].to_numpy() > 0)
     t = t.iloc[seen.min():seen.max() + 1] if len(seen) else t
     unit_of = dict(zip(rungs, units, strict=True))
-    fig = _figure(10, 0.9 + 0.5 * len(t))
-    ax = fig.subplots()
+    fig, ax = _canvas(ax, 10, 0.9 + 0.5 * len(t))
     y = np.arange(len(t))
     err = np.vstack([t["share"] - t["ci_low"], t["ci_high"] - t["share"]]).clip(0)
     ax.barh(y, t["share"], color=[UNIT_COLOURS.get(unit_of.get(n, ""), PALETTE["grey"]) for n in t.index],
             xerr=err, capsize=3, error_kw={"elinewidth": 1.2, "ecolor": "#333333"})
-    for p, s, hi in zip(y, t["share"], t["ci_high"], strict=True):
-        ax.text(hi + 0.01, p, f"{100 * s:.1f}%", va="center", fontsize=11)
+    for p, s, c, hi in zip(y, t["share"], t["count"], t["ci_high"], strict=True):
+        ax.text(hi + 0.01, p, fmt_share(s, c, len(r)), va="center", fontsize="small")
     ax.set_yticks(y, list(t.index))
     ax.invert_yaxis()
     _pct_axis(ax.xaxis)
@@ -288,16 +325,14 @@ def peak_bars(runs: Any, title: str | None = None) -> Figure:
     return fig
 
 
-@styled
-def actor_outcome_bars(runs: Any, title: str | None = None) -> Figure:
+def actor_outcome_bars(runs: Any, title: str | None = None, ax: Axes | None = None) -> Figure:
     """Per actor, the share of runs ending in victory, compromise, stalemate or defeat (ICB)."""
     t = an.actor_outcomes(_runs(runs))
     if t.empty:
         raise ValueError("no icb_outcome_<ACTOR> columns in the runs table")
     wide = t["share"].unstack("outcome")
     cats = [c for c in ICB_COLOURS if c in wide.columns]
-    fig = _figure(10, 1.5 + 0.8 * len(wide))
-    ax = fig.subplots()
+    fig, ax = _canvas(ax, 10, 1.5 + 0.8 * len(wide))
     left = np.zeros(len(wide))
     y = np.arange(len(wide))
     for c in cats:
@@ -305,7 +340,7 @@ def actor_outcome_bars(runs: Any, title: str | None = None) -> Figure:
         ax.barh(y, v, left=left, color=ICB_COLOURS[c], label=c, height=0.6)
         for yi, (l0, vi) in enumerate(zip(left, v, strict=True)):
             if vi >= 0.06:
-                ax.text(l0 + vi / 2, yi, f"{100 * vi:.0f}%", ha="center", va="center", fontsize=11,
+                ax.text(l0 + vi / 2, yi, f"{100 * vi:.0f}%", ha="center", va="center", fontsize="small",
                         color="white" if c in ("victory", "defeat") else "black")
         left += v
     ax.set_yticks(y, list(wide.index))
@@ -382,8 +417,8 @@ def _tree_boxes(ax: Axes, fig_h: float, nodes: list, span: Mapping[str, tuple[fl
             label = row.step.replace("_", " ")
             two = inches >= 0.42
             text = f"{label}\n{100 * row.share:.1f}%" if two else f"{label} {100 * row.share:.1f}%"
-            ax.text(x0 + 0.5, bottom + height / 2, text, ha="center", va="center", fontsize=11 if two else 10,
-                    color="white" if dark else "black", clip_on=True)
+            ax.text(x0 + 0.5, bottom + height / 2, text, ha="center", va="center",
+                    fontsize="small" if two else "x-small", color="white" if dark else "black", clip_on=True)
     return used_units
 
 
@@ -397,15 +432,14 @@ def _tree_key(fig: Figure, ax: Axes, colour: str, used_units: list[str], measure
                                                          if u in units else 99))],
                   loc="upper left", bbox_to_anchor=(1.0, 1.0), title="ladder unit")
     else:
-        cb = fig.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
+        cb = ax.figure.colorbar(mpl.cm.ScalarMappable(norm=norm, cmap=cmap), ax=ax, shrink=0.8, pad=0.01)
         cb.set_label(f"P({an.MEASURE_LABELS.get(measure, measure)} | path so far)")
         cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
 
 
-@styled
 def path_tree_chart(runs: Any, by: str = "rung", measure: str = "use_of_force", min_share: float = 0.005,
                     max_depth: int | None = 7, condition: str | None = None, layout: str | None = None,
-                    colour: str | None = None, title: str | None = None) -> Figure:
+                    colour: str | None = None, title: str | None = None, ax: Axes | None = None) -> Figure:
     """Escalation-path tree (an icicle): each column is a step of the path of new crisis
     peaks, each box a path prefix labelled with its share of runs.
 
@@ -432,10 +466,11 @@ def path_tree_chart(runs: Any, by: str = "rung", measure: str = "use_of_force", 
     span = _tree_spans(nodes, layout)
     depth = int(tree["depth"].max()) if len(tree) else 1
     n_slots = len(set(tree["node"]) - set(tree["parent"])) if layout == "equal" else 0
-    fig = _figure(13, max(6.5, 1.6 + 0.3 * n_slots))
-    ax = fig.subplots()
+    own = ax is None
+    fig, ax = _canvas(ax, 13, max(6.5, 1.6 + 0.3 * n_slots))
     cmap, norm = mpl.colormaps["YlOrRd"], mpl.colors.Normalize(0, 1)
-    used_units = _tree_boxes(ax, fig.get_figheight(), nodes, span, colour, f"p_{measure}", cmap, norm)
+    height = fig.get_figheight() * (1.0 if own else ax.get_position().height)  # inches, to decide which labels fit
+    used_units = _tree_boxes(ax, height, nodes, span, colour, f"p_{measure}", cmap, norm)
     ax.set_xlim(0, depth)
     ax.set_ylim(0, 1)
     first = 2 if start else 1
@@ -450,26 +485,24 @@ def path_tree_chart(runs: Any, by: str = "rung", measure: str = "use_of_force", 
     frm = f" from {start}" if start else ""
     sub = textwrap.fill(f"new crisis peaks in order{frm}; {what} (n = {len(r):,}){how}; "
                         f"branches < {100 * min_share:g}% omitted", 100)
-    ax.set_title((title or _title(runs, "Escalation paths")) + "\n" + sub, fontsize=14)
+    ax.set_title((title or _title(runs, "Escalation paths")) + "\n" + sub, fontsize="large")
     return fig
 
 
-@styled
 def path_bars(runs: Any, n: int = 10, by: str = "rung", measure: str = "use_of_force",
-              title: str | None = None) -> Figure:
+              title: str | None = None, ax: Axes | None = None) -> Figure:
     """The most frequent paths (share of runs, 95% interval), coloured by P(measure | path)."""
     r = _runs(runs)
     t = an.path_outcomes(r, n=n, by=by, measure=measure)
     cmap = mpl.colormaps["YlOrRd"]
-    fig = _figure(12, 1.2 + 0.5 * len(t))
-    ax = fig.subplots()
+    fig, ax = _canvas(ax, 12, 1.2 + 0.5 * len(t))
     y = np.arange(len(t))
     pcol = f"p_{measure}"
     ax.barh(y, t["share"], color=[cmap(p) for p in t[pcol]], edgecolor="#555555")
     for yi, (s, p) in enumerate(zip(t["share"], t[pcol], strict=True)):
         ax.text(s + 0.005, yi, f"{100 * s:.1f}%  ({100 * p:.0f}% {measure.replace('_', ' ')})", va="center",
-                fontsize=11)
-    ax.set_yticks(y, [p.replace(">", " › ") for p in t.index], fontsize=11)
+                fontsize="small")
+    ax.set_yticks(y, [p.replace(">", " › ") for p in t.index], fontsize="small")
     ax.invert_yaxis()
     _pct_axis(ax.xaxis)
     ax.set_xlim(0, float(t["share"].max()) * 1.45 + 0.02)
@@ -478,8 +511,8 @@ def path_bars(runs: Any, n: int = 10, by: str = "rung", measure: str = "use_of_f
     return fig
 
 
-@styled
-def transition_heatmap(events: Any, actor: str | None = None, title: str | None = None) -> Figure:
+def transition_heatmap(events: Any, actor: str | None = None, title: str | None = None,
+                       ax: Axes | None = None) -> Figure:
     """Turn-to-turn transitions of the rung (row shares), with the share ending after each rung."""
     given = isinstance(events, pd.DataFrame) and events.columns.name == "to"
     m = events if given else an.transition_matrix(_events(events), actor=actor)
@@ -489,15 +522,14 @@ def transition_heatmap(events: Any, actor: str | None = None, title: str | None 
     if not given:
         n = an.transition_matrix(_events(events), actor=actor, normalize=False).sum(axis=1)
         rows = [f"{i}  (n={n[i]:,})" for i in m.index]
-    fig = _figure(max(10.0, 2.5 + 0.75 * m.shape[1]), 2.2 + 0.62 * m.shape[0])
-    ax = fig.subplots()
-    im = _share_heatmap(ax, m, "Blues", fontsize=10)
+    fig, ax = _canvas(ax, max(10.0, 2.5 + 0.75 * m.shape[1]), 2.2 + 0.62 * m.shape[0])
+    im = _share_heatmap(ax, m, "Blues", fontsize="x-small")
     ax.set_xticks(range(m.shape[1]), list(m.columns), rotation=45, ha="right")
     ax.set_yticks(range(m.shape[0]), rows)
     ax.set_xlabel("rung next turn")
     ax.set_ylabel("rung this turn")
     ax.spines[:].set_visible(False)
-    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    cb = ax.figure.colorbar(im, ax=ax, shrink=0.8)
     cb.set_label("share of the row (%)")
     cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     who = f" ({actor}'s moves)" if actor else " (highest move each turn)"
@@ -508,9 +540,8 @@ def transition_heatmap(events: Any, actor: str | None = None, title: str | None 
 # =============================================================================== levers and sensitivity
 
 
-@styled
 def lever_forest(table: pd.DataFrame, title: str | None = None, percent_points: bool = True,
-                 xlabel: str | None = None) -> Figure:
+                 xlabel: str | None = None, ax: Axes | None = None) -> Figure:
     """Forest plot: per lever (and scenario) the difference in the probability of its measure
     with the 95% interval. The marker shows the direction the papers expect (▼ lower,
     ▲ higher); its colour whether the model agrees (interval wholly on that side),
@@ -532,8 +563,8 @@ def lever_forest(table: pd.DataFrame, title: str | None = None, percent_points: 
         labels.append(textwrap.fill(name, 48))
     lines = sum(lb.count("\n") + 1 for lb in labels)
     scale = 100.0 if percent_points else 1.0
-    fig = _figure(12, 2.6 + 0.3 * lines + 0.12 * len(t))
-    ax = fig.subplots()
+    own = ax is None
+    fig, ax = _canvas(ax, 12, 2.6 + 0.3 * lines + 0.12 * len(t))
     y = np.arange(len(t))
     for yi, (_, row) in enumerate(t.iterrows()):
         c = VERDICT_COLOURS.get(row["verdict"], PALETTE["grey"])
@@ -543,7 +574,7 @@ def lever_forest(table: pd.DataFrame, title: str | None = None, percent_points: 
         hollow = bool(row.get("documented", False)) if "documented" in t else False
         ax.plot(row["diff"] * scale, yi, marker=marker, ms=11, color=c, mfc="white" if hollow else c, mew=2.2)
     ax.axvline(0, color="#333333", lw=1.2)
-    ax.set_yticks(y, labels, fontsize=11)
+    ax.set_yticks(y, labels, fontsize="small")
     ax.invert_yaxis()
     ax.set_xlabel(xlabel or "difference in probability, lever − default"
                   + (" (percentage points)" if percent_points else ""))
@@ -556,7 +587,10 @@ def lever_forest(table: pd.DataFrame, title: str | None = None, percent_points: 
     if "documented" in t and t["documented"].any():
         handles.append(mpl.lines.Line2D([], [], marker="o", color="#333333", mfc="white", ls="", ms=10,
                                         label="disagreement noted in scenario"))
-    fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3))
+    if own:
+        fig.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 3))
+    else:  # a panel of the caller's figure: keep the key with its axes
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncols=min(len(handles), 3))
     default = "Levers: effect on the probability of their measure\n(95% Newcombe interval)"
     if one_scenario:
         default = f"Levers in {t['scenario'].iloc[0]}: effect on the probability of their measure\n" \
@@ -567,17 +601,28 @@ def lever_forest(table: pd.DataFrame, title: str | None = None, percent_points: 
     return fig
 
 
-@styled
-def sensitivity_bars(indices: pd.DataFrame, title: str | None = None, top: int | None = 12) -> Figure:
+def sensitivity_bars(indices: pd.DataFrame, title: str | None = None, top: int | None = 12,
+                     ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Global sensitivity: one panel per outcome, factors sorted by importance.
 
     Morris indices (``mu_star`` with ``mu_star_conf``, ``sigma`` as a marker) or Sobol
-    indices (``ST`` and ``S1`` with ``*_conf``), as ``sim.analysis.sensitivity`` returns them."""
+    indices (``ST`` and ``S1`` with ``*_conf``), as ``sim.analysis.sensitivity`` returns them.
+    ``ax``: the caller's axes, one per outcome (a single axes for a single outcome); the
+    title then goes on the first panel instead of the caller's figure."""
     df = indices.reset_index() if "factor" not in indices.columns else indices
     outcomes = list(dict.fromkeys(df["outcome"])) if "outcome" in df else [None]
     morris = "mu_star" in df
-    fig = _figure(6.5 * len(outcomes), 1.8 + 0.5 * min(df["factor"].nunique(), top or 10 ** 6))
-    axes = np.atleast_1d(fig.subplots(1, len(outcomes), squeeze=False)[0])
+    title = title or ("Global sensitivity (Morris elementary effects)" if morris else
+                      "Global sensitivity (Sobol indices)")
+    own = ax is None
+    if ax is None:
+        fig = _figure(6.5 * len(outcomes), 1.8 + 0.5 * min(df["factor"].nunique(), top or 10 ** 6))
+        axes = np.atleast_1d(fig.subplots(1, len(outcomes), squeeze=False)[0])
+    else:
+        axes = np.atleast_1d(np.asarray(ax, dtype=object)).ravel()
+        if len(axes) != len(outcomes):
+            raise ValueError(f"sensitivity_bars needs {len(outcomes)} axes (one per outcome), got {len(axes)}")
+        fig = _root(axes[0])
     for ax, out in zip(axes, outcomes, strict=True):
         d = df if out is None else df[df["outcome"] == out]
         key = "mu_star" if morris else "ST"
@@ -597,40 +642,40 @@ def sensitivity_bars(indices: pd.DataFrame, title: str | None = None, top: int |
             ax.barh(y + h / 2, d["S1"], h, xerr=d.get("S1_conf"), color=PALETTE["sky"], capsize=3,
                     label="first order (S1)")
             ax.set_xlabel("share of variance")
-        ax.set_yticks(y, [str(f) for f in (d["name"] if "name" in d else d["factor"])], fontsize=11)
+        ax.set_yticks(y, [str(f) for f in (d["name"] if "name" in d else d["factor"])], fontsize="small")
         ax.invert_yaxis()
         ax.axvline(0, color="#333333", lw=1)
-        ax.set_title(f"P({an.MEASURE_LABELS.get(out, out)})" if out else "", fontsize=13)
+        ax.set_title(f"P({an.MEASURE_LABELS.get(out, out)})" if out else "", fontsize="medium")
         ax.grid(axis="x", color="#DDDDDD", lw=0.8)
         ax.set_axisbelow(True)
     axes[0].legend(loc="lower right")
-    fig.suptitle(title or ("Global sensitivity (Morris elementary effects)" if morris else
-                           "Global sensitivity (Sobol indices)"), fontsize=16, fontweight="bold")
+    if own:
+        fig.suptitle(title)
+    else:
+        axes[0].set_title(f"{title}\n{axes[0].get_title()}")
     return fig
 
 
-@styled
-def prim_chart(result: Any, title: str | None = None) -> Figure:
+def prim_chart(result: Any, title: str | None = None, ax: Axes | None = None) -> Figure:
     """PRIM peeling trajectory: density (share of runs in the box with the outcome) against
     coverage (share of all such runs inside the box), coloured by the number of restricted
     factors; the selected box is circled."""
     traj = result.trajectory
-    fig = _figure(10, 6.5)
-    ax = fig.subplots()
+    fig, ax = _canvas(ax, 10, 6.5)
     sc = ax.scatter(traj["coverage"], traj["density"], c=traj["n_restricted"], cmap="viridis", s=50, zorder=3)
     ax.plot(traj["coverage"], traj["density"], color="#999999", lw=1, zorder=2)
     sel = getattr(result, "selected", None)
     if sel is not None:
         ax.plot(traj["coverage"].iloc[sel], traj["density"].iloc[sel], "o", ms=18, mfc="none",
                 mec=PALETTE["vermillion"], mew=2.5, label=f"selected box (step {sel})")
-        ax.legend(loc="lower left")
+        ax.legend(loc="upper right")  # clear of the baseline label at the lower left
     ax.axhline(traj["density"].iloc[0], color="#555555", ls=":", lw=1.5)
     ax.text(0.02, traj["density"].iloc[0], " share in all runs", va="bottom", transform=ax.get_yaxis_transform())
     _pct_axis(ax.xaxis)
     _pct_axis(ax.yaxis)
     ax.set_xlabel("coverage: share of outcome runs inside the box")
     ax.set_ylabel("density: outcome share inside the box")
-    cb = fig.colorbar(sc, ax=ax)
+    cb = ax.figure.colorbar(sc, ax=ax)
     cb.set_label("restricted factors")
     ax.set_title(title or "Scenario discovery: PRIM peeling trajectory")
     return fig
@@ -639,16 +684,14 @@ def prim_chart(result: Any, title: str | None = None) -> Figure:
 # =============================================================================== channels and reasons
 
 
-@styled
-def channel_chart(runs: Any, measure: str = "use_of_force", title: str | None = None) -> Figure:
+def channel_chart(runs: Any, measure: str = "use_of_force", title: str | None = None, ax: Axes | None = None) -> Figure:
     """Per crisis channel that was tried: P(measure) in runs where it was answered, tried but
     unanswered, and not tried (95% intervals), with the answer rate. Associations, not effects."""
     t = an.channel_table(_runs(runs), measure)
     t = t[t["calls"] > 0] if not t.empty else t
     if t.empty:
         raise ValueError("no channel was tried in these runs")
-    fig = _figure(11, 1.8 + 1.0 * len(t))
-    ax = fig.subplots()
+    fig, ax = _canvas(ax, 11, 1.8 + 1.0 * len(t))
     y = np.arange(len(t))
     for off, key, colour, lab in ((-0.22, "answered", PALETTE["green"], "tried and answered"),
                                   (0.0, "unanswered", PALETTE["vermillion"], "tried, never answered"),
@@ -657,8 +700,10 @@ def channel_chart(runs: Any, measure: str = "use_of_force", title: str | None = 
         err = np.vstack([p - t[f"p_{key}_low"].to_numpy(float), t[f"p_{key}_high"].to_numpy(float) - p]).clip(0)
         ok = ~np.isnan(p)
         ax.errorbar(p[ok], (y + off)[ok], xerr=err[:, ok], fmt="o", color=colour, ms=9, capsize=3, lw=2, label=lab)
-    ax.set_yticks(y, [f"{c.replace('_', ' ')}\n(answered {100 * a:.0f}% of {int(n):,} calls)"
-                      for c, a, n in zip(t.index, t["answer_rate"], t["calls"], strict=True)], fontsize=11)
+    names = _channel_labels()
+    label = [textwrap.fill(names.get(c, c.replace("_", " ")), 40, break_on_hyphens=False) for c in t.index]
+    ax.set_yticks(y, [f"{lb}\n(answered {100 * a:.0f}% of {int(n):,} calls)"
+                      for lb, a, n in zip(label, t["answer_rate"], t["calls"], strict=True)], fontsize="small")
     ax.invert_yaxis()
     _pct_axis(ax.xaxis)
     ax.set_xlim(0, None)
@@ -669,20 +714,18 @@ def channel_chart(runs: Any, measure: str = "use_of_force", title: str | None = 
     return fig
 
 
-@styled
 def reasons_heatmap(events: Any, which: str = "driver1", by: str = "actor", rung_at_least: str | None = None,
-                    title: str | None = None) -> Figure:
+                    title: str | None = None, ax: Axes | None = None) -> Figure:
     """Which decision term most often drove (or restrained) the moves, per actor."""
     t = an.reasons_table(_events(events), which=which, by=by, rung_at_least=rung_at_least)
     if t.empty:
         raise ValueError("no (unscripted) moves to explain")
-    fig = _figure(max(10.0, 1.8 + 0.95 * t.shape[1]), 2.2 + 0.65 * t.shape[0])
-    ax = fig.subplots()
-    im = _share_heatmap(ax, t, "Purples", fontsize=11)
+    fig, ax = _canvas(ax, max(10.0, 1.8 + 0.95 * t.shape[1]), 2.2 + 0.65 * t.shape[0])
+    im = _share_heatmap(ax, t, "Purples", fontsize="small")
     ax.set_xticks(range(t.shape[1]), [str(c) for c in t.columns], rotation=40, ha="right")
     ax.set_yticks(range(t.shape[0]), [str(i) for i in t.index])
     ax.spines[:].set_visible(False)
-    cb = fig.colorbar(im, ax=ax, shrink=0.8)
+    cb = ax.figure.colorbar(im, ax=ax, shrink=0.8)
     cb.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     role = {"driver1": "strongest driver", "driver2": "second driver", "restraint": "strongest restraint"}[which]
     moves = f" of moves at '{rung_at_least}' or above" if rung_at_least else " of moves"

@@ -98,14 +98,16 @@ def nuclear_dyad_war(res: Results) -> Share:
     return share(res.runs["nuclear_dyad_war"].to_numpy(bool))
 
 
-def targets(runs: int = 5_000, seed: int = 1, evaluator=None) -> pd.DataFrame:
-    """The "Actors that decide" targets, measured (MODEL.md §6 prints this table)."""
+def targets(runs: int = 5_000, seed: int = 1, evaluator=None, overrides: tuple = ()) -> pd.DataFrame:
+    """The "Actors that decide" targets, measured (MODEL.md §6 prints this table); ``overrides`` as in
+    :class:`~sim.inputs.condition.Condition` (e.g. a parameter set under study)."""
     from sim.experiments.perform import perform
     from sim.inputs.condition import Condition
     from sim.inputs.library import SCENARIOS_DIR
 
     names = ("taiwan_strait", "taiwan_visit", "us_china_intercept", "korean_peninsula")
-    res = perform({n: Condition(str(SCENARIOS_DIR / f"{n}.yaml")) for n in names}, runs, seed, events=True,
+    conds = {n: Condition(str(SCENARIOS_DIR / f"{n}.yaml"), overrides=tuple(overrides)) for n in names}
+    res = perform(conds, runs, seed, events=True,
                   evaluator=evaluator)
     ts, tv, ep, kp = (res[n] for n in names)
     rows = [

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -95,21 +95,26 @@ def note(text: str) -> str:
     return f'<p class="note">{esc(text)}</p>'
 
 
-def pct(x: float, digits: int = 1) -> str:
-    """A probability as a percentage ('–' when undefined)."""
-    return "–" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{100 * x:.{digits}f}%"
+def pct(x: float, k: int | None = None, n: int | None = None) -> str:
+    """A probability as a percentage ('–' when undefined); below 0.1% with its count
+    (``sim.analysis.stats.fmt_share``: never a tail risk rounded to 0.0%)."""
+    from sim.analysis.stats import fmt_share
+
+    return fmt_share(x, k, n)
 
 
-def interval(lo: float, hi: float, digits: int = 1) -> str:
-    """An interval of probabilities as [low, high] in percent."""
-    if lo is None or np.isnan(lo):
-        return "–"
-    return f"[{100 * lo:.{digits}f}, {100 * hi:.{digits}f}]"
+def interval(lo: float, hi: float) -> str:
+    """An interval of probabilities as [low, high] in percent, from its true bounds."""
+    from sim.analysis.stats import fmt_interval
+
+    return fmt_interval(lo, hi, sep=", ")
 
 
-def pp(x: float, digits: int = 1) -> str:
-    """A difference of probabilities in signed percentage points."""
-    return "–" if np.isnan(x) else f"{100 * x:+.{digits}f} pp"
+def pp(x: float) -> str:
+    """A difference of probabilities in signed percentage points (digits enough for small ones)."""
+    from sim.analysis.stats import fmt_pp
+
+    return fmt_pp(x)
 
 
 def table_html(df: pd.DataFrame, index: bool = True, text_cols: tuple[str, ...] = ()) -> str:
@@ -131,7 +136,9 @@ def share_table(df: pd.DataFrame, label: str | None = None) -> pd.DataFrame:
     if label and label in df:
         out["label"] = df[label]
     out["runs"] = [f"{int(c):,}" for c in df["count"]]
-    out["share"] = [pct(s) for s in df["share"]]
+    # the runs behind the shares (rows may overlap, so not the sum of the counts)
+    n = next((round(c / s) for c, s in zip(df["count"], df["share"], strict=True) if s > 0), None)
+    out["share"] = [pct(s, c, n) for s, c in zip(df["share"], df["count"], strict=True)]
     out["95% interval"] = [interval(lo, hi) for lo, hi in zip(df["ci_low"], df["ci_high"], strict=True)]
     return out
 
@@ -277,14 +284,17 @@ def _timing_section(rs: an.ResultSet) -> str:
     pick = sorted(set(pick))
     t = tt.loc[pick]
     tab = pd.DataFrame({"share of all runs": [pct(x) for x in t["crude"]],
+                        "95% interval": [interval(lo, hi) for lo, hi in zip(t["crude_low"], t["crude_high"],
+                                                                             strict=True)],
                         "Kaplan–Meier": [pct(x) for x in t["km"]],
                         "KM 95% interval": [interval(lo, hi) for lo, hi in zip(t["km_low"], t["km_high"], strict=True)],
                         "still at risk": [f"{int(x):,}" for x in t["at_risk"]]},
                        index=pd.Index(pick, name="by turn"))
     return "\n".join([
-        _safe_figure(lambda: F.time_to_threshold_chart(rs), "Solid: share of all runs that had crossed into use of "
-                     "force by turn t. Dashed: Kaplan–Meier estimate, which treats a run that ended (faded, settled) "
-                     "without force as censored at its end turn."),
+        _safe_figure(lambda: F.time_to_threshold_chart(rs, km=True), "Solid: share of all runs that had crossed "
+                     "into use of force by turn t, with its pointwise 95% Wilson band. Dashed: Kaplan–Meier "
+                     "estimate, which treats a run that ended (faded, settled) without force as censored at its "
+                     "end turn."),
         note("Read the two curves differently. The solid curve is the probability of force within t turns in this "
              "scenario. The Kaplan–Meier curve answers 'if the crisis were still going at turn t' — crises that "
              "fade early are the ones least likely to turn violent, so it runs well above the solid curve and should "
@@ -446,8 +456,11 @@ def lever_comparison(rs: an.ResultSet, lever_runs: int = 2000, *,
 
 def _difference_cells(t: pd.DataFrame) -> dict[str, list[str]]:
     """A comparison's difference [95% interval] and risk ratio [95% interval] as table cells."""
-    return {"95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(t["diff_low"], t["diff_high"],
-                                                                                   strict=True)],
+    paired = t["paired"] if "paired" in t else [False] * len(t)
+    return {"95% interval": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]{' paired' if p else ''}"
+                             for lo, hi, p in zip(t["diff_low"], t["diff_high"], paired, strict=True)],
+            "unpaired 95%": [f"[{100 * lo:+.1f}, {100 * hi:+.1f}]" for lo, hi in zip(t["unpaired_low"],
+                                                                                    t["unpaired_high"], strict=True)],
             "risk ratio": [("–" if np.isnan(r) else f"{r:.2f} [{lo:.2f}, {hi:.2f}]")
                            for r, lo, hi in zip(t["rr"], t["rr_low"], t["rr_high"], strict=True)]}
 
@@ -499,6 +512,16 @@ def _manifest_section(rs: an.ResultSet) -> str:
                       f"{esc(json.dumps(m, indent=2, sort_keys=True, default=str))}</pre></details>"])
 
 
+def _build_sections(builders: Mapping[str, Callable[[], str]],
+                    order: Iterable[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """Each section's HTML, its figures drawn in the built-in print style (figures otherwise
+    follow the caller's rcParams; a report is a standalone document with its own look)."""
+    from sim.analysis import figures as F
+
+    with F.style():
+        return [(sid, heading, builders[sid]()) for sid, heading in order]
+
+
 def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, title: str | None = None, *,
                   evaluator: object | None = None) -> str:
     """The HTML text of a report on one ensemble (``evaluator`` runs the lever comparison)."""
@@ -511,7 +534,7 @@ def render_report(results: str | Path | an.ResultSet, lever_runs: int = 2000, ti
         "channels": lambda: _channels_section(rs), "actors": lambda: _actors_section(rs),
         "levers": lambda: _levers_section(rs, lever_runs, evaluator), "manifest": lambda: _manifest_section(rs),
     }
-    sections = [(sid, heading, builders[sid]()) for sid, heading in REPORT_SECTIONS]
+    sections = _build_sections(builders, REPORT_SECTIONS)
     m = rs.manifest
     sub = (f"{len(rs.runs):,} runs · seed {esc(m.get('seed', '–'))} · {esc(_settings_of(rs))}"
            + (f" · results in <code>{esc(rs.path)}</code>" if rs.path else ""))
@@ -561,6 +584,9 @@ def _differs(a: an.ResultSet, b: an.ResultSet, la: str, lb: str) -> tuple[pd.Dat
     if a.manifest.get("seed") != b.manifest.get("seed"):
         warn.append("The seeds differ, so runs are not paired by common random numbers; the intervals (which "
                     "assume independent samples) are right, but differences will be noisier.")
+    else:
+        warn.append("The seeds are the same, so run i of A and run i of B met the same random draws: the "
+                    "differences carry Newcombe's paired interval (marked 'paired'), the independent one beside it.")
     df = pd.DataFrame.from_dict(rows, orient="index", columns=[la, lb, "differs"])
     df.index.name = "setting"
     return df, warn
@@ -572,9 +598,10 @@ def _compare_measures_section(ra: an.ResultSet, rb: an.ResultSet, la: str, lb: s
     mc = an.measure_comparison(ra.runs, rb.runs)
     cells = _difference_cells(mc)
     tab = pd.DataFrame({
-        "what it counts": mc["label"], la: [pct(x) for x in mc["p_base"]], lb: [pct(x) for x in mc["p_alt"]],
+        "what it counts": mc["label"], la: [pct(x, round(x * len(ra.runs)), len(ra.runs)) for x in mc["p_base"]],
+        lb: [pct(x, round(x * len(rb.runs)), len(rb.runs)) for x in mc["p_alt"]],
         "difference B − A": [pp(x) for x in mc["diff"]], "95% interval": cells["95% interval"],
-        "risk ratio B/A": cells["risk ratio"],
+        "unpaired 95%": cells["unpaired 95%"], "risk ratio B/A": cells["risk ratio"],
         "change": [an.verdict(lo, hi, None) for lo, hi in zip(mc["diff_low"], mc["diff_high"], strict=True)],
     }, index=mc.index)
     return "\n".join([
@@ -657,7 +684,7 @@ def render_compare(a: str | Path | an.ResultSet, b: str | Path | an.ResultSet,
         "manifests": lambda: "\n".join(f"<h3>{esc(lab)}</h3>" + _manifest_section(rs)
                                        for rs, lab in ((ra, la), (rb, lb))),
     }
-    sections = [(sid, heading, builders[sid]()) for sid, heading in COMPARE_SECTIONS]
+    sections = _build_sections(builders, COMPARE_SECTIONS)
     sub = f"{esc(la)} ({len(ra.runs):,} runs) vs {esc(lb)} ({len(rb.runs):,} runs)"
     default = f"Comparison: {rb.title}" if ra.title == rb.title else f"{ra.title} vs {rb.title}"
     return page(title or default, sub, sections)

@@ -298,11 +298,18 @@ def sobol(scenario: str | Path | Condition, factors: Mapping[str, tuple[float, f
 
 def latin_hypercube(factors: Mapping[str, tuple[float, float]], points: int, seed: int = 0) -> pd.DataFrame:
     """``points`` Latin-hypercube samples: each factor's range cut into ``points`` equal strata,
-    each used once, at a uniform position inside it (McKay et al. 1979): the sweep's sampler."""
+    each used once, at a uniform position inside it (McKay et al. 1979): the sweep's sampler.
+
+    A lever (``levers.<id>``) is a switch, so it is sampled as 0.0 (off) or 1.0 (on), from the
+    lower and upper half of its strata (on in half the points): PRIM and trees then see two
+    values, not a continuum whose slices mean nothing."""
     from sim.experiments.samplers import lhs_unit  # the one LHS sampler, so a sweep and an exploration draw alike
 
     u = lhs_unit(points, len(factors), seed)
-    return pd.DataFrame({name: lo + u[:, j] * (hi - lo) for j, (name, (lo, hi)) in enumerate(factors.items())})
+    cols = {}
+    for j, (name, (lo, hi)) in enumerate(factors.items()):
+        cols[name] = (u[:, j] >= 0.5).astype(float) if name.startswith(LEVER_PREFIX) else lo + u[:, j] * (hi - lo)
+    return pd.DataFrame(cols)
 
 
 @dataclass
@@ -336,20 +343,10 @@ def explore(scenario: str | Path | Condition, factors: Mapping[str, tuple[float,
 
 
 def binom_sf(k: int, n: int, p: float) -> float:
-    """P(X >= k) for X ~ Binomial(n, p), exact (summed in log space)."""
-    if k <= 0:
-        return 1.0
-    if k > n:
-        return 0.0
-    if p <= 0:
-        return 0.0
-    if p >= 1:
-        return 1.0
-    i = np.arange(k, n + 1, dtype=float)
-    lg = np.vectorize(math.lgamma)
-    logpmf = math.lgamma(n + 1) - lg(i + 1) - lg(n - i + 1) + i * math.log(p) + (n - i) * math.log1p(-p)
-    top = logpmf.max()
-    return float(min(1.0, math.exp(top) * np.exp(logpmf - top).sum()))
+    """P(X >= k) for X ~ Binomial(n, p): scipy's exact survival function (``binom.sf(k - 1)``)."""
+    from scipy.stats import binom
+
+    return float(binom.sf(k - 1, n, p))
 
 
 @dataclass
@@ -422,8 +419,10 @@ class PrimResult:
         st = self.stats(lims)
         conds = []
         for row in table.itertuples():
-            if row.factor.startswith(LEVER_PREFIX):
-                conds.append(f"{row.name} {'on' if row.low >= 0.5 else 'off'}")
+            if row.factor.startswith(LEVER_PREFIX) and (row.low >= 0.5 or row.high < 0.5):
+                conds.append(f"{row.name} {'on' if row.low >= 0.5 else 'off'}")  # every run in the box alike
+            elif row.factor.startswith(LEVER_PREFIX):  # a continuous lever sample: the box holds on and off runs
+                conds.append(f"{row.low:.3g} ≤ {row.name} ≤ {row.high:.3g} (on and off runs)")
             elif row.low > row.range_low and row.high < row.range_high:
                 conds.append(f"{row.low:.3g} ≤ {row.name} ≤ {row.high:.3g}")
             elif row.low > row.range_low:

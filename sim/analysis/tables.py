@@ -334,7 +334,7 @@ def first_crossing_turn(runs: pd.DataFrame, threshold: str = "use_of_force",
     end = runs["turns"].to_numpy().astype(float)
     if threshold == "use_of_force":
         hit = runs["use_of_force"].to_numpy(bool)
-        first = runs["first_force_turn"].to_numpy().astype(float)
+        first = runs["first_force_turn"].to_numpy(dtype=float, na_value=np.nan)  # null: never
         return np.where(hit, first, end), hit
     if events is None or events.empty:
         raise ValueError(f"threshold {threshold!r} needs the event log")
@@ -353,7 +353,9 @@ def time_to_threshold(runs: pd.DataFrame, threshold: str = "use_of_force",
     (it faded or was settled) is censored at its end turn, so ``km`` answers "if the crisis
     were still going". ``crude`` is the plain share of all runs that had crossed by turn t
     (ended runs count as not crossing), the quantity to compare with the headline
-    probability; ``km`` >= ``crude`` always.
+    probability; ``km`` >= ``crude`` always. ``crude_low``/``crude_high`` are its pointwise
+    95% Wilson interval: at each turn the share is a binomial proportion of all runs, so the
+    band is exact in the same sense as the headline intervals (not a simultaneous band).
     """
     t, d = first_crossing_turn(runs, threshold, events)
     T = int(max_turn if max_turn is not None else max(int(runs["turns"].max()), 1))
@@ -363,10 +365,12 @@ def time_to_threshold(runs: pd.DataFrame, threshold: str = "use_of_force",
     at_risk = np.array([(t >= u).sum() for u in grid])
     crossed = np.array([((t == u) & d).sum() for u in grid])
     censored = np.array([((t == u) & ~d).sum() for u in grid])
-    crude = np.array([((t <= u) & d).sum() for u in grid]) / max(len(t), 1)
+    ever = np.array([((t <= u) & d).sum() for u in grid])
+    crude_low, crude_high = wilson(ever, max(len(t), 1))
     return pd.DataFrame({"at_risk": at_risk, "crossed": crossed, "censored": censored,
                          "km": step["cumulative"].to_numpy(), "km_low": step["cum_low"].to_numpy(),
-                         "km_high": step["cum_high"].to_numpy(), "crude": crude}, index=grid)
+                         "km_high": step["cum_high"].to_numpy(), "crude": ever / max(len(t), 1),
+                         "crude_low": crude_low, "crude_high": crude_high}, index=grid)
 
 
 # =============================================================================== channels and actors
@@ -492,18 +496,20 @@ def action_mix(events: pd.DataFrame, actor: str | None = None, n: int = 10) -> p
 
 def format_summary(runs: pd.DataFrame, title: str) -> str:
     """A plain-text summary for the terminal."""
-    def pct(x: float) -> str:
-        return f"{100 * x:5.1f}%"
+    from sim.analysis.stats import fmt_interval, fmt_share
+
+    def pct(x: float, k: int | None = None) -> str:
+        return f"{fmt_share(x, k, len(runs)):>6}"
 
     lines = [title, f"runs: {len(runs):,}   mean duration: {runs['turns'].mean():.1f} turns", "",
              "Outcome probabilities (95% Wilson interval)"]
     for name, r in outcome_table(runs).iterrows():
-        lines.append(f"  {name:<24}{pct(r.share)}  [{pct(r.ci_low)} - {pct(r.ci_high)}]")
+        lines.append(f"  {name:<24}{pct(r.share, r['count'])}  {fmt_interval(r.ci_low, r.ci_high)}")
     lines += ["", "Peak rung"]
     for name, r in peak_distribution(runs).iterrows():
         if r["count"]:
             bar = "#" * max(1, math.ceil(40 * r.share)) if r.share > 0 else ""
-            lines.append(f"  {name:<16}{pct(r.share)}  {bar}")
+            lines.append(f"  {name:<16}{pct(r.share, r['count'])}  {bar}")
     lines += ["", "Most frequent escalation paths (new peaks in order)"]
     for path, r in top_paths(runs, 8).iterrows():
         lines.append(f"  {pct(r.share)}  {path}")

@@ -2,19 +2,25 @@
 
 - ``check_claims``: each claim in ``validation/claims.yaml`` is a condition (levers, overlays,
   overrides) against a baseline on one scenario, with common seeds; the difference in
-  P(measure) and its Newcombe 95% interval (``sim.analysis.compare``) give the verdict
-  *supported* (interval wholly on the expected side), *contradicted* (wholly on the other
-  side) or *not significant*.
+  P(measure) and its paired Newcombe 95% interval (``sim.analysis.compare``) give the verdict
+  *no practical effect* (interval inside +-min_effect), *supported* (wholly on the expected
+  side), *contradicted* (wholly on the other side) or *inconclusive*. Each claim says whether
+  its direction is fixed by construction; only the emergent ones count as evidence.
+  ``power_runs`` turns a pilot into the run count the file records.
 - ``backtest``: each case in a cases file (format of ``historical_examples.yaml`` plus a
   ``scenario`` entry) is run; the simulated distribution of the peak MID hostility level
   (1..5) is scored against what happened with the ranked probability score, and against a
-  base-rate forecast (the NEA50 MID peak distribution, recomputed from MID 5.0).
+  base-rate forecast (the NEA50 MID peak distribution, recomputed from MID 5.0). Scores are
+  split by whether the scripted trigger already sets the peak (``backtest_by_class``), and
+  re-scored under each case's alternative codings (``coding_sensitivity``). Nothing is fitted
+  to the cases (:data:`FITTED_TO_CASES`), so the scores are out-of-sample.
 - ``calibration``: P(peak MID level) per scenario at default settings and pooled, next to the
   ICB/MID base rates recomputed from the CSVs with the recipes of ``base_rates.md``.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -26,10 +32,10 @@ import pandas as pd
 
 from sim.analysis.levers import compare
 from sim.analysis.results import runs_of
-from sim.analysis.stats import CLAIM_VERDICTS, verdict
+from sim.analysis.stats import CLAIM_VERDICTS, practical_verdict, runs_for_power
 from sim.errors import InputError
 from sim.inputs.condition import Condition
-from sim.inputs.library import ROOT, VALIDATION_DIR
+from sim.inputs.library import CHECKOUT, ROOT, VALIDATION_DIR
 from sim.inputs.loader import load
 from sim.inputs.schema import Case, CasesFile, ChangeSet, Claim, ClaimsFile
 from sim.names import IcbViolence, MidLevel
@@ -42,7 +48,8 @@ CLAIMS_FILE = VALIDATION_DIR / "claims.yaml"
 CASES_FILE = VALIDATION_DIR / "cases.yaml"
 DATA_DIR = VALIDATION_DIR / "data"
 #: The June 2020 papers (not shipped): CRISIS_SIM_PAPERS, or shared/seeds beside the checkout.
-SEED_TEXT = Path(os.environ.get("CRISIS_SIM_PAPERS", ROOT.parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
+SEED_TEXT = Path(os.environ.get("CRISIS_SIM_PAPERS",
+                               (CHECKOUT or ROOT).parent / "shared" / "seeds" / "000_78ff8fc81756eca7.txt"))
 #: MID hostility levels 1..5, the ordered categories the back-test scores.
 LEVELS = tuple(int(level) for level in MidLevel)
 
@@ -76,10 +83,13 @@ def check_locators(file: str | Path = CLAIMS_FILE, source_text: str | Path = SEE
     return [c.id for c in spec.claims if _norm(c.source.locator) not in src]
 
 
-def _claim_row(c: Claim, scenario: Path, base: pd.DataFrame, cond: pd.DataFrame) -> dict[str, Any]:
-    """One claim's test: the effect, its interval, the verdict and whether the file's record matches."""
+CONSTRUCTION_LABELS = {"definition": "by definition", "one_term": "one term", "emergent": "emergent"}
+
+
+def _claim_row(c: Claim, scenario: Path, base: pd.DataFrame, cond: pd.DataFrame, min_effect: float) -> dict[str, Any]:
+    """One claim's test: the effect, its paired interval, the verdict and whether the file's record matches."""
     res = compare(base, cond, c.measure)
-    v = verdict(res["diff_low"], res["diff_high"], c.expect, CLAIM_VERDICTS)
+    v = practical_verdict(res["diff_low"], res["diff_high"], c.expect, min_effect, CLAIM_VERDICTS)
     supported = CLAIM_VERDICTS.agrees
     recorded = "disagrees" if c.model_disagrees else supported
     changes = ", ".join([*c.condition.levers, *(f"+{o}" for o in c.condition.overlays),
@@ -87,42 +97,102 @@ def _claim_row(c: Claim, scenario: Path, base: pd.DataFrame, cond: pd.DataFrame)
     return {"id": c.id, "claim": c.claim, "title": c.title,
             "source": f"{c.source.paper.split(',')[0]}: «{c.source.locator}»",
             "scenario": scenario.stem, "condition": changes, "measure": c.measure, "expect": c.expect,
+            "construction": c.construction, "evidence": c.evidence,
             "p_base": res["p_base"], "p_cond": res["p_alt"], "effect": res["diff"],
-            "ci_low": res["diff_low"], "ci_high": res["diff_high"], "verdict": v,
-            "recorded": recorded, "matches": (v == supported) == (recorded == supported)}
+            "ci_low": res["diff_low"], "ci_high": res["diff_high"], "paired": res["paired"],
+            "unpaired_low": res["unpaired_low"], "unpaired_high": res["unpaired_high"], "sd_diff": res["sd_diff"],
+            "verdict": v, "recorded": recorded, "matches": (v == supported) == (recorded == supported)}
+
+
+def _claim_arms(file: Path, spec: ClaimsFile) -> list[tuple[Claim, Path, Condition, Condition]]:
+    arms = []
+    for c in spec.claims:
+        scen = _resolve(file, c.scenario)
+        arms.append((c, scen, condition_of(scen, c.baseline), condition_of(scen, c.condition)))
+    return arms
 
 
 def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: int | None = None, *,
-                 evaluator: object | None = None) -> pd.DataFrame:
+                 evaluator: object | None = None, only: list[str] | None = None) -> pd.DataFrame:
     """Run every claim in the file (baseline vs condition, common seeds) and give its verdict.
 
-    Columns: id, claim, source, scenario, condition, measure, expect, p_base, p_cond, effect,
-    ci_low, ci_high (Newcombe 95%), verdict, recorded ('supported' or 'disagrees' as the file
-    says) and matches (the verdict agrees with the record). Every arm runs in one ``perform``
-    call (``evaluator``: how); an arm shared by several claims runs once."""
+    Columns: id, claim, source, scenario, condition, measure, expect, construction, evidence (the
+    direction is not fixed by construction), p_base, p_cond, effect, ci_low, ci_high (Newcombe's
+    paired 95% interval), unpaired_low/high, sd_diff, verdict (:func:`practical_verdict` with the
+    file's ``min_effect``), recorded ('supported' or 'disagrees' as the file says) and matches (the
+    verdict agrees with the record). Every arm runs in one ``perform`` call (``evaluator``: how);
+    an arm shared by several claims runs once. ``only``: these claim ids."""
     file = Path(file)
     spec = load(ClaimsFile, file)
     runs = runs or spec.runs
     seed = spec.seed if seed is None else seed
     if abs(spec.alpha - 0.05) > 1e-9:
         raise InputError(file, "alpha", "only alpha 0.05 is supported (95% Newcombe intervals)")
-    arms = []
-    for c in spec.claims:
-        scen = _resolve(file, c.scenario)
-        arms.append((c, scen, condition_of(scen, c.baseline), condition_of(scen, c.condition)))
+    arms = [a for a in _claim_arms(file, spec) if only is None or a[0].id in only]
     done = runs_of([x for *_, b, a in arms for x in (b, a)], runs, seed, evaluator=evaluator)
-    rows = [{**_claim_row(c, scen, done[b], done[a]), "runs": runs, "seed": seed} for c, scen, b, a in arms]
-    return pd.DataFrame(rows)
+    rows = [{**_claim_row(c, scen, done[b], done[a], spec.min_effect), "runs": runs, "seed": seed}
+            for c, scen, b, a in arms]
+    table = pd.DataFrame(rows)
+    need = power_runs(table, spec.min_effect, spec.power, spec.alpha)
+    table["runs_needed"] = need.runs_needed.to_numpy()
+    table["borderline"] = need.borderline.to_numpy()
+    table["stable"] = table.runs_needed <= table.runs
+    return table
+
+
+MAX_CLAIM_RUNS = 20_000  # the largest run count the verdicts are checked at (issue 13)
+
+
+def boundary_distance(effect: float, min_effect: float) -> float:
+    """How far an effect lies from the boundary its verdict converges on as runs grow: +-min_effect
+    (below it, :func:`practical_verdict` tends to 'no practical effect'; above it, to a direction)."""
+    return float(abs(abs(effect) - min_effect))
+
+
+def power_runs(table: pd.DataFrame, min_effect: float, power: float = 0.9, alpha: float = 0.05) -> pd.DataFrame:
+    """Runs per arm each claim needs for a verdict that holds to :data:`MAX_CLAIM_RUNS` runs (a
+    ``check_claims`` pilot table): the pilot effect's distance from +-min_effect detected with
+    ``power`` in the paired per-run differences (:func:`sim.analysis.stats.runs_for_power`); at that
+    count the interval's half-width is about 0.6 of the distance, so the interval stays on one side.
+    ``borderline``: more than MAX_CLAIM_RUNS needed (the effect sits on the boundary), so the
+    verdict may still change at 20,000 runs."""
+    shift = [boundary_distance(e, min_effect) for e in table["effect"]]
+    need = [runs_for_power(sd, sh, power, alpha) if sh > 0 else 10**9
+            for sd, sh in zip(table["sd_diff"], shift, strict=True)]
+    out = pd.DataFrame({"effect": table["effect"].to_numpy(), "shift": shift, "runs_needed": need},
+                       index=pd.Index(table["id"], name="id"))
+    out["borderline"] = out.runs_needed > MAX_CLAIM_RUNS
+    return out
+
+
+def recorded_runs(power_table: pd.DataFrame) -> int:
+    """The run count to record in the claims file: the largest need among the claims that are not
+    borderline, rounded up to a thousand (a borderline claim is reported as such at any count)."""
+    ok = power_table.runs_needed[~power_table.borderline]
+    need = int(ok.max()) if len(ok) else 2000
+    return int(max(2000, math.ceil(need / 1000) * 1000))
+
+
+def claims_summary(table: pd.DataFrame) -> dict[str, int]:
+    """Counts of verdicts over all claims and over the evidence (emergent) claims only."""
+    ev = table[table.evidence]
+    return {"claims": len(table), "supported": int((table.verdict == CLAIM_VERDICTS.agrees).sum()),
+            "evidence": len(ev), "evidence_supported": int((ev.verdict == CLAIM_VERDICTS.agrees).sum()),
+            "evidence_contradicted": int((ev.verdict == CLAIM_VERDICTS.disagrees).sum()),
+            "by_construction": int((~table.evidence).sum())}
 
 
 def claims_markdown(table: pd.DataFrame) -> str:
-    """The claims table (``check_claims``) as Markdown, for MODEL.md."""
-    lines = ["| id | claim | scenario | measure | P base | P cond | effect [95% CI] | verdict | recorded |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for r in table.itertuples():
-        lines.append(f"| {r.id} | {r.claim}. {r.title} | {r.scenario} | {r.measure} ({r.expect}) | {r.p_base:.3f} | "
-                     f"{r.p_cond:.3f} | {r.effect:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | {r.verdict} | "
-                     f"{r.recorded} |")
+    """The claims table (``check_claims``) as Markdown, for MODEL.md: emergent claims first."""
+    lines = ["| id | claim | scenario | measure | direction fixed by | P base | P cond | effect [paired 95%] | "
+             "unpaired 95% | verdict | recorded |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    order = table.assign(_k=~table.evidence).sort_values("_k", kind="stable")
+    for r in order.itertuples():
+        lines.append(f"| {r.id} | {r.claim}. {r.title} | {r.scenario} | {r.measure} ({r.expect}) | "
+                     f"{CONSTRUCTION_LABELS[r.construction]} | {r.p_base:.3f} | {r.p_cond:.3f} | "
+                     f"{r.effect:+.3f} [{r.ci_low:+.3f}, {r.ci_high:+.3f}] | "
+                     f"[{r.unpaired_low:+.3f}, {r.unpaired_high:+.3f}] | {r.verdict}"
+                     f"{' (borderline)' if getattr(r, 'borderline', False) else ''} | {r.recorded} |")
     return "\n".join(lines) + "\n"
 
 
@@ -255,6 +325,7 @@ def _case_row(c: Case, scenario: Path, r: pd.DataFrame, base: np.ndarray) -> dic
     cls = c.outcome.model_class
     outcomes = r["outcome"].astype(str)
     return {"case": c.id, "scenario": scenario.stem, "actual_peak": actual,
+            "trigger_class": TRIGGER_SETS if int(peaks.min()) >= actual else ENGINE_MUST,
             **{f"p{k}": dist[i] for i, k in enumerate(LEVELS)},
             "rps": r_model, "rps_base": r_base, "skill": 1 - r_model / r_base if r_base > 0 else np.nan,
             "p80_low": lo, "p80_high": hi, "in_80": lo <= actual <= hi, "actual_outcome": cls,
@@ -281,8 +352,65 @@ def backtest(cases_file: str | Path = CASES_FILE, runs: int = 2000, seed: int = 
 def backtest_summary(table: pd.DataFrame) -> dict:
     """Mean RPS, mean base RPS, aggregate skill and coverage of the 80% intervals."""
     m, b = float(table.rps.mean()), float(table.rps_base.mean())
-    return {"cases": len(table), "mean_rps": m, "mean_rps_base": b, "skill": 1 - m / b,
+    return {"cases": len(table), "mean_rps": m, "mean_rps_base": b, "skill": 1 - m / b if b > 0 else np.nan,
             "in_80": int(table.in_80.sum())}
+
+
+#: Back-test classes: in every run the scripted trigger already reaches the actual peak (only
+#: overshoot is tested), or the engine's actors must produce the peak themselves.
+TRIGGER_SETS = "trigger sets the peak"
+ENGINE_MUST = "engine must produce it"
+#: What the back-test scores were fitted to. The calibration (``sim.analysis.calibrate``) fits
+#: patterns on the shipped scenarios (``scenarios/``), never the cases' scenarios, so no score is
+#: in-sample and leave-one-case-out equals the plain score; ``calibrate`` refuses case scenarios.
+FITTED_TO_CASES: tuple[str, ...] = ()
+
+
+def backtest_by_class(table: pd.DataFrame) -> pd.DataFrame:
+    """The summary (skill vs NEA50, 80% coverage) over all cases and for each trigger class."""
+    rows = {"all": backtest_summary(table)}
+    for cls in (TRIGGER_SETS, ENGINE_MUST):
+        part = table[table.trigger_class == cls]
+        if len(part):
+            rows[cls] = backtest_summary(part)
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def _rescored(table: pd.DataFrame, actual: dict[str, int]) -> pd.DataFrame:
+    """The same simulated distributions scored against other actual peaks (case -> level)."""
+    base = nea50_forecast()
+    t = table.copy()
+    for i, r in t.iterrows():
+        if r.case not in actual:
+            continue
+        a = int(actual[r.case])
+        dist = r[[f"p{k}" for k in LEVELS]].to_numpy(float)
+        t.loc[i, ["actual_peak", "rps", "rps_base"]] = [a, rps(dist, a), rps(base, a)]
+        t.loc[i, "in_80"] = bool(r.p80_low <= a <= r.p80_high)
+    return t
+
+
+def coding_sensitivity(table: pd.DataFrame, cases_file: str | Path = CASES_FILE) -> pd.DataFrame:
+    """Skill and coverage as coded, with each alternative coding of a peak (``peak.alternatives``)
+    one at a time, and with all of them at once; the simulated distributions are the same."""
+    spec = load(CasesFile, Path(cases_file))
+    alts = [(c.id, c.peak.mid_hostility, a) for c in spec.crises for a in c.peak.alternatives]
+    rows = {"as coded": backtest_summary(table)}
+    for cid, coded, a in alts:
+        label = f"{cid} coded {a.mid_hostility} (not {coded})"
+        rows[label] = backtest_summary(_rescored(table, {cid: a.mid_hostility}))
+    if len(alts) > 1:
+        rows["all alternatives"] = backtest_summary(_rescored(table, {cid: a.mid_hostility for cid, _, a in alts}))
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def summary_markdown(df: pd.DataFrame) -> str:
+    """A ``backtest_by_class`` or ``coding_sensitivity`` table as Markdown."""
+    lines = ["| | cases | mean RPS | RPS base (NEA50) | skill | in 80% |", "|---|---|---|---|---|---|"]
+    for name, r in df.iterrows():
+        lines.append(f"| {name} | {int(r.cases)} | {r.mean_rps:.3f} | {r.mean_rps_base:.3f} | {r.skill:+.2f} | "
+                     f"{int(r.in_80)}/{int(r.cases)} |")
+    return "\n".join(lines) + "\n"
 
 
 def exceedance(table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -386,11 +514,11 @@ def table_markdown(df: pd.DataFrame, fmt: str = "{:.1%}") -> str:
 
 def backtest_markdown(table: pd.DataFrame) -> str:
     """The back-test table with a summary row, as Markdown."""
-    lines = ["| case | scenario | actual peak | P(1..5) | RPS | RPS base | skill | 80% interval | in 80% | "
+    lines = ["| case | class | actual peak | P(1..5) | RPS | RPS base | skill | 80% interval | in 80% | "
              "actual outcome | P(outcome) |", "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
         dist = " / ".join(f"{getattr(r, f'p{k}'):.2f}" for k in LEVELS)
-        lines.append(f"| {r.case} | {r.scenario} | {r.actual_peak} | {dist} | {r.rps:.3f} | {r.rps_base:.3f} | "
+        lines.append(f"| {r.case} | {r.trigger_class} | {r.actual_peak} | {dist} | {r.rps:.3f} | {r.rps_base:.3f} | "
                      f"{r.skill:+.2f} | {r.p80_low}-{r.p80_high} | {'yes' if r.in_80 else 'no'} | "
                      f"{r.actual_outcome} | {r.p_outcome:.2f} |")
     s = backtest_summary(table)

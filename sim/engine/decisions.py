@@ -47,7 +47,6 @@ TERMS: dict[str, tuple[tuple[str, str], ...]] = {
     "response": (("owed", "answer"),),
     "deterrence": (("minus_deter", "war"),),
     "fatigue": (("fatigue", "settle"),),
-    "tempo": (("minus_one", "move"),),  # any move but holding costs attention and risk
 }
 assert tuple(TERMS) == WEIGHTED_TERMS, "TERMS must list sim.names.WEIGHTED_TERMS in order"
 
@@ -108,7 +107,9 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
         "owed": owed, "owed_bits": owed_bits, "minus_stakes": -stakes,
         "owed_since": st.owed_until[R, A, t_adv] - spec.constants.response_days,
         "minus_deter": -bh.deterrent[t_adv].astype(float),
-        "fatigue": min(1.0, day / spec.constants.fatigue_days)
+        # settling weighs more as the crisis wears on, and in full at once when the adversary's offer is on the
+        # table (accepting needs no bargaining: the 2001 letter answered a stated condition)
+        "fatigue": np.maximum(min(1.0, day / spec.constants.fatigue_days), st.offers[R, t_adv, A] > 0)
         * (1.0 + spec.constants.captive_pressure * (st.captive[R, A, t_adv] | st.captive[R, t_adv, A])),
         "wronged": st.wronged[R, A, t_adv], "wronged_live": st.wronged_until[R, A, t_adv] > day,
     }

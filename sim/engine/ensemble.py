@@ -47,7 +47,9 @@ def _concat(parts: list[dict]) -> dict:
     for k in parts[0]:
         vals = [p[k] for p in parts]
         if isinstance(vals[0], pd.Categorical):
-            out[k] = pd.Categorical.from_codes(np.concatenate([v.codes for v in vals]), vals[0].categories)
+            out[k] = pd.Categorical.from_codes(np.concatenate([v.codes for v in vals]), dtype=vals[0].dtype)
+        elif isinstance(vals[0], pd.api.extensions.ExtensionArray):  # nullable integers
+            out[k] = type(vals[0])._concat_same_type(vals)
         elif isinstance(vals[0], list):
             out[k] = [x for v in vals for x in v]
         else:

@@ -61,9 +61,16 @@ def _end_form(spec: Spec, st: State, won: np.ndarray, war: np.ndarray) -> np.nda
     return form
 
 
-def _category(codes: np.ndarray, labels: list[str] | tuple[str, ...]) -> pd.Categorical:
-    """Codes as a categorical; code -1 is a real null (not a sentinel string)."""
-    return pd.Categorical.from_codes(np.asarray(codes, int), list(labels))
+def _category(codes: np.ndarray, labels: list[str] | tuple[str, ...], ordered: bool = False) -> pd.Categorical:
+    """Codes as a categorical; code -1 is a real null (not a sentinel string). ``ordered`` for
+    ordinal scales (rungs, units), so pandas compares them in ladder order and the Parquet
+    dictionary says so."""
+    return pd.Categorical.from_codes(np.asarray(codes, int), list(labels), ordered=ordered)
+
+
+def _nullable(values: np.ndarray, present: np.ndarray, dtype: str) -> pd.arrays.IntegerArray:
+    """An integer column with real nulls where ``present`` is false (never a -1 sentinel)."""
+    return pd.arrays.IntegerArray(np.where(present, values, 0).astype(dtype.lower()), ~np.asarray(present, bool))
 
 
 CAUSES = tuple(c.label for c in Cause if c != Cause.NONE)
@@ -111,8 +118,9 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
     """Column arrays for the runs table, one row per finished run in ``st``."""
     cls = classify(spec, st)
     cat = spec.catalogue
-    rung_names = np.array([r.id for r in cat.rungs])
-    unit_names = np.array([u.id for u in cat.ladder.units])
+    rung_names = [r.id for r in cat.rungs]
+    unit_names = [u.id for u in cat.ladder.units]
+    peak_unit = spec.ladder.unit[st.crisis]
     cols: dict[str, np.ndarray | list] = {
         "run": st.run.astype(np.int64),
         "seed": np.full(len(st.run), seed, np.int64),
@@ -122,21 +130,22 @@ def summarise(spec: Spec, st: State, seed: int) -> dict[str, np.ndarray | list]:
         "turns": np.ceil(st.end_turn / spec.constants.steps_per_turn).astype(np.int16),
         "duration_hours": st.end_turn.astype(np.float64) * spec.dt * 24.0,
         "duration_days": st.end_turn.astype(np.float64) * spec.dt,
-        "peak_rung": pd.Categorical(rung_names[st.crisis], categories=list(rung_names)),
+        "peak_rung": _category(st.crisis, rung_names, ordered=True),
         "peak_rung_index": st.crisis.astype(np.int8),
-        "peak_unit": pd.Categorical(unit_names[spec.ladder.unit[st.crisis]], categories=list(unit_names)),
+        "peak_rung_label": _category(st.crisis, [r.label for r in cat.rungs]),
+        "peak_unit": _category(peak_unit, unit_names, ordered=True),
+        "peak_unit_index": peak_unit.astype(np.int8),
         "peak_mid_hostility": st.peak_mid.astype(np.int8),
         "peak_icb_viol": st.peak_viol.astype(np.int8),
         "use_of_force": st.peak_mid >= MidLevel.USE_OF_FORCE,
-        "first_force_turn": np.where(st.first_force >= 0, np.ceil(st.first_force / spec.constants.steps_per_turn),
-                                     -1).astype(np.int16),
+        "first_force_turn": _nullable(np.ceil(st.first_force / spec.constants.steps_per_turn).astype(np.int16),
+                                      st.first_force >= 0, "Int16"),
         **_causes(spec, st),
         "incidents": st.incidents.astype(np.int16),
         "casualty_incidents": st.casualties.astype(np.int16),
         "mediation_requested": st.mediation.copy(),
         "mediation_occurred": st.mediated.copy(),
-        "coercive_winner": pd.Categorical.from_codes(
-            np.where(cls["winner"] >= 0, cls["winner"] + 1, 0), ("", *spec.actor_ids)),
+        "coercive_winner": _category(cls["winner"], spec.actor_ids),
         "path": escalation_path(spec, st.hist, st.end_turn, spec.world.level.max() * np.ones(len(st.run), int)),
     }
     for a, actor in enumerate(spec.actor_ids):
@@ -202,14 +211,14 @@ class EventLog:
         df = pd.DataFrame({"run": cols["run"], "turn": cols["turn"], "day": cols["day"]})
         df["actor"] = pd.Categorical.from_codes(cols["actor"], actors)
         df["action"] = pd.Categorical.from_codes(cols["action"], [a.id for a in cat.actions])
-        df["target"] = pd.Categorical.from_codes(cols["target"].astype(int) + 1, ["", *actors])
-        for k in ("rung_intended", "rung_realised"):
-            df[k] = pd.Categorical.from_codes(cols[k], rungs)
-        df["rung_perceived"] = pd.Categorical.from_codes(cols["rung_perceived"].astype(int) + 1, ["", *rungs])
+        df["action_label"] = pd.Categorical.from_codes(cols["action"], [a.label for a in cat.actions])
+        df["target"] = _category(cols["target"], actors)  # null: the move has no target
+        for k in ("rung_intended", "rung_realised", "rung_perceived"):  # perceived is null: nobody saw it
+            df[k] = _category(cols[k], rungs, ordered=True)
+            df[f"{k}_index"] = _nullable(cols[k], cols[k] >= 0, "Int8")
         df["mid_hostility"] = cols["mid_hostility"]
         df["incident"] = cols["incident"]
-        df["channel_answered"] = pd.Categorical.from_codes(cols["channel_answered"].astype(int) + 1,
-                                                           ["", "no", "yes"])
+        df["channel_answered"] = _category(cols["channel_answered"], ["no", "yes"])  # null: no call made
         df["slipped"] = cols["slipped"]
         df["scripted"] = cols["scripted"]
         df["p_choice"] = cols["p_choice"]

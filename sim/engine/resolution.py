@@ -372,7 +372,8 @@ def terminate(spec: Spec, st: State, mv: Move) -> None:
     """A run ends at the turn limit, when calm has lasted, by agreement, or in war or nuclear use."""
     cat, t = spec.catalogue, st.turn
     turn_max = mv.realised.max(axis=1)
-    calm = turn_max <= cat.threshold(Threshold.CALM_CEILING)
+    # held personnel keep a crisis open: it cannot fade while one side holds the other's people
+    calm = (turn_max <= cat.threshold(Threshold.CALM_CEILING)) & ~st.captive.any(axis=(1, 2))
     st.calm = np.where(calm, st.calm + spec.dt, 0.0).astype(np.float32)
     # settled: an agreement offer between adversaries met by an offer from the other side within its window
     agreed = ((st.offers > 0) & (st.offers.transpose(0, 2, 1) > 0) & spec.dyads.adversary[None]).any(axis=(1, 2))

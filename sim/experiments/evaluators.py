@@ -197,7 +197,12 @@ class DaskEvaluator(Evaluator):
     def submit(self, task: Task) -> Any:
         if self.client is None:
             self.start()
-        return self.client.submit(run_chunk_limited, task, pure=False)
+        import uuid
+
+        from sim.experiments.worker import ship
+
+        # the compiled inputs travel with the task: workers need no shared filesystem or checkout
+        return self.client.submit(run_chunk_limited, ship(task), pure=False, key=f"{task.key}-{uuid.uuid4().hex[:8]}")
 
     def wait(self, futures: Sequence[Any]) -> Iterable[Any]:
         """The done futures; fail (exit 1, finished parts kept) once the cluster has had no worker

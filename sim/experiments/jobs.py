@@ -206,8 +206,11 @@ def packed_chunk_size(runs_per_point: int, points: int, workers: int) -> int | N
 
 def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "local", scheduler: str | None = None,
             evaluator: Evaluator | None = None, chunk_size: int | None = None, resume: bool = False,
-            batch_size: int = 5_000, progress: ProgressArg = False, consolidate: bool = True) -> JobResult:
-    """Run (or resume) a job into ``out``: where are we, how many runs (--until-ci), compute, finish."""
+            batch_size: int = 5_000, progress: ProgressArg = False, consolidate: bool = True,
+            force: bool = True) -> JobResult:
+    """Run (or resume) a job into ``out``: where are we, how many runs (--until-ci), compute, finish.
+
+    ``force=False`` (the command line without ``--force``) refuses to replace completed results."""
     t0 = time.perf_counter()
     if evaluator is None:
         check_backend(backend, scheduler, jobs)
@@ -217,6 +220,8 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
         raise InputError("--batch-size", "", "must be positive")
     out = prepare_outdir(Path(out))
     with FolderLock(out, "--out", "results folder"):  # one writer per folder: a second job is refused
+        if not (resume or force):
+            refuse_completed(out)
         existing = read_json(out / JOB_FILE) if resume else None
         previous = read_json(out / MANIFEST_FILE) if resume and existing is None else None
         if chunk_size is None:  # resuming: the parts on disk are cut by the recorded size
@@ -235,6 +240,17 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
             run.compute()
             man = run.finish()
         return run.result(man, t0)
+
+
+def refuse_completed(out: Path) -> None:
+    """A folder with a manifest holds finished results: replacing them needs ``--force``."""
+    done = read_json(out / MANIFEST_FILE)
+    if done is None:
+        return
+    what = f"{done.get('runs', '?'):,} runs" if isinstance(done.get("runs"), int) else "results"
+    raise InputError(out, "--out", f"holds completed results ({what}, seed {done.get('seed', '?')}, "
+                     f"{done.get('created', '')}); give --force to replace them, --resume to keep them, "
+                     "or another --out")
 
 
 def _recorded_chunk_size(existing: dict | None, previous: dict | None) -> int | None:
@@ -544,7 +560,8 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
             overlays: Sequence[str] = (), events: bool = True, jobs: int | None = None, backend: str = "local",
             scheduler: str | None = None, evaluator: Evaluator | None = None, chunk_size: int | None = None,
             resume: bool = False, until_ci: float | None = None, ci_step: int = 1_000, batch_size: int = 5_000,
-            progress: ProgressArg = False, consolidate: bool = True, argv: list[str] | None = None) -> JobResult:
+            progress: ProgressArg = False, consolidate: bool = True, argv: list[str] | None = None,
+            force: bool = True) -> JobResult:
     """Run ``runs`` seeded runs of a condition into ``out`` (chunked, parallel, resumable).
 
     ``scenario``: a ``Condition`` or a scenario file (``levers``, ``overlays`` and ``overrides``
@@ -571,14 +588,17 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
                 "events": bool(events), "until_ci": until_ci, "ci_step": ci_step if until_ci else None}
 
     def build_manifest(final: list[int], info: dict) -> dict:
-        return {**manifest(spec, int(seed), final[0], argv), "title": spec.scenario.title}
+        # ``condition``: what the user asked for (``overrides`` also holds what levers and overlays set)
+        asked = {"scenario": cond.scenario, "levers": list(cond.levers), "overlays": list(cond.overlays),
+                 "overrides": [list(kv) for kv in cond.overrides]}
+        return {**manifest(spec, int(seed), final[0], argv), "title": spec.scenario.title, "condition": asked}
 
     job = Job(kind="run", scenario=Path(cond.scenario), points=[Point(None, cond, int(seed), runs)],
               events=events, identity=identity, inputs=fingerprint(spec), title=spec.scenario.id,
               until_ci=until_ci, ci_step=ci_step, manifest=build_manifest)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,
                    chunk_size=chunk_size, resume=resume, batch_size=batch_size, progress=progress,
-                   consolidate=consolidate)
+                   consolidate=consolidate, force=force)
 
 
 def _check_runs(runs: int, until_ci: float | None, ci_step: int) -> None:
@@ -593,7 +613,8 @@ def _check_runs(runs: int, until_ci: float | None, ci_step: int) -> None:
 def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = None, *, jobs: int | None = None,
               backend: str = "local", scheduler: str | None = None, evaluator: Evaluator | None = None,
               chunk_size: int | None = None, resume: bool = False, batch_size: int = 5_000,
-              progress: ProgressArg = False, consolidate: bool = True, argv: list[str] | None = None) -> JobResult:
+              progress: ProgressArg = False, consolidate: bool = True, argv: list[str] | None = None,
+              force: bool = True) -> JobResult:
     """Run every design point of a sweep into ``out`` (chunked, parallel, resumable).
 
     ``sweep``: a sweep file, a ``SweepFile`` or a dict in its format. Read the results with
@@ -610,7 +631,7 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     job = _sweep_job(sf, points, base, scenario=scenario, where=where, raw=raw, argv=argv)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,
                    chunk_size=chunk_size or sf.chunk_size, resume=resume, batch_size=batch_size, progress=progress,
-                   consolidate=consolidate)
+                   consolidate=consolidate, force=force)
 
 
 def _compile_probes(sf: SweepFile, points: list[DesignPoint], where: str) -> Spec:

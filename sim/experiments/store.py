@@ -55,7 +55,7 @@ ROW_GROUP = 131_072  # rows per row group of a consolidated file (fixed: keeps b
 WRITE_OPTIONS: dict[str, dict[str, int]] = {"events": {"compression_level": 6, "row_group": 524_288}}
 #: Consolidated last, deleting each part once read: peak disk ~1x the final file, not 2x.
 STREAMED = ("events",)
-FORMAT = 1
+FORMAT = 2  # 2: nulls instead of -1/'' sentinels, ordered rungs (sim.experiments.columns)
 
 
 @dataclass(frozen=True)
@@ -395,7 +395,8 @@ def _unify(schemas: Sequence[pa.Schema], read: Callable[[int, list[str]], pa.Tab
     out_fields = []
     for name, f in fields.items():
         if name in dicts:
-            f = pa.field(name, pa.dictionary(_index_type(len(dicts[name])), f.type.value_type), nullable=True)
+            f = pa.field(name, pa.dictionary(_index_type(len(dicts[name])), f.type.value_type, f.type.ordered),
+                         nullable=True)
         out_fields.append(f.with_nullable(True))
     return pa.schema(out_fields), {k: pa.array(v, fields[k].type.value_type) for k, v in dicts.items()}
 
@@ -482,14 +483,16 @@ def read_table(out: str | Path, table: str = "runs", columns: list[str] | None =
     parts_dir = out / table
     interrupted = not complete and (out / JOB_FILE).exists()
     parts = sorted(parts_dir.glob("part-*.parquet")) if parts_dir.is_dir() else []
+    from sim.experiments.columns import upgrade
+
     if single.exists() and not (interrupted and parts):
-        return _read_parquet(single, columns)
+        return upgrade(_read_parquet(single, columns), table)
     if not parts:
         raise FileNotFoundError(f"{out}: no {table} results (neither {single.name} nor {table}/part-*.parquet)")
     if table != "runs" and interrupted:  # only chunks whose runs part exists are complete
         done = {p.name for p in (out / "runs").glob("part-*.parquet")}
         parts = [p for p in parts if p.name in done]
-    return pd.concat([_read_parquet(p, columns) for p in parts], ignore_index=True)
+    return upgrade(pd.concat([_read_parquet(p, columns) for p in parts], ignore_index=True), table)
 
 
 def _corrupt(exc: BaseException) -> bool:

@@ -50,6 +50,32 @@ class Task:
     batch_size: int
     inputs: dict[str, str] = field(default_factory=dict)  # expected input fingerprint (see fingerprint())
     group: tuple[tuple[int, Condition, int], ...] = ()  # a packed chunk: (point, condition, seed) of each point
+    specs: tuple = ()  # compiled inputs shipped with the task (Dask: workers need no copy of the files)
+
+    @property
+    def key(self) -> str:
+        """A readable task name: scenario, design point and chunk (Dask's dashboard and logs show it)."""
+        c = self.chunk
+        where = f"point{c.point}-" if c.point is not None else ""
+        return f"{Path(self.condition.scenario).stem}-{where}chunk{c.index}"
+
+
+def ship(task: Task) -> Task:
+    """The task with its compiled inputs attached, so a worker on another machine (or in another
+    folder) needs neither the scenario nor the postures; the hash check still runs there."""
+    from dataclasses import replace
+
+    from sim.inputs.compile import compiled
+
+    members = task.group or ((task.chunk.point, task.condition, task.seed),)
+    return replace(task, specs=tuple(compiled(cond) for _, cond, _ in members))
+
+
+def _shipped_mismatch(spec: Spec, inputs: dict[str, str]) -> list[str]:
+    """With shipped inputs a worker checks what it can: its model code against the parent's, and
+    that the shipped inputs are the ones the parent fingerprinted."""
+    bad = [k for k, v in spec.file_hashes.items() if inputs.get(f"file:{k}", v) != v]
+    return [*bad, *(["code"] if inputs.get("code") not in (None, code_hash()) else [])]
 
 
 class WorkerMismatch(OSError):
@@ -157,13 +183,19 @@ def run_chunk(task: Task) -> ChunkResult:
     members = task.group or ((c.point, task.condition, task.seed),)
     tables: dict[str, list[pa.Table]] = {}
     outcome, force = [], []
-    for point, condition, seed in members:
+    for i, (point, condition, seed) in enumerate(members):
         one = c if len(members) == 1 else Chunk(point, 0, c.start, c.stop)  # errors name the point
-        try:
-            spec = compiled(condition)
-        except InputError as exc:
-            return ChunkResult(one, {}, error=exc, host=host)
-        if task.inputs:
+        if task.specs:
+            spec = task.specs[i]
+            bad = _shipped_mismatch(spec, task.inputs)
+            if bad:
+                return ChunkResult(one, {}, error=WorkerMismatch(host, bad), host=host)
+        else:
+            try:
+                spec = compiled(condition)
+            except InputError as exc:
+                return ChunkResult(one, {}, error=exc, host=host)
+        if task.inputs and not task.specs:
             fp = _fingerprint(spec)
             bad = sorted(k for k, v in task.inputs.items() if k in fp and fp[k] != v)
             if bad or "code" not in fp:

@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from sim.errors import InputError
+from sim.inputs import library
 from sim.inputs.catalogue import Catalogue, load_catalogue
 from sim.inputs.condition import Condition, apply
 from sim.inputs.injects import check_cycles, compile_inject, compile_one, need
-from sim.inputs.library import ACTORS_DIR, CATALOGUE_FILES, DEFAULT_SCENARIO
+from sim.inputs.library import CATALOGUE_FILES, DEFAULT_SCENARIO
 from sim.inputs.postures import hash_bytes, load_postures
 from sim.inputs.schema import Baseline, Channel, Posture, ScenarioFile
 from sim.inputs.spec import (
@@ -343,10 +344,17 @@ def _affinity(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[str
 
 def _repertoire(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[str, ...], opt_action: np.ndarray,
                 o_rung: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each option's log share of its rung's prior mass (split by repertoire weight, so what a state does
-    more often on a rung is likelier, and adding synonyms to the catalogue does not shift escalation odds),
-    and the days it rests after a use (its tempo)."""
+    """Each option's habit prior, and the days it rests after a use (its tempo).
+
+    The prior is the log of the move's daily odds against holding when nothing favours either (the
+    default rule of rational inattention, Matějka & McKay 2015): its repertoire's ``per_year`` where the
+    record gives one, else the unit's ``habit_per_year`` split over the rung's moves by repertoire weight
+    (so what a state does more often is likelier and catalogue synonyms do not shift the odds). Holding
+    is the reference (0). Because the prior is not divided by the temperature, noisier choice reverts to
+    the state's habits, not to an even draw over the ladder.
+    """
     weight = np.ones(opt_action.shape)
+    pace = np.zeros(opt_action.shape)
     interval = np.zeros(opt_action.shape)
     for ai, a in enumerate(actor_ids):
         rep = postures[a].repertoire or {}
@@ -354,13 +362,18 @@ def _repertoire(cat: Catalogue, postures: dict[str, Posture], actor_ids: tuple[s
             entry = rep.get(cat.actions[opt_action[ai, j]].id)
             if entry is not None:
                 weight[ai, j] = entry.weight
-                interval[ai, j] = 365.0 / entry.per_year if entry.per_year else 0.0
+                if entry.per_year:
+                    pace[ai, j] = entry.per_year
+                    interval[ai, j] = 365.0 / entry.per_year
+    hold = cat.action_index("hold")
+    habit = np.array([cat.ladder.units[cat.unit_index(r.unit)].habit_per_year for r in cat.rungs])
     prior = np.zeros(opt_action.shape)
     for ai in range(opt_action.shape[0]):
-        valid = np.flatnonzero(opt_action[ai] >= 0)
+        valid = np.flatnonzero((opt_action[ai] >= 0) & (opt_action[ai] != hold))
         for j in valid:
             same = valid[o_rung[ai, valid] == o_rung[ai, j]]
-            prior[ai, j] = math.log(weight[ai, j] / weight[ai, same].sum())
+            per_year = pace[ai, j] or habit[o_rung[ai, j]] * weight[ai, j] / weight[ai, same].sum()
+            prior[ai, j] = math.log(per_year / 365.0)
     return prior, interval
 
 
@@ -424,7 +437,7 @@ def affinity_keys_unknown(postures: dict[str, Posture], cat: Catalogue) -> Itera
     for a, p in postures.items():
         for key in p.affinity:
             if key not in categories and key not in ids:
-                yield ACTORS_DIR / f"{a.lower()}.yaml", f"affinity.{key}", key
+                yield library.ACTORS_DIR / f"{a.lower()}.yaml", f"affinity.{key}", key
 
 
 # --------------------------------------------------------------------------- behaviour (postures)
@@ -443,7 +456,7 @@ def _red_lines(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture],
                 try:
                     k = cat.action_index(rl.action)
                 except KeyError:
-                    raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines",
+                    raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", "red_lines",
                                      f"unknown action {rl.action!r}") from None
                 out[idx[a], idx[rl.by], k] = max(out[idx[a], idx[rl.by], k], rl.threat.value)
     return out
@@ -597,7 +610,7 @@ def build_responses(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Post
             try:
                 answers = {cat.action_index(r) for r in rl.response}
             except KeyError as exc:
-                raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", "red_lines.response",
+                raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", "red_lines.response",
                                  f"unknown action {exc.args[0]!r}") from None
             rows.append((idx[a], idx[rl.by], cat.action_index(rl.action), np.isin(opt_action[idx[a]], list(answers))))
     rows += _suspension_answers(cat, idx, opt_action)
@@ -636,7 +649,7 @@ def check_postures(postures: dict[str, Posture], year: int, where: str, notes: l
         for path, value in _values(p.model_dump(exclude={"variants"}), ""):
             src = value.get("source") or {}
             if src.get("kind") == "recommends":
-                raise InputError(ACTORS_DIR / f"{a.lower()}.yaml", path,
+                raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", path,
                                  "rests on a recommendation, not on what the state does: move it to a variant "
                                  "or a scenario lever")
         if abs(p.as_of - year) > 5:

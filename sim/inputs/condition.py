@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
-from sim.inputs.library import DEFAULT_SCENARIO, OVERLAYS_DIR
+from sim.inputs.library import DEFAULT_SCENARIO, OVERLAYS_DIR, find_scenario
 from sim.inputs.loader import check_plain_data, load_shared, parse_value, read_yaml, validate
 from sim.inputs.schema import Overlay, ScenarioFile
 from sim.names import ACTOR_IDS
@@ -41,23 +41,27 @@ class Condition:
     overlays: tuple[str, ...] = ()
     overrides: tuple[tuple[str, Any], ...] = ()
     label: str = field(default="", compare=False)
+    parameters: str = ""  # parameter-set file; "" the default set, "baseline" none (sim.inputs.parameters)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "scenario", str(self.scenario))
+        object.__setattr__(self, "scenario", str(find_scenario(self.scenario)))
         object.__setattr__(self, "levers", tuple(self.levers))
         object.__setattr__(self, "overlays", tuple(self.overlays))
         object.__setattr__(self, "overrides", tuple((str(k), v) for k, v in self.overrides))
+        object.__setattr__(self, "parameters", str(self.parameters or ""))
         for k, v in self.overrides:  # values given to the API directly obey the rules of parsed YAML
             check_plain_data(v, self.scenario, k)
 
     @classmethod
     def of(cls, scenario: str | Path | Condition | None = None, *, levers: Iterable[str] = (),
            overlays: Iterable[str] = (), overrides: Iterable[tuple[str, Any]] | None = (),
-           label: str = "") -> Condition:
+           label: str = "", parameters: str | Path | None = None) -> Condition:
         """A condition from loose arguments (a Condition passes through, with extra changes added)."""
         if isinstance(scenario, Condition):
-            return scenario.plus(levers=levers, overlays=overlays, overrides=overrides or ())
-        return cls(str(scenario or DEFAULT_SCENARIO), tuple(levers), tuple(overlays), tuple(overrides or ()), label)
+            c = scenario.plus(levers=levers, overlays=overlays, overrides=overrides or ())
+            return c if parameters is None else replace(c, parameters=str(parameters))
+        return cls(str(scenario or DEFAULT_SCENARIO), tuple(levers), tuple(overlays), tuple(overrides or ()), label,
+                   str(parameters or ""))
 
     def plus(self, *, levers: Iterable[str] = (), overlays: Iterable[str] = (),
              overrides: Iterable[tuple[str, Any]] = (), label: str | None = None) -> Condition:
@@ -65,12 +69,14 @@ class Condition:
         lv = (*self.levers, *(x for x in levers if x not in self.levers))
         ov = (*self.overlays, *(x for x in overlays if x not in self.overlays))
         return Condition(self.scenario, lv, ov, (*self.overrides, *overrides),
-                         self.label if label is None else label)
+                         self.label if label is None else label, self.parameters)
 
     def key(self) -> str:
         """A stable text key (caches, job identities)."""
-        return json.dumps([self.scenario, list(self.levers), list(self.overlays),
-                           [list(kv) for kv in self.overrides]], sort_keys=True, default=str)
+        parts = [self.scenario, list(self.levers), list(self.overlays), [list(kv) for kv in self.overrides]]
+        if self.parameters:  # only when chosen, so keys of earlier jobs stay as they were
+            parts.append(self.parameters)
+        return json.dumps(parts, sort_keys=True, default=str)
 
     def __hash__(self) -> int:
         return hash(self.key())
@@ -92,6 +98,7 @@ class Applied:
     overlays: tuple[str, ...] = ()
     levers: tuple[str, ...] = ()
     overrides: tuple[tuple[str, Any], ...] = ()
+    parameter_set: str = ""  # the condition's choice (sim.inputs.parameters.resolve)
 
 
 @dataclass(frozen=True)
@@ -150,9 +157,12 @@ def load_overlay(name: str) -> Overlay:
 
 
 def settings(condition: Condition, base: ScenarioFile) -> tuple[list[str], list[tuple[str, Any]]]:
-    """The overlays in force and every setting in the order applied: overlays, levers, overrides."""
+    """The overlays in force and every setting in the order applied: the parameter set, overlays,
+    levers, overrides."""
+    from sim.inputs.parameters import pairs
+
     path = condition.scenario
-    out: list[tuple[str, Any]] = []
+    out: list[tuple[str, Any]] = pairs(condition.parameters)
     overlays = list(dict.fromkeys([*base.overlays, *condition.overlays]))
     for name in overlays:
         out += [(st.path, st.value) for st in load_overlay(name).set]
@@ -197,6 +207,6 @@ def apply(condition: Condition) -> AppliedScenario:
         for key, value in scen_changes:
             set_path(data, key, value, str(path))
         scen = validate(ScenarioFile, data, path, None)
-    applied = Applied(tuple(overlays), condition.levers, tuple(changes))
+    applied = Applied(tuple(overlays), condition.levers, tuple(changes), condition.parameters)
     raw = path.read_bytes() + json.dumps(changes, sort_keys=True, default=str).encode()
     return AppliedScenario(scen, raw, targets, applied)

@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from sim.inputs.schema import ActionCatalogue, Baseline, ChannelTable, Ladder, Overlay, Posture, ScenarioFile
+from sim.inputs.schema import (
+    ActionCatalogue,
+    Baseline,
+    CalibrationFile,
+    ChannelTable,
+    Ladder,
+    Overlay,
+    ParameterSet,
+    Posture,
+    ScenarioFile,
+)
 
 SCHEMAS = {
     "scenario": ScenarioFile,
@@ -15,6 +25,8 @@ SCHEMAS = {
     "actions": ActionCatalogue,
     "channels": ChannelTable,
     "overlay": Overlay,
+    "calibration": CalibrationFile,
+    "parameters": ParameterSet,
 }
 
 

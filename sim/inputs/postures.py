@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.errors import InputError
+from sim.inputs import library
 from sim.inputs.condition import set_path
-from sim.inputs.library import ACTORS_DIR
 from sim.inputs.loader import load_shared, read_yaml, validate
 from sim.inputs.schema import Baseline, Posture, ScenarioFile
 
@@ -31,7 +31,7 @@ def hash_bytes(*blobs: bytes) -> str:
 def posture_path(scenario_path: Path, posture: str | None, actor: str) -> Path:
     if posture:
         return (scenario_path.parent / posture).resolve()
-    return ACTORS_DIR / f"{actor.lower()}.yaml"
+    return library.ACTORS_DIR / f"{actor.lower()}.yaml"
 
 
 def apply_variant(posture: Posture, name: str | None, where: str, field: str) -> Posture:
@@ -77,7 +77,7 @@ def load_postures(scen: ScenarioFile, path: Path, changes: dict[str, list[tuple[
     """The baseline, each actor's posture (variant applied) and the hash of every file read."""
     where = str(path)
     changes = dict(changes)
-    base_path = ACTORS_DIR / "baseline.yaml"
+    base_path = library.ACTORS_DIR / "baseline.yaml"
     baseline = read_with(base_path, Baseline, changes.pop("baseline", None))
     hashes = {str(base_path.name): hash_bytes(base_path.read_bytes())}
     ids = {a.id for a in scen.actors}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 
-from sim.inputs.library import ACTORS_DIR
+from sim.inputs import library
 from sim.inputs.loader import load
 from sim.inputs.schema import Baseline, Posture, Source, Value
 from sim.names import ACTOR_IDS
@@ -67,7 +67,8 @@ def count(posture: Posture) -> Count:
     return c
 
 
-def load_postures(actors_dir: Path = ACTORS_DIR) -> dict[str, Posture]:
+def load_postures(actors_dir: Path | None = None) -> dict[str, Posture]:
+    actors_dir = actors_dir or library.ACTORS_DIR
     files = {p.stem: p for p in actors_dir.glob("*.yaml") if p.name != "baseline.yaml"}
     order = [a.lower() for a in ACTOR_IDS]
     names = [n for n in order if n in files] + sorted(set(files) - set(order))
@@ -109,8 +110,9 @@ def _repertoire(p: Posture, markdown: bool) -> list[str]:
     return head + (["| action | | rests on |", "|---|---|---|"] if markdown else []) + rows
 
 
-def reference(markdown: bool = False, actors_dir: Path = ACTORS_DIR) -> str:
+def reference(markdown: bool = False, actors_dir: Path | None = None) -> str:
     """The posture reference: every value with its provenance, and the sourced share."""
+    actors_dir = actors_dir or library.ACTORS_DIR
     postures = load_postures(actors_dir)
     base = load(Baseline, actors_dir / "baseline.yaml")
     out: list[str] = []

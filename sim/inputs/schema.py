@@ -58,6 +58,11 @@ class LadderUnit(Strict):
     )
     salience: float = Field(0.0, ge=0.0, le=10.0, description="Resistance to crossing it the first time.")
     min_mid: int = Field(1, ge=1, le=5, description="Lowest MID hostility a move carried into this unit implies.")
+    habit_per_year: float = Field(
+        12.0, gt=0.0, le=365.0,
+        description="Default pace of an actor's moves in this unit, a year, where its repertoire gives no "
+                    "per_year: the odds of such a move against holding on a day when nothing favours either.",
+    )
 
 
 class Rung(Strict):
@@ -741,8 +746,26 @@ class Claim(Strict):
     condition: ChangeSet
     measure: MeasureName
     expect: Literal["lower", "higher"]
+    construction: Literal["definition", "one_term", "emergent"] | None = Field(
+        None, description="Is the direction of the effect fixed before any run? 'definition': the condition "
+                    "changes the input the measure counts (e.g. fewer unsafe encounters, incidents measured); "
+                    "'one_term': its sign is fixed by a single utility term; 'emergent': it comes from "
+                    "interacting mechanisms. Only emergent claims count as evidence. Required in a claims file.")
+    construction_note: str = Field("", description="Why the direction is (or is not) fixed by construction.")
     model_disagrees: str = Field("", description="Where the model does not reproduce the claim, and why.")
     note: str = ""
+
+    @model_validator(mode="after")
+    def _construction_explained(self) -> Claim:
+        if self.construction in ("definition", "one_term") and not self.construction_note.strip():
+            raise ValueError(f"construction {self.construction!r} needs a construction_note saying which input "
+                             "or term fixes the direction")
+        return self
+
+    @property
+    def evidence(self) -> bool:
+        """Counts as evidence about the model: its direction is not fixed by construction."""
+        return self.construction == "emergent"
 
 
 class NotRepresented(Strict):
@@ -756,17 +779,39 @@ class ClaimsFile(Strict):
     """``validation/claims.yaml``: the papers' claims as statistical tests."""
 
     schema_version: Literal[1]
-    runs: int = Field(2000, gt=0)
+    runs: int = Field(2000, gt=0, description="Runs per arm: the power calculation's answer "
+                                              "(sim.analysis.validation.power_runs), recorded here.")
     seed: int = 0
     alpha: float = Field(0.05, gt=0, lt=1)
+    min_effect: float = Field(0.02, gt=0, lt=1, description="Smallest effect on a probability that counts: a "
+                              "paired interval wholly inside +-min_effect is 'no effect of practical size'.")
+    power: float = Field(0.9, gt=0.5, lt=1, description="Power of the run-count calculation: at `runs`, a shift "
+                         "of min_effect/2 (the distance from the decision boundary) is detected with this power.")
     claims: list[Claim] = Field(min_length=1)
     not_represented: list[NotRepresented] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _classified(self) -> ClaimsFile:
+        for i, c in enumerate(self.claims):
+            if c.construction is None:
+                raise ValueError(f"claims.{i} ({c.id}): construction is required (definition, one_term or emergent: "
+                                 "is the direction fixed before any run?)")
+        return self
+
+
+class PeakAlternative(Strict):
+    """Another defensible coding of a case's peak, for the back-test's coding sensitivity."""
+
+    mid_hostility: int = Field(ge=1, le=5)
+    reason: str = Field(min_length=1, description="What would have to be counted for this coding.")
 
 
 class CasePeak(Strict):
     """The crisis peak as coded: MID hostility (scored) and descriptive codes."""
 
     mid_hostility: int = Field(ge=1, le=5)
+    alternatives: list[PeakAlternative] = Field(default_factory=list, description="Other defensible codings "
+                                                "(scored only in the coding-sensitivity table).")
     mid_label: Described = None
     fatalities: Described = None
     fatalities_note: Described = None
@@ -818,3 +863,103 @@ class CasesFile(Strict):
     purpose: Described = None
     scales: Described = None
     crises: list[Case] = Field(min_length=1)
+
+
+# --------------------------------------------------------------------------- calibration and parameter sets
+
+
+class Prior(Strict):
+    """A free parameter's prior: uniform on [low, high] (scipy.stats.uniform)."""
+
+    dist: Literal["uniform"] = "uniform"
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Prior:
+        if not self.low < self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+        return self
+
+
+class FreeParameter(Strict):
+    """A model constant the calibration fits: where it lives (a dotted override path), its prior and why."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,40}$")
+    path: str = Field(description="Dotted override path, as --set: parameters.<knob> or baseline.<path>.value.")
+    prior: Prior
+    reason: str = Field(min_length=1, description="Why this range: the source or the assumption.")
+
+
+class CalibrationScenario(Strict):
+    """A shipped scenario the patterns are simulated on, and its ICB trigger class."""
+
+    file: str = Field(description="Scenario file relative to the repository root (scenarios/ only, never a "
+                                  "back-test case's scenario).")
+    trigger: Literal["non_violent", "violent"] = Field(description="ICB TRIGGR class of its opening inject: "
+                                                       "non-violent (codes 1-7) or violent (8-9).")
+    reason: str = ""
+
+
+class PatternSource(Strict):
+    """Where a target pattern's observed value comes from: data file, recipe and citation."""
+
+    data: str = Field(description="File under validation/data/.")
+    recipe: str = Field(min_length=1)
+    citation: str = Field(min_length=1)
+
+
+class Pattern(Strict):
+    """A target pattern: an observed share recomputed from the shipped data, and its model counterpart."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,60}$")
+    label: str
+    observed: Literal["icb_violent_response", "icb_serious_violence", "icb_short", "icb_agreement",
+                      "mid_display", "mid_force", "mid_war", "icb_nuclear_dyad_war"] = Field(
+        description="Recipe computing the observed share (sim.analysis.calibrate.OBSERVED).")
+    trigger: Literal["non_violent", "violent", "any"] = "any"
+    simulated: Literal["use_of_force", "serious_clash", "ended_within_20_days", "agreement_if_ended",
+                       "peak3_if_militarised", "peak4_if_militarised", "peak5_if_militarised",
+                       "nuclear_dyad_war"] = Field(description="Model statistic, pooled over the scenarios of "
+                                                               "the trigger class (sim.analysis.calibrate.SIMULATED).")
+    source: PatternSource
+    mapping: str = Field(min_length=1, description="Why the model statistic measures the same thing, and where not.")
+
+
+class CalibrationFile(Strict):
+    """``validation/calibration.yaml``: what the calibration fits (parameters, priors), to what (patterns), where."""
+
+    schema_version: Literal[1]
+    purpose: str = ""
+    seed: int = Field(0, ge=0)
+    scenarios: list[CalibrationScenario] = Field(min_length=1)
+    parameters: list[FreeParameter] = Field(min_length=1)
+    patterns: list[Pattern] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> CalibrationFile:
+        for name, ids in (("parameters", [p.id for p in self.parameters]), ("patterns", [p.id for p in self.patterns])):
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{name}: ids must be unique")
+        return self
+
+
+class ParameterValue(Strict):
+    """One value of a parameter set: a dotted override path and its value."""
+
+    path: str
+    value: float
+    id: str = ""
+
+
+class ParameterSet(Strict):
+    """A parameter set overlaying ``actors/baseline.yaml`` and the scenarios' parameters (e.g. the calibrated one)."""
+
+    schema_version: Literal[1]
+    name: str
+    description: str = ""
+    default: bool = Field(False, description="Use this set when no --parameters is given (only if the calibration "
+                                             "was credible).")
+    set: list[ParameterValue] = Field(min_length=1)
+    provenance: dict[str, Any] = Field(default_factory=dict, description="Data, command, commit and fit it came "
+                                                                         "from.")
