@@ -36,3 +36,11 @@ def test_event_log_has_the_registered_columns_and_precision(specs):
     for name in ROUNDED:
         bits = ev[name].to_numpy(np.float32).view(np.uint32)
         assert np.all((bits & np.uint32((1 << (23 - EVENT_COLUMNS[name].bits)) - 1)) == 0), name
+
+
+def test_the_data_dictionary_lists_the_same_event_columns():
+    """Two views of one table: storage (sim.engine.columns) and documentation (sim.experiments.columns)."""
+    from sim.experiments.columns import COLUMNS
+
+    documented = [c.name for c in COLUMNS if c.table == "events" and c.name != "point"]
+    assert documented == list(EVENT_COLUMNS)
