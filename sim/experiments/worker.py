@@ -116,7 +116,8 @@ def _sha(data: bytes) -> str:
 
 # The modules a worker computes with (a test checks this covers everything run_chunk loads).
 MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.condition",
-                 "inputs.injects", "inputs.library", "inputs.loader", "inputs.paths", "inputs.postures",
+                 "inputs.injects", "inputs.library", "inputs.loader", "inputs.parameters", "inputs.paths",
+                 "inputs.postures",
                  "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
                  "engine.injects", "engine.kernel", "engine.loop", "engine.outcomes", "engine.resolution",
                  "engine.rng", "engine.rules", "engine.state", "engine.columns", "experiments",

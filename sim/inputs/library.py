@@ -27,7 +27,11 @@ CHECKOUT: Path | None = (lambda p: p if (p / "pyproject.toml").is_file() and (p 
 
 
 def library_dir(name: str) -> Path:
-    """The folder ``name`` (one of :data:`FOLDERS`) of the shipped library, as a real directory."""
+    """The folder ``name`` (one of :data:`FOLDERS`) of the shipped library, as a real directory: the
+    checkout's own when this code runs from a checkout (so a copy of a checkout on ``PYTHONPATH`` reads
+    its own data, not an editable install's), else the installed package data."""
+    if CHECKOUT is not None and (CHECKOUT / name).is_dir():
+        return CHECKOUT / name
     package = f"{LIBRARY_PACKAGE}.{name}"
     try:
         return _as_dir(resources.files(package)) or _fallback(name)
