@@ -177,7 +177,7 @@ def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray 
         aff = aff + dyn(st.aff_shift[:, rows])
     out = {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "cost": g(opts.cost),
            "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
-           "war": g(opts.war), "settle": g(opts.settle), "concede": g(opts.concede), "move": g(opts.move),
+           "war": g(opts.war), "settle": g(opts.settle), "concede": g(opts.concede),
            "affinity": aff}
     if computed:
         out.update(_computed(spec, st, rows, s, pick))

@@ -415,7 +415,6 @@ def build_options(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Postur
         prior=prior, interval=interval,
         settle=valid & actions.agreement[safe] & (actions.target_kind[safe] == TargetKind.ADVERSARY),
         concede=valid & actions.concession[safe],
-        move=valid & (opt_action != hold),
         force=valid & (o_rung >= cat.threshold(Threshold.FORCE)),
         war=valid & (o_rung >= cat.threshold(Threshold.WAR)),
         target_kind=np.where(valid, actions.target_kind[safe], 0),

@@ -81,7 +81,6 @@ class OptionTable(_Frozen):
     interval: np.ndarray  # days the option rests after a use (0: none)
     settle: np.ndarray  # an offer to settle with the adversary (what the pressure to settle favours)
     concede: np.ndarray  # yields on the issue (gives up what is at stake)
-    move: np.ndarray  # anything but holding
     force: np.ndarray  # a use of force (at or above the force threshold)
     war: np.ndarray  # major war or above (deterrence applies; needs a fight already under way)
     target_kind: np.ndarray
