@@ -33,9 +33,6 @@ def results(name: str, *overrides: tuple[str, object]):
 #: Targets the model does not meet yet (strict: one that starts passing fails, so the list stays true).
 #: Measured at 5,000 runs, seed 1; open work of the "Actors that decide" issue.
 GAP = {
-    "chosen": "force on the peninsula is chosen in about 15% of force runs (target 50%): with habit priors a "
-              "limited strike is chosen only as a declared answer to a red line (p near 1 when it comes), and "
-              "most first uses of force are accidents at the NLL encounter rate",
     "noise": "halving vs doubling every temperature still moves use of force more than the largest lever",
 }
 TAU_MET = {"korean_peninsula", "senkaku", "south_china_sea", "us_china_intercept", "japan_korea"}
@@ -80,7 +77,6 @@ def test_dprk_test_tempo_is_that_of_its_record():
     below(pt.share(pt.took(res, "DPRK", ["nuclear_test"])), 0.05)
 
 
-@gap("chosen")
 def test_force_on_the_peninsula_is_mostly_chosen():
     at_least(pt.chosen_first_force(results("korean_peninsula")), 0.50)
 

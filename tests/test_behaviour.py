@@ -150,9 +150,16 @@ RUSSEL = "Russel, Priority Issues Between China, the Republic of Korea, Japan, a
 DANIELS = "Daniels, Crisis Management in East Asia: Is Prosperity Without Stability Possible?"
 
 KOREA = scenario("korean_peninsula")
+#: As SENKAKU_CONTACTS below: NLL contacts at the earlier assumption (0.15), so that ROK is attacked often enough
+#: to observe the US answer.
+KOREA_CONTACTS = scenario("korean_peninsula", ("encounters.0.collision", 0.15))
 TAIWAN = scenario("taiwan_strait")
 TAIWAN_NO_TRIGGER = scenario("taiwan_strait", ("injects", []))
 SENKAKU = scenario("senkaku")
+#: Contact accidents at the coast guards' record rate are too rare (about 0.4% of runs) to observe the US
+#: answer to an attack on Japan; this stress condition raises the chance an unsafe encounter collides to the
+#: earlier assumption (0.08), so a case about the response is not a case about the accident rate.
+SENKAKU_CONTACTS = scenario("senkaku", ("encounters.0.collision", 0.08))
 
 CASES = [
     Case("dprk_provokes_below_force", "DPRK", KIM, "North Korea will be taking a cautious but provocative attitude",
@@ -210,12 +217,12 @@ CASES = [
                   share_of_moves("JPN", ("multilateral_talks", "request_mediation"))), margin=0.005),
     Case("us_defends_japan", "US", BADER, "it is committed to the defense of Japan, including the islands",
          "When Japan is attacked, the US supports it far more than in other turns.",
-         SENKAKU, support_after_attack("US", "JPN", "PRC"),
-         exceeds=(SENKAKU, support_after_attack("US", "JPN", "PRC", attacked=False)), margin=0.2),
+         SENKAKU_CONTACTS, support_after_attack("US", "JPN", "PRC"),
+         exceeds=(SENKAKU_CONTACTS, support_after_attack("US", "JPN", "PRC", attacked=False)), margin=0.2),
     Case("us_defends_rok", "US", BADER, "The US alliances with Japan and the Republic of Korea enhance stability",
          "When the ROK is attacked, the US supports it far more than in other turns.",
-         KOREA, support_after_attack("US", "ROK", "DPRK"),
-         exceeds=(KOREA, support_after_attack("US", "ROK", "DPRK", attacked=False)), margin=0.2),
+         KOREA_CONTACTS, support_after_attack("US", "ROK", "DPRK"),
+         exceeds=(KOREA_CONTACTS, support_after_attack("US", "ROK", "DPRK", attacked=False)), margin=0.2),
     Case("us_cash_cows_weakens_support", "US", BADER, "should not treat its allies as cash cows",
          "A transactional US supports Japan less often than a partner US.",
          SENKAKU, support_after_attack("US", "JPN", "PRC", attacked=False),

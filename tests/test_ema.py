@@ -33,10 +33,10 @@ def test_model_declares_the_scenario():
 
 def test_perform_experiments_runs_the_engine():
     m = ema.model("senkaku", UNC, levers=["coast_guard_rules"], runs=40, seed=3,
-                  measures=["use_of_force", "incidents"])
+                  measures=["use_of_force", "escalation"])
     with SequentialEvaluator(m) as ev:
         experiments, outcomes = perform_experiments(m, scenarios=3, policies=2, evaluator=ev)
-    assert len(experiments) == 6 and set(outcomes) == {"use_of_force", "incidents"}
+    assert len(experiments) == 6 and set(outcomes) == {"use_of_force", "escalation"}
     assert experiments["coast_guard_rules"].nunique() == 2
     assert all(((v >= 0) & (v <= 1)).all() for v in outcomes.values())
     # each experiment is the engine's run of that condition with the model's seed
@@ -47,4 +47,4 @@ def test_perform_experiments_runs_the_engine():
         assert dict(cond.overrides)["parameters.fog"] == pytest.approx(row["fog"])
         runs = perform({"x": cond}, 40, 3)["x"].runs
         assert outcomes["use_of_force"][i] == pytest.approx(measure(runs, "use_of_force").mean())
-    assert not np.allclose(outcomes["incidents"], outcomes["incidents"][0])  # the uncertainties matter
+    assert not np.allclose(outcomes["escalation"], outcomes["escalation"][0])  # the uncertainties matter

@@ -168,7 +168,7 @@ def test_a_fresh_run_discards_an_interrupted_one(reference, tmp_path, capsys):
 
 
 def test_until_ci_job_resumes_to_the_same_stop(tmp_path):
-    kw = {"events": False, "until_ci": 0.02, "ci_step": 500}
+    kw = {"events": False, "until_ci": 0.01, "ci_step": 500}
     full = run_job(SCEN, 20_000, 3, tmp_path / "full", jobs=1, chunk_size=700, **kw)
     out = tmp_path / "o"
     with pytest.raises(KeyboardInterrupt):

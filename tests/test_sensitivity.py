@@ -127,10 +127,10 @@ def test_evaluate_runs_each_point_with_common_seeds():
 def test_morris_and_sobol_end_to_end():
     pytest.importorskip("SALib")
     factors = {"parameters.us_china_climate": (-0.8, 0.5), "parameters.fog": (0.05, 0.35)}
-    m = sa.morris(SENKAKU, factors, trajectories=2, runs=120, seed=1, measures=["use_of_force"])
+    m = sa.morris(SENKAKU, factors, trajectories=2, runs=120, seed=1, measures=["escalation"])
     assert len(m.design) == 2 * 3 and set(m.indices["factor"]) == set(factors)
-    t = m.table("use_of_force")
+    t = m.table("escalation")
     assert (t["mu_star"] >= 0).all() and (t["noise_floor"] > 0).all()
     assert all(math.isfinite(x) for x in t["sigma"])
-    s = sa.sobol(SENKAKU, factors, n=4, runs=80, seed=1, measures=["use_of_force"])
+    s = sa.sobol(SENKAKU, factors, n=4, runs=80, seed=1, measures=["escalation"])
     assert len(s.design) == 4 * 4 and {"S1", "ST", "S1_conf", "ST_conf"} <= set(s.indices.columns)

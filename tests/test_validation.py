@@ -49,10 +49,11 @@ def test_claim_verdicts_match_the_file(claims_table):
     assert len(stable) >= 15
     bad = stable.loc[~stable.matches, ["id", "effect", "ci_low", "ci_high", "verdict", "recorded", "runs_needed"]]
     assert bad.empty, bad.to_string()
-    # 8 of 24 since habit priors made force in most scenarios an encounter accident (MODEL.md §6.1): a further
-    # drop must come with a documented mechanism, not pass silently
-    assert (claims_table.verdict == "supported").sum() >= 8
-    row = claims_table.set_index("id").loc["C21-rules"]
+    # 3 of 24 since contact accidents came down to the record's rate: use of force is rare (0.3-1.6% outside the
+    # DPRK collapse), so most effects are inside the 2-point smallest effect (MODEL.md §6.1); a further drop must
+    # come with a documented mechanism, not pass silently
+    assert (claims_table.verdict == "supported").sum() >= 3
+    row = claims_table.set_index("id").loc["C03"]
     assert row.paired and row.ci_low <= row.effect <= row.ci_high < 0
     assert row.unpaired_high - row.unpaired_low > row.ci_high - row.ci_low  # common seeds: the paired one is narrower
 
@@ -77,7 +78,7 @@ def test_a_claim_test_can_fail(claims_table):
     contradiction and no longer match the record; an interval inside +-min_effect is no practical effect."""
     from sim.analysis.stats import practical_verdict
 
-    row = claims_table.set_index("id").loc["C21-rules"]
+    row = claims_table.set_index("id").loc["C03"]
     assert practical_verdict(row.ci_low, row.ci_high, "lower", 0.02) == "supported"
     assert practical_verdict(row.ci_low, row.ci_high, "higher", 0.02) == "contradicted"
     assert practical_verdict(-0.004, 0.003, "lower", 0.02) == "no practical effect"
@@ -101,9 +102,9 @@ def test_construction_needs_a_reason(tmp_path):
 
 
 def test_verdicts_hold_from_2000_to_20000_runs():
-    """A sample of claims (the intercept's, one arm shared): the power calculation says 2,000 runs are
+    """A sample of claims (one supported, one without practical effect): the power calculation says 2,000 runs are
     enough for them, and their verdicts at 2,000 and at 20,000 runs per arm are the same."""
-    sample = ["C21-rules", "C21-hotline"]
+    sample = ["C03", "C21-rules"]
     small = v.check_claims(runs=2000, only=sample).set_index("id")
     large = v.check_claims(runs=20_000, only=sample).set_index("id")
     assert small.stable.all()
@@ -113,14 +114,14 @@ def test_verdicts_hold_from_2000_to_20000_runs():
 
 def test_check_claims_cli_and_markdown(tmp_path, capsys):
     claims = yaml.safe_load(v.CLAIMS_FILE.read_text())
-    claims["claims"] = [c for c in claims["claims"] if c["id"] == "C21-rules"]
+    claims["claims"] = [c for c in claims["claims"] if c["id"] == "C03"]
     claims["claims"][0]["scenario"] = str(v.ROOT / claims["claims"][0]["scenario"])
     f = tmp_path / "c.yaml"
     f.write_text(yaml.safe_dump(claims))
     md = tmp_path / "claims.md"
     assert main(["check-claims", str(f), "--runs", "400", "--seed", "3", "--markdown", str(md)]) == 0
     out = capsys.readouterr().out
-    assert "C21-rules" in out and "supported" in out
+    assert "C03" in out and "supported" in out
     assert md.read_text().startswith("| id |")
 
 

@@ -537,6 +537,9 @@ class Encounter(Strict):
     unsafe: Unit = Field(description="Probability an encounter is unsafe when no rules are followed.")
     collision: Unit = Field(description="Probability an unsafe encounter becomes a collision.")
     casualties: Unit = Field(0.5, description="Probability a collision costs lives.")
+    basis: Provenanced | None = Field(None, description="Where the numbers come from: the record of contact "
+                                      "accidents in this dyad and domain, or an assumption with its reason "
+                                      "(shipped scenarios give one; optional so older files keep working).")
 
     @model_validator(mode="after")
     def _one_rate(self) -> Encounter:
