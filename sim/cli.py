@@ -596,8 +596,9 @@ def _print_power(file: Path, table) -> None:
     from sim.inputs.schema import ClaimsFile
 
     spec = load(ClaimsFile, Path(file))
-    need = power_runs(table, spec.min_effect, spec.power, spec.alpha)
-    print(f"\nruns per arm to tell each effect from the boundary +-{spec.min_effect} with power {spec.power} "
+    need = power_runs(table, table["threshold"], spec.power, spec.alpha)
+    print(f"\nruns per arm to tell each effect from its boundary (+-{spec.min_effect}, or +-{spec.min_relative} of "
+          f"P(base) if smaller) with power {spec.power} "
           f"(pilot {int(table.runs.iat[0]):,} runs; borderline: more than 20,000 needed):")
     print(need.sort_values("runs_needed", ascending=False).to_string(float_format=lambda x: f"{x:+.4f}"))
     print(f"record in the file: runs: {recorded_runs(need)}")

@@ -49,10 +49,9 @@ def test_claim_verdicts_match_the_file(claims_table):
     assert len(stable) >= 15
     bad = stable.loc[~stable.matches, ["id", "effect", "ci_low", "ci_high", "verdict", "recorded", "runs_needed"]]
     assert bad.empty, bad.to_string()
-    # 3 of 24 since contact accidents came down to the record's rate: use of force is rare (0.3-1.6% outside the
-    # DPRK collapse), so most effects are inside the 2-point smallest effect (MODEL.md §6.1); a further drop must
-    # come with a documented mechanism, not pass silently
-    assert (claims_table.verdict == "supported").sum() >= 3
+    # 11 of 24 with contact accidents at the record's rate and the relative threshold for rare outcomes
+    # (MODEL.md §6.1); a further drop must come with a documented mechanism, not pass silently
+    assert (claims_table.verdict == "supported").sum() >= 10
     row = claims_table.set_index("id").loc["C03"]
     assert row.paired and row.ci_low <= row.effect <= row.ci_high < 0
     assert row.unpaired_high - row.unpaired_low > row.ci_high - row.ci_low  # common seeds: the paired one is narrower
@@ -104,7 +103,7 @@ def test_construction_needs_a_reason(tmp_path):
 def test_verdicts_hold_from_2000_to_20000_runs():
     """A sample of claims (one supported, one without practical effect): the power calculation says 2,000 runs are
     enough for them, and their verdicts at 2,000 and at 20,000 runs per arm are the same."""
-    sample = ["C03", "C21-rules"]
+    sample = ["C03", "C24-scs"]
     small = v.check_claims(runs=2000, only=sample).set_index("id")
     large = v.check_claims(runs=20_000, only=sample).set_index("id")
     assert small.stable.all()

@@ -86,9 +86,19 @@ def check_locators(file: str | Path = CLAIMS_FILE, source_text: str | Path = SEE
 CONSTRUCTION_LABELS = {"definition": "by definition", "one_term": "one term", "emergent": "emergent"}
 
 
-def _claim_row(c: Claim, scenario: Path, base: pd.DataFrame, cond: pd.DataFrame, min_effect: float) -> dict[str, Any]:
+def threshold(spec: ClaimsFile, p_base: float) -> float:
+    """The smallest effect that counts for a claim whose baseline probability is ``p_base``: ``min_effect``
+    points, or for a rare outcome ``min_relative`` of its base rate if that is smaller (a halving of a 1%
+    risk is an effect a briefer reports; two points of it would be a tripling)."""
+    if spec.min_relative is None or p_base <= 0.0:  # an outcome that never occurs has no relative scale
+        return spec.min_effect
+    return float(min(spec.min_effect, spec.min_relative * p_base))
+
+
+def _claim_row(c: Claim, scenario: Path, base: pd.DataFrame, cond: pd.DataFrame, spec: ClaimsFile) -> dict[str, Any]:
     """One claim's test: the effect, its paired interval, the verdict and whether the file's record matches."""
     res = compare(base, cond, c.measure)
+    min_effect = threshold(spec, res["p_base"])
     v = practical_verdict(res["diff_low"], res["diff_high"], c.expect, min_effect, CLAIM_VERDICTS)
     supported = CLAIM_VERDICTS.agrees
     recorded = "disagrees" if c.model_disagrees else supported
@@ -101,7 +111,8 @@ def _claim_row(c: Claim, scenario: Path, base: pd.DataFrame, cond: pd.DataFrame,
             "p_base": res["p_base"], "p_cond": res["p_alt"], "effect": res["diff"],
             "ci_low": res["diff_low"], "ci_high": res["diff_high"], "paired": res["paired"],
             "unpaired_low": res["unpaired_low"], "unpaired_high": res["unpaired_high"], "sd_diff": res["sd_diff"],
-            "verdict": v, "recorded": recorded, "matches": (v == supported) == (recorded == supported)}
+            "threshold": min_effect, "verdict": v, "recorded": recorded,
+            "matches": (v == supported) == (recorded == supported)}
 
 
 def _claim_arms(file: Path, spec: ClaimsFile) -> list[tuple[Claim, Path, Condition, Condition]]:
@@ -130,10 +141,10 @@ def check_claims(file: str | Path = CLAIMS_FILE, runs: int | None = None, seed: 
         raise InputError(file, "alpha", "only alpha 0.05 is supported (95% Newcombe intervals)")
     arms = [a for a in _claim_arms(file, spec) if only is None or a[0].id in only]
     done = runs_of([x for *_, b, a in arms for x in (b, a)], runs, seed, evaluator=evaluator)
-    rows = [{**_claim_row(c, scen, done[b], done[a], spec.min_effect), "runs": runs, "seed": seed}
+    rows = [{**_claim_row(c, scen, done[b], done[a], spec), "runs": runs, "seed": seed}
             for c, scen, b, a in arms]
     table = pd.DataFrame(rows)
-    need = power_runs(table, spec.min_effect, spec.power, spec.alpha)
+    need = power_runs(table, table["threshold"], spec.power, spec.alpha)
     table["runs_needed"] = need.runs_needed.to_numpy()
     table["borderline"] = need.borderline.to_numpy()
     table["stable"] = table.runs_needed <= table.runs
@@ -149,14 +160,16 @@ def boundary_distance(effect: float, min_effect: float) -> float:
     return float(abs(abs(effect) - min_effect))
 
 
-def power_runs(table: pd.DataFrame, min_effect: float, power: float = 0.9, alpha: float = 0.05) -> pd.DataFrame:
+def power_runs(table: pd.DataFrame, min_effect: float | pd.Series, power: float = 0.9,
+               alpha: float = 0.05) -> pd.DataFrame:
     """Runs per arm each claim needs for a verdict that holds to :data:`MAX_CLAIM_RUNS` runs (a
     ``check_claims`` pilot table): the pilot effect's distance from +-min_effect detected with
     ``power`` in the paired per-run differences (:func:`sim.analysis.stats.runs_for_power`); at that
     count the interval's half-width is about 0.6 of the distance, so the interval stays on one side.
     ``borderline``: more than MAX_CLAIM_RUNS needed (the effect sits on the boundary), so the
     verdict may still change at 20,000 runs."""
-    shift = [boundary_distance(e, min_effect) for e in table["effect"]]
+    bounds = np.broadcast_to(np.asarray(min_effect, float), len(table))  # one per claim (see threshold)
+    shift = [boundary_distance(e, m) for e, m in zip(table["effect"], bounds, strict=True)]
     need = [runs_for_power(sd, sh, power, alpha) if sh > 0 else 10**9
             for sd, sh in zip(table["sd_diff"], shift, strict=True)]
     out = pd.DataFrame({"effect": table["effect"].to_numpy(), "shift": shift, "runs_needed": need},

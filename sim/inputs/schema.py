@@ -788,6 +788,9 @@ class ClaimsFile(Strict):
     alpha: float = Field(0.05, gt=0, lt=1)
     min_effect: float = Field(0.02, gt=0, lt=1, description="Smallest effect on a probability that counts: a "
                               "paired interval wholly inside +-min_effect is 'no effect of practical size'.")
+    min_relative: float | None = Field(None, gt=0, lt=1, description="Smallest relative change that counts for a "
+                                       "rare outcome: a claim's threshold is min(min_effect, min_relative x P(base)), "
+                                       "so below a base rate of min_effect/min_relative a halving can count.")
     power: float = Field(0.9, gt=0.5, lt=1, description="Power of the run-count calculation: at `runs`, a shift "
                          "of min_effect/2 (the distance from the decision boundary) is detected with this power.")
     claims: list[Claim] = Field(min_length=1)
