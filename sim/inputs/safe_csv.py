@@ -41,6 +41,11 @@ def neutralise(value: Any) -> Any:
     return "'" + value if isinstance(value, str) and needs_quote(value) else value
 
 
+def safe_row(row: Iterable[Any]) -> list[Any]:
+    """A row for ``csv.writer`` with every cell neutralised (the workshop's exports)."""
+    return [neutralise(v) for v in row]
+
+
 def restore(cell: str) -> str:
     """A cell as read back: the apostrophe ``neutralise`` added is removed (and nothing else)."""
     return cell[1:] if cell[:1] == "'" and needs_quote(cell[1:]) else cell

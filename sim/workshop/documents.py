@@ -19,8 +19,8 @@ from pathlib import Path
 
 from sim.analysis.html import esc
 from sim.experiments.store import atomic_write
+from sim.inputs.safe_csv import safe_row
 from sim.workshop import views
-from sim.workshop.csvsafe import safe_row
 from sim.workshop.records import Adjudication, MoveRecord
 from sim.workshop.render import CSS, img_tag, session_chart_png
 from sim.workshop.session import CAPABILITY_ELEMENTS, Session

@@ -27,10 +27,10 @@ from typing import Any, Literal
 from sim.errors import SessionError
 from sim.inputs.compile import compile_inject, compiled
 from sim.inputs.condition import Condition
+from sim.inputs.safe_csv import safe_row
 from sim.inputs.schema import Inject
 from sim.inputs.spec import CInject
 from sim.workshop import journal, play
-from sim.workshop.csvsafe import safe_row
 from sim.workshop.records import (
     PHASES,
     Adjudication,
