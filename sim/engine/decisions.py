@@ -49,6 +49,13 @@ TERMS: dict[str, tuple[tuple[str, str], ...]] = {
     "fatigue": (("fatigue", "settle"),),
 }
 assert tuple(TERMS) == WEIGHTED_TERMS, "TERMS must list sim.names.WEIGHTED_TERMS in order"
+#: The option features and the state quantities the terms use, each in order of first use in :data:`TERMS`.
+FEATURES = tuple(dict.fromkeys(x for parts in TERMS.values() for _, x in parts))
+QUANTITIES = tuple(dict.fromkeys(q for parts in TERMS.values() for q, _ in parts))
+#: :data:`TERMS` for the kernel: per part, its quantity's and feature's index and its term's, in order.
+PARTS = tuple(np.array(col, np.int64) for col in zip(*((QUANTITIES.index(q), FEATURES.index(x), t)
+                                                        for t, parts in enumerate(TERMS.values())
+                                                        for q, x in parts), strict=True))
 
 
 def targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -202,16 +209,24 @@ def utility(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict) -> np.nda
             coef[x] = coef.get(x, 0.0) + W[None, :, j] * s[q]
     base = np.asarray(f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
     shape = (len(st.keys), len(rows))
-    K = base.shape[2]
+    assert tuple(coef) == FEATURES
     C = np.stack([np.broadcast_to(c, shape) for c in coef.values()]).astype(float, copy=False)
-    static = np.zeros((len(rows), K, len(coef)))
-    code = np.zeros(len(coef), np.int64)
-    for j, x in enumerate(coef):
-        if x in kernel.DYNAMIC:  # computed in the loop (even if ``f`` has the table: the same values)
+    return kernel.utility_table(np.ascontiguousarray(base), C, *feature_table(f, len(rows)),
+                                *computed_inputs(spec, st, rows, s))
+
+
+def feature_table(f: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The static option features of :data:`FEATURES` as one (a, K, X) table, and each column's kernel code
+    (``kernel.STATIC``, or the computed feature the kernel evaluates in its loop instead: even if ``f`` has
+    its table, the values are the same)."""
+    static = np.zeros((n_rows, f["affinity"].shape[2], len(FEATURES)))
+    code = np.zeros(len(FEATURES), np.int64)
+    for j, x in enumerate(FEATURES):
+        if x in kernel.DYNAMIC:
             code[j] = kernel.DYNAMIC[x]
         else:
             static[..., j] = f[x][0]
-    return kernel.utility_table(np.ascontiguousarray(base), C, static, code, *computed_inputs(spec, st, rows, s))
+    return static, code
 
 
 def mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
@@ -264,6 +279,7 @@ class Scored:
     t_adv: np.ndarray
     t_ally: np.ndarray
     state: dict
+    features: dict | None = None  # the static option features (``features(..., computed=False)``)
 
 
 def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
@@ -271,11 +287,12 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     rows = np.arange(spec.n_actors) if rows is None else np.asarray(rows)
     t_adv, t_ally = targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
-    util = utility(spec, st, rows, s, features(spec, st, rows, s, computed=False))
+    f = features(spec, st, rows, s, computed=False)
+    util = utility(spec, st, rows, s, f)
     e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), mask(spec, st, rows, t_adv)))
     p = e / e.sum(axis=2, keepdims=True)
     return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,
-                  t_ally=t_ally, state=s)
+                  t_ally=t_ally, state=s, features=f)
 
 
 def over_turn(p_day: np.ndarray, hold: np.ndarray, dt: float) -> np.ndarray:
@@ -306,7 +323,7 @@ def decide(spec: Spec, st: State, rows: np.ndarray | None = None, reasons: bool 
     opt = np.where(forced, st.forced[:, rows], opt)
     prob = np.where(forced, 1.0, prob)
     if reasons:
-        order, contrib = _reasons(spec, st, rows, s, opt)
+        order, contrib = _reasons(spec, st, rows, s, sc.features, opt)
     else:
         order, contrib = np.full((*opt.shape, 3), -1, np.int8), np.full((*opt.shape, 3), np.nan)
     kind = spec.options.target_kind[rows[None, :], opt]
@@ -318,18 +335,15 @@ def decide(spec: Spec, st: State, rows: np.ndarray | None = None, reasons: bool 
                     cause_actor=cause_actor, cause_action=cause_action, cause_turn=cause_turn)
 
 
-def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, opt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two terms that most favoured the chosen move over holding, and the one that most held it back."""
-    W = spec.behaviour.weights[rows]
-    hold = np.broadcast_to(spec.options.hold[rows][None], opt.shape)
-    fc, fh = features(spec, st, rows, s, opt), features(spec, st, rows, s, hold)
-    diffs = [W[None, :, j] * (vc - vh) for j, ((_, vc), (_, vh))
-             in enumerate(zip(term_values(s, fc), term_values(s, fh), strict=True))]
-    diffs.append(fc["affinity"] - fh["affinity"])
-    D = np.stack(diffs, axis=2)
-    order = np.argsort(-D, axis=2, kind="stable")
-    order = np.concatenate([order[..., :2], order[..., -1:]], axis=2)
-    return order, np.take_along_axis(D, order, 2)
+def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict, opt: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The two terms that most favoured the chosen move over holding, and the one that most held it back
+    (``kernel.reasons``: the terms of :data:`TERMS`, as ``term_values`` gives them, at the two options)."""
+    Q = np.stack([np.broadcast_to(s[q], opt.shape) for q in QUANTITIES]).astype(float, copy=False)
+    return kernel.reasons(Q, *PARTS, np.ascontiguousarray(spec.behaviour.weights[rows], float),
+                          *feature_table(f, len(rows)), np.ascontiguousarray(f["affinity"], float),
+                          np.ascontiguousarray(opt, np.int64), np.ascontiguousarray(spec.options.hold[rows], np.int64),
+                          *computed_inputs(spec, st, rows, s))
 
 
 def _cause(st: State, rows: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -153,3 +153,58 @@ def draw_options(p: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             opt[r, i] = pick
             prob[r, i] = p[r, i, pick] / acc
     return opt, prob
+
+
+@njit(inline="always")
+def _sorts_before(x: float, y: float) -> bool:
+    """``x`` comes before ``y`` in NumPy's ascending sort order (NaN last)."""
+    return x < y or (y != y and x == x)
+
+
+@njit(inline="always")
+def _term_values(out, Q, part_q, part_x, part_t, static, code, k, i, r, esc, level, fb, own, crowd, bits,
+                 last_used, since) -> None:
+    """Each weighted term's value at option ``k`` of actor row ``i`` in run ``r``: the sum of its parts
+    (state quantity x option feature), added in the order of ``decisions.TERMS`` from 0 (as ``sum``)."""
+    out[:] = 0.0
+    for p in range(part_q.shape[0]):
+        x = part_x[p]
+        c = code[x]
+        f = static[i, k, x] if c == STATIC else feature(c, i, k, r, esc, level, fb, own, crowd, bits, last_used,
+                                                        since)
+        out[part_t[p]] = out[part_t[p]] + Q[part_q[p], r, i] * f
+
+
+@njit(cache=True, nogil=True)
+def reasons(Q, part_q, part_x, part_t, W, static, code, aff, opt, hold, esc, level, fb, own, crowd, bits,
+            last_used, since) -> tuple[np.ndarray, np.ndarray]:
+    """The reasons of each (run, actor)'s choice ``opt``: every term's weighted contribution to it relative
+    to holding (then affinity's), ordered as a stable ascending sort of their negatives (NumPy's
+    ``argsort(-D, kind="stable")``); returns the first two and the last (R, a, 3), and their contributions."""
+    R, A = opt.shape
+    T = W.shape[1]
+    n = T + 1
+    order = np.empty((R, A, 3), np.int64)
+    contrib = np.empty((R, A, 3))
+    vc, vh, D, idx = np.empty(T), np.empty(T), np.empty(n), np.empty(n, np.int64)
+    one_aff = aff.shape[0] == 1
+    for r in range(R):
+        ra = 0 if one_aff else r
+        for i in range(A):
+            kc, kh = opt[r, i], hold[i]
+            _term_values(vc, Q, part_q, part_x, part_t, static, code, kc, i, r, esc, level, fb, own, crowd, bits,
+                         last_used, since)
+            _term_values(vh, Q, part_q, part_x, part_t, static, code, kh, i, r, esc, level, fb, own, crowd, bits,
+                         last_used, since)
+            for j in range(T):
+                D[j] = W[i, j] * (vc[j] - vh[j])
+            D[T] = aff[ra, i, kc] - aff[ra, i, kh]
+            for j in range(n):  # insertion sort: stable
+                m = j
+                while m > 0 and _sorts_before(-D[j], -D[idx[m - 1]]):
+                    idx[m] = idx[m - 1]
+                    m -= 1
+                idx[m] = j
+            order[r, i, 0], order[r, i, 1], order[r, i, 2] = idx[0], idx[1], idx[n - 1]
+            contrib[r, i, 0], contrib[r, i, 1], contrib[r, i, 2] = D[idx[0]], D[idx[1]], D[idx[n - 1]]
+    return order, contrib
