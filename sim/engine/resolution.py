@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine import rng
+from sim.engine import resolve_kernel, rng
 from sim.engine.channels import best_open, first_with_status
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.spec import Spec
@@ -25,7 +25,6 @@ from sim.names import (
     IcbViolence,
     MidLevel,
     Stream,
-    TargetKind,
     Threshold,
 )
 
@@ -202,114 +201,38 @@ def perceive(spec: Spec, st: State, mv: Move) -> None:
 
 def hostility(spec: Spec, st: State, mv: Move) -> None:
     """Perceived threat decays, then follows each target's reading of the move against it (and its
-    allies' readings, scaled by commitment), plus provocations and red lines; relief and reassurance
-    lower it; relations move with each action's relation effect."""
-    R, A = len(st.keys), spec.n_actors
-    rr = np.arange(R)
-    k = spec.constants
-    esc = spec.ladder.esc
-    prev_esc = np.clip(esc[st.level], 0.0, None)
-    decay = k.decay
-    st.H *= 1.0 - decay
-    st.attacked = np.zeros((R, A), bool)
-    for a in range(A):
-        act, b = mv.act[:, a], mv.tg[:, a]
-        hit_adv = mv.has_target[:, a] & (spec.actions.target_kind[act] == TargetKind.ADVERSARY)
-        h = np.clip(esc[st.perc[rr, b, a]], 0.0, None)
-        relief = spec.actions.relief[act] * (1.0 - prev_esc[:, a])
-        d = hit_adv * (decay * k.hostility_gain * h + spec.actions.provocation[act] - relief)
-        st.H[rr, b, a] = np.clip(st.H[rr, b, a] + d, 0.0, 1.0)
-        for c in range(A):
-            w = spec.dyads.commitment[c, :][b] * hit_adv * (c != a)
-            if w.any():
-                hc = np.clip(esc[st.perc[:, c, a]], 0.0, None)
-                gain = decay * k.ally_spillover * w * k.hostility_gain * hc
-                st.H[:, c, a] = np.clip(st.H[:, c, a] + gain, 0.0, 1.0)
-        st.H[:, :, a] = np.clip(st.H[:, :, a] + spec.behaviour.red_lines[:, a, :][:, act].T, 0.0, 1.0)
-        _remember_blow(spec, st, mv, a, hit_adv)
-        force = hit_adv & (mv.realised[:, a] >= spec.catalogue.threshold(Threshold.FORCE))
-        st.attacked[rr[force], b[force]] = True
-        # reassurance: an ally addressed by a relief move feels less threatened by its adversaries
-        to_ally = mv.has_target[:, a] & (spec.actions.target_kind[act] == TargetKind.ALLY)
-        to_ally &= spec.actions.relief[act] > 0
-        if to_ally.any():
-            rel_ally = (spec.actions.relief[act] * to_ally)[:, None] * spec.dyads.adversary[b]
-            st.H[rr, b, :] = np.clip(st.H[rr, b, :] - rel_ally, 0.0, 1.0)
-        dr = spec.actions.relation[act] * mv.has_target[:, a]
-        st.rel[rr, a, b] = st.rel[rr, b, a] = np.clip(st.rel[rr, a, b] + dr, -1.0, 1.0)
-
-
-def _remember_blow(spec: Spec, st: State, mv: Move, a: int, hit: np.ndarray) -> None:
-    """The target of a hostile move remembers it (as it perceived it) as a blow that calls for an answer, and
-    owes its declared answer if the move crossed one of its red lines."""
-    rr = np.flatnonzero(hit & (mv.realised[:, a] > spec.catalogue.threshold(Threshold.BASELINE)))
-    if not len(rr):
-        return
-    b, act, day = mv.tg[rr, a], mv.act[rr, a], st.day(spec) + spec.constants.response_days
-    seen = st.perc[rr, b, a]
-    live = st.wronged_until[rr, b, a] > st.day(spec)
-    st.wronged[rr, b, a] = np.where(live, np.maximum(st.wronged[rr, b, a], seen), seen)
-    st.wronged_until[rr, b, a] = day
-    st.last_hostile[rr, b, a] = act
-    st.last_hostile_turn[rr, b, a] = st.turn
-    st.captive[rr, b, a] |= spec.actions.rung[act] == spec.catalogue.rung_index("seize")
-    rt = spec.responses
-    for line in range(len(rt.actor)):
-        crossed = (b == rt.actor[line]) & (a == rt.by[line]) & (act == rt.action[line])
-        if crossed.any():
-            r, v = rr[crossed], b[crossed]
-            lapsed = st.owed_until[r, v, a] <= st.day(spec)
-            st.owed[r, v, a] = np.where(lapsed, np.uint64(0), st.owed[r, v, a]) | rt.bits[line]
-            st.owed_until[r, v, a] = day
+    allies' readings, scaled by commitment), plus provocations and red lines; a hostile move is remembered
+    as a blow that calls for an answer (and a crossed red line owes the declared answer); relief and
+    reassurance lower threat; relations move with each action's relation effect (``resolve_kernel.hostility``)."""
+    k, acts, cat, rt = spec.constants, spec.actions, spec.catalogue, spec.responses
+    st.attacked = np.zeros((len(st.keys), spec.n_actors), bool)
+    day = st.day(spec)
+    resolve_kernel.hostility(
+        mv.act, mv.target, mv.realised, st.perc, st.level, st.turn, np.float32(day), day + k.response_days,
+        (float(k.decay), float(k.hostility_gain), float(k.ally_spillover)),
+        (cat.threshold(Threshold.BASELINE), cat.threshold(Threshold.FORCE), cat.rung_index("seize")),
+        spec.ladder.esc, acts.target_kind, acts.relief, acts.provocation, acts.relation, acts.rung,
+        spec.dyads.commitment, spec.behaviour.red_lines, spec.dyads.adversary, st.H, st.rel, st.attacked, st.wronged,
+        st.wronged_until, st.last_hostile, st.last_hostile_turn, st.captive, st.owed, st.owed_until,
+        rt.actor, rt.by, rt.action, rt.bits)
 
 
 def commitments(spec: Spec, st: State, mv: Move) -> None:
-    """Concessions, grievances, talks, agreement offers, public commitments and mediation requests."""
+    """Concessions, grievances, talks, agreement offers, public commitments and mediation requests; moves
+    aimed at one's own partner: pressure to stand down, and talks brokered with its adversary
+    (``resolve_kernel.commitments``)."""
     R, A = len(st.keys), spec.n_actors
-    rr = np.arange(R)
-    k, acts = spec.constants, spec.actions
-    received = np.zeros((R, A), bool)
+    k, acts, day = spec.constants, spec.actions, st.day(spec)
     um = rng.draw(st.keys, st.turn, Stream.MEDIATE, A)
-    st.talks = np.maximum(st.talks - spec.dt, 0.0).astype(np.float32)
-    st.offers = np.maximum(st.offers - spec.dt, 0.0).astype(np.float32)
-    for a in range(A):
-        act, b = mv.act[:, a], mv.tg[:, a]
-        ok = mv.has_target[:, a] & (acts.target_kind[act] == TargetKind.ADVERSARY)
-        received[rr[ok], b[ok]] |= (acts.relief[act] > 0)[ok]
-        st.conceded[:, a] |= acts.concession[act] & ok
-        settled = ok & acts.agreement[act]
-        st.captive[rr[settled], b[settled], a] = False  # an offer returns what the offerer holds
-        talk = ok & acts.talks[act]
-        st.talks[rr[talk], a, b[talk]] = k.talk_days
-        offer = ok & acts.agreement[act]
-        st.offers[rr[offer], a, b[offer]] = k.offer_days
-        st.committed[:, a] |= acts.commitment[act]
-        med = ok & acts.mediation[act]
-        st.mediation |= med
-        found = med & (um[:, a] < spec.scenario.parameters.mediation)
-        st.mediated |= found
-        st.talks[rr[found], a, b[found]] = k.talk_days
-        st.talks[rr[found], b[found], a] = k.talk_days
-        st.taken[rr, a, act] = True
-        _partner(spec, st, mv, a)
-    has_adv = spec.dyads.adversary.any(axis=1)[None, :]
-    grown = np.minimum(st.frustration + spec.behaviour.grievance_rate[None, :] * has_adv * spec.dt, 1.0)
-    st.frustration = np.where(received, st.frustration * spec.constants.grievance_relief, grown)
-
-
-def _partner(spec: Spec, st: State, mv: Move, a: int) -> None:
-    """Moves aimed at one's own partner: pressure to stand down, and talks brokered with its adversary."""
-    acts, rr = spec.actions, np.arange(len(st.keys))
-    act, b = mv.act[:, a], mv.tg[:, a]
-    to_ally = mv.has_target[:, a] & (acts.target_kind[act] == TargetKind.ALLY)
-    press = to_ally & (acts.restraint[act] > 0)
-    st.restrained[rr[press], b[press]] = acts.restraint[act][press]
-    st.restrained_until[rr[press], b[press]] = st.day(spec) + spec.constants.response_days
-    brok = np.flatnonzero(to_ally & acts.broker[act])
-    if len(brok):
-        other = np.argmax(np.where(spec.dyads.adversary[b[brok]], st.H[brok, b[brok], :], -np.inf), axis=1)
-        st.talks[brok, b[brok], other] = spec.constants.talk_days
-        st.talks[brok, other, b[brok]] = spec.constants.talk_days
+    # the arrays the steps used to replace are replaced, not changed under a caller that kept them
+    st.talks, st.offers, st.frustration = st.talks.copy(), st.offers.copy(), st.frustration.copy()
+    resolve_kernel.commitments(
+        mv.act, mv.target, um, np.float32(spec.dt), float(spec.dt), day + k.response_days,
+        (float(k.talk_days), float(k.offer_days), float(k.grievance_relief)), float(spec.scenario.parameters.mediation),
+        acts.target_kind, acts.relief, acts.concession, acts.agreement, acts.talks, acts.commitment, acts.mediation,
+        acts.restraint, acts.broker, spec.dyads.adversary, spec.behaviour.grievance_rate, st.H, np.zeros((R, A), bool),
+        st.conceded, st.captive, st.talks, st.offers, st.committed, st.mediation, st.mediated, st.taken,
+        st.restrained, st.restrained_until, st.frustration)
 
 
 def track(spec: Spec, st: State, mv: Move) -> None:
