@@ -17,7 +17,6 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.engine import kernel, rng
-from sim.engine.channels import best_open, first_with_status
 from sim.engine.state import Decision, State
 from sim.inputs.spec import Spec
 from sim.names import TERM_NAMES, WEIGHTED_TERMS, ChannelStatus, Stream, TargetKind, Threshold
@@ -49,109 +48,76 @@ TERMS: dict[str, tuple[tuple[str, str], ...]] = {
     "fatigue": (("fatigue", "settle"),),
 }
 assert tuple(TERMS) == WEIGHTED_TERMS, "TERMS must list sim.names.WEIGHTED_TERMS in order"
-#: The option features and the state quantities the terms use, each in order of first use in :data:`TERMS`.
+assert (kernel.OPEN, kernel.SUSPENDED, kernel.ADVERSARY) == (ChannelStatus.OPEN, ChannelStatus.SUSPENDED,
+                                                           TargetKind.ADVERSARY), "kernel codes follow sim.names"
+#: The option features the terms use, in order of first use in :data:`TERMS`.
 FEATURES = tuple(dict.fromkeys(x for parts in TERMS.values() for _, x in parts))
-QUANTITIES = tuple(dict.fromkeys(q for parts in TERMS.values() for q, _ in parts))
-#: :data:`TERMS` for the kernel: per part, its quantity's and feature's index and its term's, in order.
-PARTS = tuple(np.array(col, np.int64) for col in zip(*((QUANTITIES.index(q), FEATURES.index(x), t)
+#: :data:`TERMS` for the kernel: per part, its quantity's index in ``kernel.SITUATION``, its feature's in
+#: :data:`FEATURES` and its term's, in order.
+PARTS = tuple(np.array(col, np.int64) for col in zip(*((kernel.SITUATION.index(q), FEATURES.index(x), t)
                                                         for t, parts in enumerate(TERMS.values())
                                                         for q, x in parts), strict=True))
 
 
 def targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whom each actor would address: the most threatening rival (an adversary, or anyone who lately
-    hurt it or crossed one of its red lines), and the committed ally most under threat."""
-    day = st.day(spec)
-    adv = spec.dyads.adversary[rows][None]
-    offender = (st.owed_until[:, rows, :] > day) | (st.wronged_until[:, rows, :] > day)
-    t_adv = np.argmax(np.where(adv | offender, st.H[:, rows, :], -np.inf), axis=2)
-    threat_to = st.H.max(axis=2) + st.attacked
-    com = spec.dyads.commitment[rows]
-    t_ally = np.argmax(np.where(com[None] > 0, com[None] * threat_to[:, None, :], -np.inf), axis=2)
-    return t_adv, t_ally
+    hurt it or crossed one of its red lines), and the committed ally most under threat (``kernel.targets``)."""
+    return kernel.targets(np.asarray(rows, np.int64), np.float32(st.day(spec)), spec.dyads.adversary,
+                          spec.dyads.commitment, st.owed_until, st.wronged_until, st.H, st.attacked)
 
 
-def has_rival(spec: Spec, st: State, rows: np.ndarray) -> np.ndarray:
-    """(R, a): some adversary or recent offender exists to aim a move at."""
-    day = st.day(spec)
-    adv = spec.dyads.adversary[rows][None]
-    offender = (st.owed_until[:, rows, :] > day) | (st.wronged_until[:, rows, :] > day)
-    return (adv | offender).any(axis=2)
+def _answer_probabilities(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, table: np.ndarray
+                          ) -> np.ndarray:
+    """P(answer) of each candidate channel (or forum) between actor and target, (R, a, L): the kernel's
+    log-odds through NumPy's logistic (``channels.answer_prob``; the same ``exp`` on every path)."""
+    ch = spec.channels
+    z = kernel.channel_logits(rows, t_adv, table, ch.logit, ch.climate, ch.provocation, st.rel, st.H)
+    return 1.0 / (1.0 + np.exp(-z)) if len(spec.channel_ids) else np.zeros(z.shape)
 
 
-def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray) -> dict:
-    """The state quantities of the terms, one value per (run, actor)."""
-    R = np.arange(len(st.keys))[:, None]
-    A = rows[None, :]
-    bh, esc, day = spec.behaviour, spec.ladder.esc, st.day(spec)
-    lvl = esc[st.level]
-    threat = st.H[R, A, t_adv]
-    adv_max = np.where(spec.dyads.adversary[None], lvl[:, None, :], -1.0).max(axis=2)
-    com = spec.dyads.commitment[rows]
-    entrap = np.where(com[None] > 0, np.clip(lvl - adv_max, 0.0, None)[:, None, :], 0.0).max(axis=2)
-    threat_to = st.H.max(axis=2) + st.attacked
-    # a fearful ally aligns more closely with its patron (Snyder's abandonment): more support, not more hostility
-    patron = (spec.dyads.commitment[:, rows] > 0).any(axis=0)
-    ally = (np.where(com[None] > 0, com[None] * threat_to[:, None, :], 0.0).max(axis=2)
-            + (bh.aband_fear[rows] * patron)[None])
-    aud = (bh.pressure[rows][None] + bh.election[rows][None] * bh.election_sens[rows][None]
-           + st.stress[:, None] * bh.stress_sens[rows][None])
-    AA = np.broadcast_to(A, t_adv.shape)
-    p_ch = np.maximum(best_open(spec, st, spec.channels.bilateral, AA, t_adv)[1],
-                      best_open(spec, st, spec.channels.forums, AA, t_adv)[1])
-    owed_bits = np.where(st.owed_until[R, A, t_adv] > day, st.owed[R, A, t_adv], np.uint64(0))
-    owed = np.where(owed_bits > 0, st.H[R, A, t_adv].clip(spec.constants.credibility_floor, 1.0), 0.0)
-    stakes = bh.stakes[rows][None] + st.stakes_shift[:, rows]
-    return {
-        "one": np.ones(t_adv.shape), "minus_one": -np.ones(t_adv.shape),
-        "threat": threat, "stakes_threat": stakes * threat, "recip2": 2.0 * esc[st.perc[R, A, t_adv]],
-        "level": lvl[:, rows], "ally": ally, "minus_entrap": -entrap * bh.entrap_fear[rows][None], "aud": aud,
-        "minus_committed": -st.committed[:, rows].astype(float),
-        "minus_interdep": -bh.interdependence[rows[None, :], t_adv], "chan": p_ch,
-        "minus_climate": -st.rel[R, A, t_adv], "griev": st.frustration[:, rows],
-        "minus_restrained": -(np.where(st.restrained_until[:, rows] > day, st.restrained[:, rows], 0.0)
-                              + spec.constants.captive_restraint * st.captive[R, A, t_adv]),
-        "owed": owed, "owed_bits": owed_bits, "minus_stakes": -stakes,
-        "owed_since": st.owed_until[R, A, t_adv] - spec.constants.response_days,
-        "minus_deter": -bh.deterrent[t_adv].astype(float),
-        # settling weighs more as the crisis wears on, and in full at once when the adversary's offer is on the
-        # table (accepting needs no bargaining: the 2001 letter answered a stated condition)
-        "fatigue": np.maximum(min(1.0, day / spec.constants.fatigue_days), st.offers[R, t_adv, A] > 0)
-        * (1.0 + spec.constants.captive_pressure * (st.captive[R, A, t_adv] | st.captive[R, t_adv, A])),
-        "wronged": st.wronged[R, A, t_adv], "wronged_live": st.wronged_until[R, A, t_adv] > day,
-    }
+def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray | None) -> dict:
+    """The state quantities of the terms, one value per (run, actor) (``kernel.SITUATION``; all of them as
+    one table under ``table``), and what the rest of the decision reads: the utility's coefficients per
+    feature (``coef``), the computed features' inputs (``owed_bits``, ``since``, ``own``, ``crowd``) and
+    the dynamic preconditions (``admissible``, see :func:`mask`). One pass of ``kernel.situation``."""
+    rows = np.asarray(rows, np.int64)
+    k, bh, o, day = spec.constants, spec.behaviour, spec.options, st.day(spec)
+    ch = spec.channels
+    Q, C, bits, since, own, crowd, ok = kernel.situation(
+        rows, t_adv, _answer_probabilities(spec, st, rows, t_adv, ch.bilateral),
+        _answer_probabilities(spec, st, rows, t_adv, ch.forums), day, np.float32(day), min(1.0, day / k.fatigue_days),
+        (float(k.credibility_floor), float(k.captive_restraint), float(k.captive_pressure),
+         np.float32(k.response_days), np.float32(1e-6)),  # each declared answer carries the credibility once
+        (spec.catalogue.threshold(Threshold.FORCE),), *PARTS, np.ascontiguousarray(bh.weights[rows], float),
+        spec.ladder.esc, spec.ladder.unit, spec.dyads.adversary, spec.dyads.commitment,
+        (spec.dyads.commitment > 0).any(axis=0),  # a fearful ally aligns more closely with its patron
+        np.stack([bh.stakes, bh.pressure, bh.election_sens, bh.stress_sens, bh.aband_fear, bh.entrap_fear]
+                 ).astype(float), bh.election, bh.deterrent, bh.interdependence, ch.bilateral, ch.forums,
+        np.stack([o.req_channel, o.req_crisis, o.req_own, o.target_kind]),
+        np.stack([o.valid, o.multilateral, o.req_talks, o.war]), o.interval, st.level, st.crisis, st.crossed,
+        st.own_crossed, st.H, st.attacked, st.rel, st.perc, st.committed, st.frustration, st.restrained,
+        st.restrained_until, st.captive, st.owed, st.owed_until, st.wronged, st.wronged_until, st.stakes_shift,
+        st.stress, st.talks, st.offers, st.ch_status, st.last_used)
+    return {"table": Q, **dict(zip(kernel.SITUATION, Q, strict=True)), "coef": C, "owed_bits": bits,
+            "since": since, "own": own, "crowd": crowd, "admissible": ok}
 
 
-def firebreak_rungs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The thresholds whose firebreaks no longer count for each (run, actor): (own, crowd) unit indices.
+def computed_inputs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple:
+    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer)."""
+    return (np.ascontiguousarray(spec.options.esc[rows], float), s["level"],
+            np.ascontiguousarray(spec.options.firebreak[:, rows], float), s["own"], s["crowd"], s["owed_bits"],
+            np.ascontiguousarray(st.last_used[:, rows]), s["since"])
+
+
+def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
+    """Salience of the firebreaks each option would cross, (R, a, K), or of the picked option only, (R, a)
+    (``kernel.situation`` says which thresholds count, ``kernel.firebreak`` computes it).
 
     A threshold nobody has crossed in this crisis counts in full; one only others have crossed
     counts half; one the actor has itself chosen to cross no longer restrains it. Answering a blow
     in kind crosses nothing: thresholds up to the unit of what the target lately did to the actor
     (as the actor perceived it) are waived, which is what makes proportional retaliation a choice.
     """
-    hit = np.where(s["wronged_live"], s["wronged"], -1)
-    answered = np.where(hit >= 0, spec.ladder.unit[np.maximum(hit, 0)], -1)
-    own = np.maximum(st.own_crossed[:, rows], answered)
-    crowd = np.maximum(st.crossed[:, None], answered)
-    return np.ascontiguousarray(own, np.int64), np.ascontiguousarray(np.broadcast_to(crowd, own.shape), np.int64)
-
-
-def computed_inputs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple:
-    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer)."""
-    own, crowd = firebreak_rungs(spec, st, rows, s)
-    R = len(st.keys)
-    since = s["owed_since"] - 1e-6  # each declared answer carries the credibility once: not if taken since
-    return (np.ascontiguousarray(spec.options.esc[rows], float),
-            np.ascontiguousarray(np.broadcast_to(s["level"], own.shape), float),
-            np.ascontiguousarray(spec.options.firebreak[:, rows], float), own, crowd,
-            np.ascontiguousarray(np.broadcast_to(s["owed_bits"], own.shape), np.uint64),
-            np.ascontiguousarray(st.last_used[:, rows]), np.ascontiguousarray(np.broadcast_to(since, (R, len(rows)))))
-
-
-def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
-    """Salience of the firebreaks each option would cross, (R, a, K), or of the picked option only, (R, a)
-    (``firebreak_rungs`` says which count; ``kernel.firebreak`` computes it)."""
     return _computed(spec, st, rows, s, pick)["firebreak"]
 
 
@@ -200,18 +166,10 @@ def term_values(s: dict, f: dict):
 
 def utility(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict) -> np.ndarray:
     """Utility of every option, (R, a, K): the parts of :data:`TERMS` grouped by option feature, so each
-    feature is multiplied once (``tests/test_decisions.py`` checks it equals the term-by-term sum).
-    Features missing from ``f`` (the computed ones, see ``features``) are computed by the kernel."""
-    W = spec.behaviour.weights[rows]
-    coef: dict[str, np.ndarray] = {}
-    for j, parts in enumerate(TERMS.values()):
-        for q, x in parts:
-            coef[x] = coef.get(x, 0.0) + W[None, :, j] * s[q]
+    feature is multiplied once (``s["coef"]``, summed by ``kernel.situation``; ``tests/test_decisions.py``
+    checks it equals the term-by-term sum). The computed features are computed by the kernel."""
     base = np.asarray(f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
-    shape = (len(st.keys), len(rows))
-    assert tuple(coef) == FEATURES
-    C = np.stack([np.broadcast_to(c, shape) for c in coef.values()]).astype(float, copy=False)
-    return kernel.utility_table(np.ascontiguousarray(base), C, *feature_table(f, len(rows)),
+    return kernel.utility_table(np.ascontiguousarray(base), s["coef"], *feature_table(f, len(rows)),
                                 *computed_inputs(spec, st, rows, s))
 
 
@@ -231,36 +189,9 @@ def feature_table(f: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
 
 def mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
     """Dynamic preconditions (channel status, talks, crisis stage, tempo, someone to aim at, and for
-    major war a fight already under way) as a (R, a, K) mask."""
-    R = np.arange(len(st.keys))[:, None]
-    A = rows[None, :]
-    opts, day = spec.options, st.day(spec)
-    AA = np.broadcast_to(A, t_adv.shape)
-    any_open = first_with_status(spec, st, spec.channels.bilateral, AA, t_adv, ChannelStatus.OPEN) >= 0
-    any_susp = first_with_status(spec, st, spec.channels.bilateral, AA, t_adv, ChannelStatus.SUSPENDED) >= 0
-    req = opts.req_channel[rows][None]
-    ok = ((req < 0) | ((req == ChannelStatus.OPEN) & any_open[..., None])
-          | ((req == ChannelStatus.SUSPENDED) & any_susp[..., None]))
-    fo_open = first_with_status(spec, st, spec.channels.forums, AA, t_adv, ChannelStatus.OPEN) >= 0
-    ok &= ~opts.multilateral[rows][None] | fo_open[..., None]
-    talks = (st.talks[R, A, t_adv] > 0) | (st.talks[R, t_adv, A] > 0)
-    ok &= ~opts.req_talks[rows][None] | talks[..., None]
-    ok &= opts.req_crisis[rows][None] <= st.crisis[:, None, None]
-    ok &= opts.req_own[rows][None] <= st.level[:, rows][..., None]
-    ok &= (day - st.last_used[:, rows]) >= opts.interval[rows][None] - 1e-6  # tempo: the move is rested
-    aimed = opts.target_kind[rows][None] == TargetKind.ADVERSARY
-    ok &= ~aimed | has_rival(spec, st, rows)[..., None]
-    ok &= ~opts.war[rows][None] | _fighting(spec, st, rows, t_adv)[..., None]
-    return opts.valid[rows][None] & ok
-
-
-def _fighting(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
-    """Major war is chosen only from a fight under way: the actor stands at the use of force, or the
-    target has lately used force against it (no bolt from the blue)."""
-    R = np.arange(len(st.keys))[:, None]
-    force = spec.catalogue.threshold(Threshold.FORCE)
-    hit = np.where(st.wronged_until[R, rows[None, :], t_adv] > st.day(spec), st.wronged[R, rows[None, :], t_adv], -1)
-    return (st.level[:, rows] >= force) | (hit >= force)
+    major war a fight under way: the actor stands at the use of force, or the target has lately used
+    force against it; no bolt from the blue) as a (R, a, K) mask (``kernel.situation``)."""
+    return state_terms(spec, st, rows, t_adv, None)["admissible"]
 
 
 def admissible(spec: Spec, st: State, actor: int) -> np.ndarray:
@@ -289,7 +220,7 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     s = state_terms(spec, st, rows, t_adv, t_ally)
     f = features(spec, st, rows, s, computed=False)
     util = utility(spec, st, rows, s, f)
-    e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), mask(spec, st, rows, t_adv)))
+    e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), s["admissible"]))
     p = e / e.sum(axis=2, keepdims=True)
     return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,
                   t_ally=t_ally, state=s, features=f)
@@ -339,8 +270,7 @@ def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict, opt: np.
              ) -> tuple[np.ndarray, np.ndarray]:
     """The two terms that most favoured the chosen move over holding, and the one that most held it back
     (``kernel.reasons``: the terms of :data:`TERMS`, as ``term_values`` gives them, at the two options)."""
-    Q = np.stack([np.broadcast_to(s[q], opt.shape) for q in QUANTITIES]).astype(float, copy=False)
-    return kernel.reasons(Q, *PARTS, np.ascontiguousarray(spec.behaviour.weights[rows], float),
+    return kernel.reasons(s["table"], *PARTS, np.ascontiguousarray(spec.behaviour.weights[rows], float),
                           *feature_table(f, len(rows)), np.ascontiguousarray(f["affinity"], float),
                           np.ascontiguousarray(opt, np.int64), np.ascontiguousarray(spec.options.hold[rows], np.int64),
                           *computed_inputs(spec, st, rows, s))

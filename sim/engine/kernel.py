@@ -32,6 +32,19 @@ DYNAMIC = {"jump2": JUMP2, "firebreak": FIREBREAK, "answer": ANSWER}
 
 
 @njit(inline="always")
+def clip(x: float, lo: float, hi: float) -> float:
+    """``np.clip(x, lo, hi)`` for one value: NumPy's max then min (NaN passes through)."""
+    y = x if (x != x or x > lo) else lo
+    return y if (y != y or y < hi) else hi
+
+
+@njit(inline="always")
+def floor0(x: float) -> float:
+    """``np.clip(x, 0.0, None)``, i.e. ``np.maximum(x, 0.0)``, for one value."""
+    return x if (x >= 0.0 or x != x) else 0.0
+
+
+@njit(inline="always")
 def jump2(esc: float, level: float) -> float:
     """Inertia: the squared rise of the option's rung above the actor's current level."""
     d = esc - level
@@ -208,3 +221,180 @@ def reasons(Q, part_q, part_x, part_t, W, static, code, aff, opt, hold, esc, lev
             order[r, i, 0], order[r, i, 1], order[r, i, 2] = idx[0], idx[1], idx[n - 1]
             contrib[r, i, 0], contrib[r, i, 1], contrib[r, i, 2] = D[idx[0]], D[idx[1]], D[idx[n - 1]]
     return order, contrib
+
+
+#: The state quantities :func:`situation` computes, one (run, actor) table each, in this order.
+SITUATION = ("one", "minus_one", "threat", "stakes_threat", "recip2", "level", "ally", "minus_entrap", "aud",
+             "minus_committed", "minus_interdep", "chan", "minus_climate", "griev", "minus_restrained", "owed",
+             "minus_stakes", "minus_deter", "fatigue")
+OPEN, SUSPENDED, ADVERSARY = 1, 0, 1  # sim.names.ChannelStatus.OPEN/SUSPENDED, TargetKind.ADVERSARY (checked there)
+
+
+@njit(inline="always")
+def _first_max(values: np.ndarray) -> int:
+    """``np.argmax``: the first index of the largest value (0 if all are -inf)."""
+    best, out = values[0], 0
+    for j in range(1, values.shape[0]):
+        if values[j] > best:
+            best, out = values[j], j
+    return out
+
+
+@njit(inline="always")
+def _is_offender(r, a, j, day32, adversary, owed_until, wronged_until) -> bool:
+    """``j`` is a rival of ``a``: an adversary, or lately hurt ``a`` or crossed one of its red lines."""
+    return adversary[a, j] or owed_until[r, a, j] > day32 or wronged_until[r, a, j] > day32
+
+
+@njit(inline="always")
+def _threat_to(out, r, H, attacked) -> None:
+    """Each actor's greatest perceived threat, plus one if it was attacked this turn."""
+    for j in range(H.shape[1]):
+        m = H[r, j, 0]
+        for k in range(1, H.shape[2]):
+            if H[r, j, k] > m:
+                m = H[r, j, k]
+        out[j] = m + (1.0 if attacked[r, j] else 0.0)
+
+
+@njit(cache=True, nogil=True)
+def targets(rows, day32, adversary, commitment, owed_until, wronged_until, H, attacked) -> tuple:
+    """``decisions.targets`` (see there): each actor's most threatening rival and its committed ally most
+    under threat, (R, a) each."""
+    R, A, n = H.shape[0], H.shape[1], rows.shape[0]
+    t_adv, t_ally = np.empty((R, n), np.int64), np.empty((R, n), np.int64)
+    threat_to, v = np.empty(A), np.empty(A)
+    for r in range(R):
+        _threat_to(threat_to, r, H, attacked)
+        for i in range(n):
+            a = rows[i]
+            for j in range(A):
+                v[j] = H[r, a, j] if _is_offender(r, a, j, day32, adversary, owed_until, wronged_until) else -np.inf
+            t_adv[r, i] = _first_max(v)
+            for j in range(A):
+                v[j] = commitment[a, j] * threat_to[j] if commitment[a, j] > 0 else -np.inf
+            t_ally[r, i] = _first_max(v)
+    return t_adv, t_ally
+
+
+@njit(cache=True, nogil=True)
+def channel_logits(rows, t_adv, table, logit, climate, provocation, rel, H) -> np.ndarray:
+    """The log-odds that each channel (or forum) between actor and target would answer (``channels.answer_prob``
+    before its logistic, which stays in NumPy), (R, a, L)."""
+    R, n = t_adv.shape
+    L = table.shape[2]
+    z = np.zeros((R, n, L))
+    if logit.shape[0] == 0:
+        return z
+    for r in range(R):
+        for i in range(n):
+            a, b = rows[i], t_adv[r, i]
+            for m in range(L):
+                cc = max(table[a, b, m], 0)
+                z[r, i, m] = logit[cc] + climate[cc] * rel[r, a, b] - provocation[cc] * H[r, b, a]
+    return z
+
+
+@njit(inline="always")
+def _channels_of(r, a, b, table, status, p) -> tuple:
+    """Between ``a`` and ``b``: the answer probability of the best open channel (``channels.best_open``),
+    and whether any is open, or suspended (``channels.first_with_status``)."""
+    best, is_open, is_susp = 0.0, False, False
+    for m in range(table.shape[2]):
+        c = table[a, b, m]
+        s = status[r, c] if c >= 0 else -9
+        q = p[m] if s == OPEN else 0.0
+        if q > best:
+            best = q
+        is_open |= s == OPEN
+        is_susp |= s == SUSPENDED
+    return best, is_open, is_susp
+
+
+@njit(cache=True, nogil=True)
+def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, part_t, W, esc, unit, adversary,
+              commitment, patron, bh, election, deterrent, interdependence, bilateral, forums, opts_int, opts_bool,
+              interval, level, crisis, crossed, own_crossed, H, attacked, rel, perc, committed, frustration,
+              restrained, restrained_until, captive, owed, owed_until, wronged, wronged_until, stakes_shift, stress,
+              talks, offers, ch_status, last_used) -> tuple:
+    """``decisions.state_terms`` and ``decisions.mask`` (see there) for actors ``rows`` facing ``t_adv``.
+
+    Returns the :data:`SITUATION` quantities (Q, R, a); the utility's coefficients per feature (X, R, a)
+    (weights x quantities, summed in the order of ``decisions.TERMS`` as ``decisions.utility`` did);
+    the computed features' inputs: owed answer bits, the day the answer was called for (float32),
+    the firebreak thresholds waived by the actor's own crossings and by the crisis's (own, crowd);
+    and the (R, a, K) admissible mask. ``k`` = (credibility_floor, captive_restraint, captive_pressure,
+    response_days as float32, 1e-6 as float32); ``th`` = (force rung,); ``bh`` rows: stakes, pressure,
+    election_sens, stress_sens, aband_fear, entrap_fear; ``opts_int``: req_channel, req_crisis, req_own,
+    target_kind; ``opts_bool``: valid, multilateral, req_talks, war. ``p_bi``/``p_fo``: answer
+    probabilities of the candidate channels and forums (``channel_logits`` through the logistic).
+    """
+    R, n = t_adv.shape
+    A, K = H.shape[1], interval.shape[1]
+    Q = np.empty((len(SITUATION), R, n))
+    C = np.zeros((int(part_x.max()) + 1, R, n))
+    bits, since = np.zeros((R, n), np.uint64), np.empty((R, n), np.float32)
+    own, crowd, ok = np.empty((R, n), np.int64), np.empty((R, n), np.int64), np.empty((R, n, K), np.bool_)
+    lvl, adv_max, threat_to = np.empty(A), np.empty(A), np.empty(A)
+    for r in range(R):
+        for j in range(A):
+            lvl[j] = esc[level[r, j]]
+        for j in range(A):
+            m = lvl[0] if adversary[j, 0] else -1.0
+            for q in range(1, A):
+                x = lvl[q] if adversary[j, q] else -1.0
+                if x > m:
+                    m = x
+            adv_max[j] = m
+        _threat_to(threat_to, r, H, attacked)
+        for i in range(n):
+            a, t = rows[i], t_adv[r, i]
+            entrap, ally, rival = 0.0, 0.0, False
+            for j in range(A):
+                d = lvl[j] - adv_max[j]
+                e = floor0(d) if commitment[a, j] > 0 else 0.0
+                y = commitment[a, j] * threat_to[j] if commitment[a, j] > 0 else 0.0
+                entrap = e if (j == 0 or e > entrap) else entrap
+                ally = y if (j == 0 or y > ally) else ally
+                rival |= _is_offender(r, a, j, day32, adversary, owed_until, wronged_until)
+            best_bi, any_open, any_susp = _channels_of(r, a, t, bilateral, ch_status, p_bi[r, i])
+            best_fo, fo_open, _ = _channels_of(r, a, t, forums, ch_status, p_fo[r, i])
+            threat = H[r, a, t]
+            stakes = bh[0, a] + stakes_shift[r, a]
+            if owed_until[r, a, t] > day32:
+                bits[r, i] = owed[r, a, t]
+            credible = clip(threat, k[0], 1.0)
+            pressed = restrained[r, a] if restrained_until[r, a] > day32 else np.float32(0.0)
+            cap = 1.0 if captive[r, a, t] else 0.0
+            offer = 1.0 if offers[r, t, a] > 0 else 0.0
+            q = Q[:, r, i]
+            q[0], q[1], q[2], q[3] = 1.0, -1.0, threat, stakes * threat
+            q[4], q[5] = 2.0 * esc[perc[r, a, t]], lvl[a]
+            q[6] = ally + bh[4, a] * (1.0 if patron[a] else 0.0)
+            q[7] = -entrap * bh[5, a]
+            q[8] = bh[1, a] + (1.0 if election[a] else 0.0) * bh[2, a] + stress[r] * bh[3, a]
+            q[9] = -(1.0 if committed[r, a] else 0.0)
+            q[10], q[11], q[12] = -interdependence[a, t], best_bi if (best_bi >= best_fo) else best_fo, -rel[r, a, t]
+            q[13] = frustration[r, a]
+            q[14] = -(np.float64(pressed) + k[1] * cap)
+            q[15] = credible if bits[r, i] > 0 else 0.0
+            q[16], q[17] = -stakes, -(1.0 if deterrent[t] else 0.0)
+            q[18] = (fat0 if fat0 >= offer else offer) * (1.0 + k[2] * (1.0 if (captive[r, a, t] or captive[r, t, a])
+                                                                           else 0.0))
+            for p in range(part_q.shape[0]):
+                C[part_x[p], r, i] = C[part_x[p], r, i] + W[i, part_t[p]] * q[part_q[p]]
+            since[r, i] = (owed_until[r, a, t] - k[3]) - k[4]
+            hit = wronged[r, a, t] if wronged_until[r, a, t] > day32 else -1
+            answered = unit[hit] if hit >= 0 else -1
+            own[r, i], crowd[r, i] = max(own_crossed[r, a], answered), max(crossed[r], answered)
+            talking = talks[r, a, t] > 0 or talks[r, t, a] > 0
+            fighting = level[r, a] >= th[0] or hit >= th[0]
+            for kk in range(K):
+                req = opts_int[0, a, kk]
+                good = req < 0 or (req == OPEN and any_open) or (req == SUSPENDED and any_susp)
+                good = good and (fo_open or not opts_bool[1, a, kk]) and (talking or not opts_bool[2, a, kk])
+                good = good and opts_int[1, a, kk] <= crisis[r] and opts_int[2, a, kk] <= level[r, a]
+                good = good and (day32 - last_used[r, a, kk]) >= interval[a, kk] - 1e-6
+                good = good and (rival or opts_int[3, a, kk] != ADVERSARY) and (fighting or not opts_bool[3, a, kk])
+                ok[r, i, kk] = opts_bool[0, a, kk] and good
+    return Q, C, bits, since, own, crowd, ok

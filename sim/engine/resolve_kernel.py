@@ -20,22 +20,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sim.engine.kernel import clip, floor0
 from sim.names import TargetKind
 
 ADVERSARY, ALLY = int(TargetKind.ADVERSARY), int(TargetKind.ALLY)
-
-
-@njit(inline="always")
-def clip(x: float, lo: float, hi: float) -> float:
-    """``np.clip(x, lo, hi)`` for one value: NumPy's max then min (NaN passes through)."""
-    y = x if (x != x or x > lo) else lo
-    return y if (y != y or y < hi) else hi
-
-
-@njit(inline="always")
-def floor0(x: float) -> float:
-    """``np.clip(x, 0.0, None)`` (``np.maximum(x, 0.0)``) for one value."""
-    return x if (x >= 0.0 or x != x) else 0.0
 
 
 @njit(inline="always")
