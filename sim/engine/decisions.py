@@ -103,10 +103,21 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
 
 
 def computed_inputs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple:
-    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer)."""
-    return (np.ascontiguousarray(spec.options.esc[rows], float), s["level"],
-            np.ascontiguousarray(spec.options.firebreak[:, rows], float), s["own"], s["crowd"], s["owed_bits"],
-            np.ascontiguousarray(st.last_used[:, rows]), s["since"])
+    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer); kept in
+    ``s`` (the utility and the reasons both read it)."""
+    if "computed" not in s:
+        s["computed"] = (of_rows(spec.options.esc, rows).astype(float, copy=False), s["level"],
+                         of_rows(spec.options.firebreak, rows, 1).astype(float, copy=False), s["own"], s["crowd"],
+                         s["owed_bits"], of_rows(st.last_used, rows, 1), s["since"])
+    return s["computed"]
+
+
+def of_rows(arr: np.ndarray, rows: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``arr`` for actor ``rows`` along ``axis``, contiguous; no copy when ``rows`` are all actors in order
+    (the ensemble), where taking them would copy a (runs, actors, options) table every turn."""
+    if len(rows) == arr.shape[axis] and (rows == np.arange(len(rows))).all():
+        return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(np.take(arr, rows, axis=axis))
 
 
 def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
@@ -129,10 +140,12 @@ def _computed(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray
 
 
 def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None,
-             computed: bool = True) -> dict:
+             computed: bool = True, shifted: bool = True) -> dict:
     """Option features for ``rows``: all options (R, a, K), or the picked one (R, a). ``computed=False``
     leaves out the state-dependent ones (jump2, firebreak, answer), which ``score`` has the kernel
-    compute inside the utility loop instead of building their (R, a, K) tables."""
+    compute inside the utility loop instead of building their (R, a, K) tables; ``shifted=False``
+    leaves the state's affinity shift out of ``affinity`` (``score`` hands it to the kernel, see
+    :func:`affinity_shift`)."""
     a = np.arange(len(rows))[None, :]
     R = np.arange(len(st.keys))[:, None]
     opts = spec.options
@@ -146,7 +159,7 @@ def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray 
 
     esc = g(opts.esc)
     aff = g(opts.affinity)
-    if st.aff_shift is not None:
+    if shifted and st.aff_shift is not None:
         aff = aff + dyn(st.aff_shift[:, rows])
     out = {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "cost": g(opts.cost),
            "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
@@ -164,26 +177,37 @@ def term_values(s: dict, f: dict):
         yield term, sum(s[q] * f[x] for q, x in parts)
 
 
-def utility(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict) -> np.ndarray:
+def utility(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict, shift: np.ndarray | None = None
+            ) -> np.ndarray:
     """Utility of every option, (R, a, K): the parts of :data:`TERMS` grouped by option feature, so each
     feature is multiplied once (``s["coef"]``, summed by ``kernel.situation``; ``tests/test_decisions.py``
-    checks it equals the term-by-term sum). The computed features are computed by the kernel."""
-    base = np.asarray(f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
-    return kernel.utility_table(np.ascontiguousarray(base), s["coef"], *feature_table(f, len(rows)),
-                                *computed_inputs(spec, st, rows, s))
+    checks it equals the term-by-term sum). The computed features are computed by the kernel; ``shift``
+    is the affinity shift when ``f`` leaves it out (:func:`affinity_shift`)."""
+    tp = np.ascontiguousarray(spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
+    return kernel.utility_table(np.ascontiguousarray(f["affinity"], float), _shift(shift, len(rows)), tp,
+                                s["coef"], *feature_table(f, len(rows)), *computed_inputs(spec, st, rows, s))
+
+
+def affinity_shift(st: State, rows: np.ndarray) -> np.ndarray | None:
+    """The state's shift of each option's affinity for ``rows`` (R, a, K), None if it has none."""
+    return None if st.aff_shift is None else of_rows(st.aff_shift, rows, 1).astype(float, copy=False)
+
+
+def _shift(shift: np.ndarray | None, n_rows: int) -> np.ndarray:
+    return np.zeros((0, n_rows, 1)) if shift is None else shift
 
 
 def feature_table(f: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """The static option features of :data:`FEATURES` as one (a, K, X) table, and each column's kernel code
+    """The static option features of :data:`FEATURES` as one (a, X, K) table, and each feature's kernel code
     (``kernel.STATIC``, or the computed feature the kernel evaluates in its loop instead: even if ``f`` has
     its table, the values are the same)."""
-    static = np.zeros((n_rows, f["affinity"].shape[2], len(FEATURES)))
+    static = np.zeros((n_rows, len(FEATURES), f["affinity"].shape[2]))
     code = np.zeros(len(FEATURES), np.int64)
     for j, x in enumerate(FEATURES):
         if x in kernel.DYNAMIC:
             code[j] = kernel.DYNAMIC[x]
         else:
-            static[..., j] = f[x][0]
+            static[:, j] = f[x][0]
     return static, code
 
 
@@ -210,7 +234,7 @@ class Scored:
     t_adv: np.ndarray
     t_ally: np.ndarray
     state: dict
-    features: dict | None = None  # the static option features (``features(..., computed=False)``)
+    features: dict | None = None  # the static option features (``features(..., computed=False, shifted=False)``)
 
 
 def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
@@ -218,8 +242,8 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     rows = np.arange(spec.n_actors) if rows is None else np.asarray(rows)
     t_adv, t_ally = targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
-    f = features(spec, st, rows, s, computed=False)
-    util = utility(spec, st, rows, s, f)
+    f = features(spec, st, rows, s, computed=False, shifted=False)
+    util = utility(spec, st, rows, s, f, affinity_shift(st, rows))
     e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), s["admissible"]))
     p = e / e.sum(axis=2, keepdims=True)
     return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,
@@ -272,6 +296,7 @@ def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict, opt: np.
     (``kernel.reasons``: the terms of :data:`TERMS`, as ``term_values`` gives them, at the two options)."""
     return kernel.reasons(s["table"], *PARTS, np.ascontiguousarray(spec.behaviour.weights[rows], float),
                           *feature_table(f, len(rows)), np.ascontiguousarray(f["affinity"], float),
+                          _shift(affinity_shift(st, rows), len(rows)),
                           np.ascontiguousarray(opt, np.int64), np.ascontiguousarray(spec.options.hold[rows], np.int64),
                           *computed_inputs(spec, st, rows, s))
 

@@ -75,35 +75,50 @@ def feature(code: int, i: int, k: int, r: int, esc, level, fb, own, crowd, bits,
     return answer(bits[r, i], k, last_used[r, i, k], since[r, i])
 
 
-@njit(cache=True, nogil=True)
-def utility_table(base, coef, static, code, esc, level, fb, own, crowd, bits, last_used, since) -> np.ndarray:
-    """Utility of every option, (R, a, K): base + sum over features j of coef[j] x feature j.
+@njit(inline="always")
+def affinity(aff, shift, r: int, i: int, k: int) -> float:
+    """The affinity of option ``k`` (``aff``: 1 or R runs), plus the state's shift of it if any (``shift``: R
+    or 0 runs), added as ``decisions.features`` adds them."""
+    a0 = aff[0 if aff.shape[0] == 1 else r, i, k]
+    return a0 + shift[r, i, k] if shift.shape[0] > 0 else a0
 
-    ``base`` (1 or R, a, K): affinity + tau x prior. ``coef`` (F, R, a): each feature's coefficient
-    (posture weights x state quantities), in the order of ``decisions.TERMS``. Feature ``j`` is
-    ``static[i, k, j]`` (from the Spec) if ``code[j] == STATIC``, else computed here from the state
-    (:func:`feature`), so the (R, a, K) feature tables are never built.
+
+@njit(cache=True, nogil=True)
+def utility_table(aff, shift, tp, coef, static, code, esc, level, fb, own, crowd, bits, last_used, since) -> np.ndarray:
+    """Utility of every option, (R, a, K): affinity + tau x prior (``tp``, (a, K)) + the sum over features j
+    of coef[j] x feature j, added in that order for each option.
+
+    ``coef`` (F, R, a): each feature's coefficient (posture weights x state quantities), in the order of
+    ``decisions.TERMS``. Feature ``j`` is ``static[i, j, k]`` (from the Spec) if ``code[j] == STATIC``,
+    else computed here from the state (:func:`feature`), so the (R, a, K) feature tables are never built.
+    Each feature is added to all of a (run, actor)'s options in one inner loop (which vectorises);
+    every option's sum still runs over the features in order, so the result is unchanged.
     """
     F, R, A = coef.shape
-    K = static.shape[1]
+    K = static.shape[2]
     out = np.empty((R, A, K))
-    one_base = base.shape[0] == 1
-    cj = np.empty(F)
     for r in range(R):
-        rb = 0 if one_base else r
         for i in range(A):
-            for j in range(F):
-                cj[j] = coef[j, r, i]
+            row = out[r, i]
             for k in range(K):
-                total = base[rb, i, k]
-                for j in range(F):
-                    c = code[j]
-                    if c == STATIC:
-                        f = static[i, k, j]
-                    else:
-                        f = feature(c, i, k, r, esc, level, fb, own, crowd, bits, last_used, since)
-                    total = total + cj[j] * f
-                out[r, i, k] = total
+                row[k] = affinity(aff, shift, r, i, k) + tp[i, k]
+            for j in range(F):
+                c, cd = coef[j, r, i], code[j]
+                if cd == STATIC:
+                    for k in range(K):
+                        row[k] = row[k] + c * static[i, j, k]
+                elif cd == JUMP2:
+                    lv = level[r, i]
+                    for k in range(K):
+                        row[k] = row[k] + c * jump2(esc[i, k], lv)
+                elif cd == FIREBREAK:
+                    o, w = own[r, i], crowd[r, i]
+                    for k in range(K):
+                        row[k] = row[k] + c * firebreak(fb, o, w, i, k)
+                else:
+                    b, sn = bits[r, i], since[r, i]
+                    for k in range(K):
+                        row[k] = row[k] + c * answer(b, k, last_used[r, i, k], sn)
     return out
 
 
@@ -183,13 +198,13 @@ def _term_values(out, Q, part_q, part_x, part_t, static, code, k, i, r, esc, lev
     for p in range(part_q.shape[0]):
         x = part_x[p]
         c = code[x]
-        f = static[i, k, x] if c == STATIC else feature(c, i, k, r, esc, level, fb, own, crowd, bits, last_used,
+        f = static[i, x, k] if c == STATIC else feature(c, i, k, r, esc, level, fb, own, crowd, bits, last_used,
                                                         since)
         out[part_t[p]] = out[part_t[p]] + Q[part_q[p], r, i] * f
 
 
 @njit(cache=True, nogil=True)
-def reasons(Q, part_q, part_x, part_t, W, static, code, aff, opt, hold, esc, level, fb, own, crowd, bits,
+def reasons(Q, part_q, part_x, part_t, W, static, code, aff, shift, opt, hold, esc, level, fb, own, crowd, bits,
             last_used, since) -> tuple[np.ndarray, np.ndarray]:
     """The reasons of each (run, actor)'s choice ``opt``: every term's weighted contribution to it relative
     to holding (then affinity's), ordered as a stable ascending sort of their negatives (NumPy's
@@ -200,9 +215,7 @@ def reasons(Q, part_q, part_x, part_t, W, static, code, aff, opt, hold, esc, lev
     order = np.empty((R, A, 3), np.int64)
     contrib = np.empty((R, A, 3))
     vc, vh, D, idx = np.empty(T), np.empty(T), np.empty(n), np.empty(n, np.int64)
-    one_aff = aff.shape[0] == 1
     for r in range(R):
-        ra = 0 if one_aff else r
         for i in range(A):
             kc, kh = opt[r, i], hold[i]
             _term_values(vc, Q, part_q, part_x, part_t, static, code, kc, i, r, esc, level, fb, own, crowd, bits,
@@ -211,7 +224,7 @@ def reasons(Q, part_q, part_x, part_t, W, static, code, aff, opt, hold, esc, lev
                          last_used, since)
             for j in range(T):
                 D[j] = W[i, j] * (vc[j] - vh[j])
-            D[T] = aff[ra, i, kc] - aff[ra, i, kh]
+            D[T] = affinity(aff, shift, r, i, kc) - affinity(aff, shift, r, i, kh)
             for j in range(n):  # insertion sort: stable
                 m = j
                 while m > 0 and _sorts_before(-D[j], -D[idx[m - 1]]):
