@@ -78,7 +78,7 @@ def _answer_probabilities(spec: Spec, st: State, rows: np.ndarray, t_adv: np.nda
 def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray | None) -> dict:
     """The state quantities of the terms, one value per (run, actor) (``kernel.SITUATION``; all of them as
     one table under ``table``), and what the rest of the decision reads: the utility's coefficients per
-    feature (``coef``), the computed features' inputs (``owed_bits``, ``since``, ``own``, ``crowd``) and
+    feature (``coef``), the computed features' inputs (``computed_inputs``) and
     the dynamic preconditions (``admissible``, see :func:`mask`). One pass of ``kernel.situation``."""
     rows = np.asarray(rows, np.int64)
     k, bh, o, day = spec.constants, spec.behaviour, spec.options, st.day(spec)
@@ -99,17 +99,16 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
         st.restrained_until, st.captive, st.owed, st.owed_until, st.wronged, st.wronged_until, st.stakes_shift,
         st.stress, st.talks, st.offers, st.ch_status, st.last_used)
     return {"table": Q, **dict(zip(kernel.SITUATION, Q, strict=True)), "coef": C, "owed_bits": bits,
-            "since": since, "own": own, "crowd": crowd, "admissible": ok}
+            "since": since, "own": own, "crowd": crowd, "admissible": ok,
+            "option_esc": of_rows(o.esc, rows).astype(float, copy=False),
+            "option_firebreak": of_rows(o.firebreak, rows, 1).astype(float, copy=False),
+            "last_used": of_rows(st.last_used, rows, 1)}
 
 
 def computed_inputs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple:
-    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer); kept in
-    ``s`` (the utility and the reasons both read it)."""
-    if "computed" not in s:
-        s["computed"] = (of_rows(spec.options.esc, rows).astype(float, copy=False), s["level"],
-                         of_rows(spec.options.firebreak, rows, 1).astype(float, copy=False), s["own"], s["crowd"],
-                         s["owed_bits"], of_rows(st.last_used, rows, 1), s["since"])
-    return s["computed"]
+    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer)."""
+    return (s["option_esc"], s["level"], s["option_firebreak"], s["own"], s["crowd"], s["owed_bits"],
+            s["last_used"], s["since"])
 
 
 def of_rows(arr: np.ndarray, rows: np.ndarray, axis: int = 0) -> np.ndarray:
