@@ -18,12 +18,8 @@ from sim.engine.channels import best_open, first_with_status
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.spec import Spec
 from sim.names import (
-    Cause,
     ChannelEffect,
     ChannelStatus,
-    EndReason,
-    IcbViolence,
-    MidLevel,
     Stream,
     Threshold,
 )
@@ -78,64 +74,39 @@ def resolve(spec: Spec, st: State, dec: Decision) -> TurnRecord:
 
 
 def realise(spec: Spec, st: State, dec: Decision) -> Move:
-    """Friction (Payne-style accidents): a move may be realised one rung higher than chosen."""
+    """Friction (Payne-style accidents): a move may be realised one rung higher than chosen
+    (``resolve_kernel.realise``)."""
     R, A = len(st.keys), spec.n_actors
-    act = spec.options.action[np.arange(A)[None, :], dec.opt]
-    intended = spec.actions.rung[act]
-    up = rng.draw(st.keys, st.turn, Stream.FRICTION, A) < spec.ladder.friction[intended]
-    realised = np.minimum(intended + up, len(spec.ladder.esc) - 1)
-    mid = np.where(up, np.maximum(spec.actions.mid[act], spec.ladder.min_mid[realised]), spec.actions.mid[act])
+    u = rng.draw(st.keys, st.turn, Stream.FRICTION, A)
+    act, intended, realised, mid, viol, up = resolve_kernel.realise(
+        np.ascontiguousarray(dec.opt, np.int64), u, spec.options.action, spec.actions.rung, spec.ladder.friction,
+        spec.actions.mid, spec.ladder.min_mid, spec.actions.viol, len(spec.ladder.esc) - 1)
     return Move(opt=dec.opt, act=act, target=dec.target, forced=dec.forced, slip=up, accident=np.zeros((R, A), bool),
-                intended=intended, realised=realised, mid=mid, viol=spec.actions.viol[act],
+                intended=intended, realised=realised, mid=mid, viol=viol,
                 incident=np.zeros((R, A), bool), answered=-np.ones((R, A), np.int8))
 
 
 def encounters(spec: Spec, st: State, mv: Move) -> None:
     """Routine contact between units, more frequent when either side is active in the domain, can turn
-    unsafe (less so under the encounter rules) and into a collision the responsible side is blamed for."""
+    unsafe (less so under the encounter rules) and into a collision the responsible side is blamed for:
+    a use of force by the responsible side, which the victim reads as deliberate unless a channel has
+    clarified intent (``resolve_kernel.encounters``)."""
     enc, E = spec.encounters, len(spec.encounters.rate)
     if not E:
         return
-    R = len(st.keys)
-    rr = np.arange(R)
-    prm = spec.scenario.parameters
+    R, k = len(st.keys), spec.constants
     u = rng.draw(st.keys, st.turn, Stream.ENCOUNTER, _ENCOUNTER_LANES * E).reshape(R, E, _ENCOUNTER_LANES)
-    grey = spec.catalogue.threshold(Threshold.GREY)
-    for e in range(E):
-        p, q = enc.p[e], enc.q[e]
-        on_p = spec.actions.encounter[mv.act[:, p]] == enc.domain[e]
-        on_q = spec.actions.encounter[mv.act[:, q]] == enc.domain[e]
-        daily = np.minimum(1.0, enc.rate[e] * (1.0 + on_p.astype(float) + on_q))
-        occurs = u[:, e, 0] < 1.0 - (1.0 - daily) ** spec.dt
-        aggressive = (mv.realised[:, p] >= grey) | (mv.realised[:, q] >= grey)
-        rules = 1.0 - prm.encounter_rules * enc.covered[e]
-        unsafe = np.minimum(1.0, enc.unsafe[e] * rules * (1.0 + spec.constants.unsafe_pressure * aggressive))
-        hit = occurs & (u[:, e, 1] < unsafe) & (u[:, e, 2] < enc.collision[e])
-        if not hit.any():
-            continue
-        cas = hit & (u[:, e, 3] < enc.casualties[e])
-        # the side whose units were pressing in this domain is responsible; else a toss-up
-        resp = np.where(on_p & ~on_q, p, np.where(on_q & ~on_p, q, np.where(u[:, e, 5] < _TOSS_UP, p, q)))
-        _collision(spec, st, mv, rr, hit, cas, resp, np.where(resp == p, q, p), u[:, e, 4])
-
-
-def _collision(spec: Spec, st: State, mv: Move, rr: np.ndarray, hit: np.ndarray, cas: np.ndarray,
-               resp: np.ndarray, victim: np.ndarray, u_read: np.ndarray) -> None:
-    """A collision is a use of force by the responsible side; the victim reads it as deliberate unless a
-    channel has clarified intent."""
-    k = spec.constants
-    harass = spec.catalogue.threshold(Threshold.FORCE)
-    st.incidents += hit
-    st.casualties += cas
-    mv.incident[rr, resp] |= hit
-    mv.accident[rr, resp] |= hit
-    mv.realised[rr, resp] = np.where(hit, np.maximum(mv.realised[rr, resp], harass), mv.realised[rr, resp])
-    mv.mid[rr, resp] = np.where(hit, np.maximum(mv.mid[rr, resp], MidLevel.USE_OF_FORCE), mv.mid[rr, resp])
-    mv.viol[rr, resp] = np.where(cas, np.maximum(mv.viol[rr, resp], IcbViolence.MINOR_CLASHES), mv.viol[rr, resp])
-    deliberate = u_read < (1.0 - st.clarity[rr, victim, resp])
-    shock = hit * (k.incident_shock + k.deliberate_read * deliberate)
-    st.H[rr, victim, resp] = np.minimum(st.H[rr, victim, resp] + shock, 1.0)
-    st.H[rr, resp, victim] = np.minimum(st.H[rr, resp, victim] + hit * k.incident_shock * k.responder_share, 1.0)
+    # the chance of contact this turn with 0, 1 or 2 sides active in the encounter's domain
+    daily = np.minimum(1.0, enc.rate[:, None] * np.array([1.0, 2.0, 3.0]))
+    occur = np.ascontiguousarray(1.0 - (1.0 - daily) ** spec.dt)
+    rules = 1.0 - spec.scenario.parameters.encounter_rules * enc.covered.astype(float)
+    resolve_kernel.encounters(
+        mv.act, mv.realised, mv.mid, mv.viol, mv.incident, mv.accident, u, enc.p, enc.q, enc.domain, occur,
+        enc.unsafe.astype(float), rules, enc.collision.astype(float), enc.casualties.astype(float),
+        spec.actions.encounter, (spec.catalogue.threshold(Threshold.GREY), spec.catalogue.threshold(Threshold.FORCE)),
+        (float(k.unsafe_pressure), float(k.incident_shock), float(k.deliberate_read), float(k.responder_share),
+         _TOSS_UP),
+        st.H, st.clarity, st.incidents, st.casualties)
 
 
 def channels(spec: Spec, st: State, mv: Move) -> None:
@@ -186,17 +157,14 @@ def _call(spec: Spec, st: State, mv: Move, a: int, use: np.ndarray, table: np.nd
 
 
 def perceive(spec: Spec, st: State, mv: Move) -> None:
-    """Each observer reads each move one rung off with probability fog x (1 - clarity)."""
+    """Each observer reads each move one rung off with probability fog x (1 - clarity)
+    (``resolve_kernel.perceive``)."""
     R, A = len(st.keys), spec.n_actors
-    ar = np.arange(A)
     u1 = rng.draw(st.keys, st.turn, Stream.PERCEIVE, A * A).reshape(R, A, A)
     u2 = rng.draw(st.keys, st.turn, Stream.PERCEIVE_DIR, A * A).reshape(R, A, A)
-    mis = u1 < spec.scenario.parameters.fog * (1.0 - st.clarity)
-    shift = np.where(u2 < spec.constants.misread_up, 1, -1) * mis
-    perc = np.clip(mv.realised[:, None, :] + shift, 0, len(spec.ladder.esc) - 1)
-    perc[:, ar, ar] = mv.realised
-    st.perc = perc
-    mv.perceived = np.where(mv.has_target, perc[np.arange(R)[:, None], mv.tg, ar[None, :]], -1)
+    st.perc, mv.perceived = resolve_kernel.perceive(
+        mv.realised, np.ascontiguousarray(mv.target, np.int64), u1, u2, float(spec.scenario.parameters.fog),
+        float(spec.constants.misread_up), len(spec.ladder.esc) - 1, st.clarity)
 
 
 def hostility(spec: Spec, st: State, mv: Move) -> None:
@@ -236,75 +204,33 @@ def commitments(spec: Spec, st: State, mv: Move) -> None:
 
 
 def track(spec: Spec, st: State, mv: Move) -> None:
-    """Levels, the crisis peak, firebreaks crossed, peak MID and ICB levels, first use of force."""
-    t = st.turn
+    """Levels, how the crisis first reached the use of force and major war (a choice, a script, a slip or an
+    accident, in that order when several actors reached it at once, and by whom), the crisis peak,
+    firebreaks crossed, peak MID and ICB levels, first use of force (``resolve_kernel.track``)."""
+    cat = spec.catalogue
     st.level = mv.realised
-    turn_max = mv.realised.max(axis=1)
-    _first_crossings(spec, st, mv, turn_max)
-    st.crisis = np.maximum(st.crisis, turn_max)
-    st.crossed = spec.ladder.unit[st.crisis]
+    # replaced, not changed under a caller that kept them (as the NumPy steps did)
+    for name in ("crisis", "crossed", "own_crossed", "peak_mid", "peak_viol", "first_force"):
+        setattr(st, name, getattr(st, name).copy())
     # only a threshold the actor chose (or was scripted) to cross stops restraining it: an accident or a slip
     # does not erase its own firebreak
-    deliberate = np.where(mv.slip | mv.accident, mv.intended, mv.realised)
-    st.own_crossed = np.maximum(st.own_crossed, spec.ladder.unit[deliberate])
-    rr, ar = np.arange(len(st.keys))[:, None], np.arange(spec.n_actors)[None, :]
-    chosen = ~mv.forced & (mv.opt != spec.options.hold[None, :])
-    st.last_used[rr, ar, mv.opt] = np.where(chosen, st.day(spec), st.last_used[rr, ar, mv.opt])
-    st.peak_mid = np.maximum(st.peak_mid, mv.mid.max(axis=1)).astype(np.int8)
-    st.peak_viol = np.maximum(st.peak_viol, mv.viol.max(axis=1)).astype(np.int8)
-    force = turn_max >= spec.catalogue.threshold(Threshold.FORCE)
-    st.first_force = np.where((st.first_force < 0) & force, t, st.first_force).astype(np.int16)
-    st.hist[:, t] = turn_max
+    resolve_kernel.track(
+        st.turn, st.day(spec), mv.realised, mv.intended, np.ascontiguousarray(mv.forced), mv.slip, mv.accident,
+        np.ascontiguousarray(mv.opt, np.int64), mv.mid, mv.viol, np.ascontiguousarray(mv.target, np.int64),
+        spec.options.hold, spec.ladder.unit, (cat.threshold(Threshold.FORCE), cat.threshold(Threshold.WAR)),
+        st.crisis, st.crossed, st.own_crossed, st.last_used, st.peak_mid, st.peak_viol, st.first_force, st.hist,
+        st.first_force_cause, st.first_force_actor, st.war_cause, st.war_actor, st.war_target)
     st.forced[:] = -1
     st.forced_tgt[:] = -1
 
 
-def _how(spec: Spec, mv: Move, threshold: int) -> tuple[np.ndarray, np.ndarray]:
-    """Per run, how a threshold was reached this turn and by whom: a choice, a script, a slip or an accident
-    (in that order when several actors reached it at once)."""
-    at = mv.realised >= threshold
-    intended = mv.intended >= threshold
-    kinds = ((Cause.CHOSEN, at & intended & ~mv.forced & ~mv.accident),
-             (Cause.SCRIPTED, at & intended & mv.forced),
-             (Cause.SLIP, at & ~intended & mv.slip & ~mv.accident),
-             (Cause.ACCIDENT, at & mv.accident))
-    cause = np.zeros(at.shape[0], np.int8)
-    actor = -np.ones(at.shape[0], np.int8)
-    for kind, who in reversed(kinds):
-        any_ = who.any(axis=1)
-        cause = np.where(any_, kind, cause)
-        actor = np.where(any_, np.argmax(who, axis=1), actor)
-    return cause, actor
-
-
-def _first_crossings(spec: Spec, st: State, mv: Move, turn_max: np.ndarray) -> None:
-    """Record how the crisis first reached the use of force, and major war."""
-    for threshold, cause, actor in ((Threshold.FORCE, st.first_force_cause, st.first_force_actor),
-                                    (Threshold.WAR, st.war_cause, st.war_actor)):
-        rung = spec.catalogue.threshold(threshold)
-        new = (turn_max >= rung) & (st.crisis < rung)
-        if new.any():
-            c, a = _how(spec, mv, rung)
-            cause[new], actor[new] = c[new], a[new]
-            if threshold == Threshold.WAR:
-                rr = np.flatnonzero(new)
-                st.war_target[rr] = mv.target[rr, np.maximum(a[rr], 0)]
-
-
 def terminate(spec: Spec, st: State, mv: Move) -> None:
-    """A run ends at the turn limit, when calm has lasted, by agreement, or in war or nuclear use."""
-    cat, t = spec.catalogue, st.turn
-    turn_max = mv.realised.max(axis=1)
-    # held personnel keep a crisis open: it cannot fade while one side holds the other's people
-    calm = (turn_max <= cat.threshold(Threshold.CALM_CEILING)) & ~st.captive.any(axis=(1, 2))
-    st.calm = np.where(calm, st.calm + spec.dt, 0.0).astype(np.float32)
-    # settled: an agreement offer between adversaries met by an offer from the other side within its window
-    agreed = ((st.offers > 0) & (st.offers.transpose(0, 2, 1) > 0) & spec.dyads.adversary[None]).any(axis=(1, 2))
-    end = np.zeros(len(st.keys), np.int8)
-    end[t >= spec.steps] = EndReason.TIME_LIMIT
-    end[st.calm >= spec.constants.calm_days - 1e-6] = EndReason.FADED
-    end[agreed] = EndReason.AGREEMENT
-    end[turn_max >= cat.threshold(Threshold.WAR)] = EndReason.MAJOR_WAR
-    end[turn_max >= cat.threshold(Threshold.NUCLEAR)] = EndReason.NUCLEAR_USE
-    st.end = end
-    st.end_turn = np.where(end > 0, t, st.end_turn).astype(np.int16)
+    """A run ends at the turn limit, when calm has lasted (held personnel keep a crisis open: it cannot fade
+    while one side holds the other's people), by agreement (an offer between adversaries met by an offer
+    from the other side within its window), or in war or nuclear use (``resolve_kernel.terminate``)."""
+    cat = spec.catalogue
+    st.calm, st.end, st.end_turn = st.calm.copy(), np.zeros(len(st.keys), np.int8), st.end_turn.copy()
+    resolve_kernel.terminate(
+        st.turn, spec.steps, mv.realised, st.captive, st.offers, spec.dyads.adversary,
+        cat.threshold(Threshold.CALM_CEILING), (cat.threshold(Threshold.WAR), cat.threshold(Threshold.NUCLEAR)),
+        np.float32(spec.dt), np.float32(spec.constants.calm_days - 1e-6), st.calm, st.end, st.end_turn)

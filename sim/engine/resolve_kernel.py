@@ -21,9 +21,15 @@ import numpy as np
 from numba import njit
 
 from sim.engine.kernel import clip, floor0
-from sim.names import TargetKind
+from sim.names import Cause, EndReason, IcbViolence, MidLevel, TargetKind
 
 ADVERSARY, ALLY = int(TargetKind.ADVERSARY), int(TargetKind.ALLY)
+MID_USE_OF_FORCE, VIOL_MINOR_CLASHES = int(MidLevel.USE_OF_FORCE), int(IcbViolence.MINOR_CLASHES)
+CAUSE_CHOSEN, CAUSE_SCRIPTED, CAUSE_SLIP, CAUSE_ACCIDENT = (int(Cause.CHOSEN), int(Cause.SCRIPTED), int(Cause.SLIP),
+                                                           int(Cause.ACCIDENT))
+END_TIME_LIMIT, END_FADED, END_AGREEMENT, END_MAJOR_WAR, END_NUCLEAR_USE = (
+    int(EndReason.TIME_LIMIT), int(EndReason.FADED), int(EndReason.AGREEMENT), int(EndReason.MAJOR_WAR),
+    int(EndReason.NUCLEAR_USE))
 
 
 @njit(inline="always")
@@ -161,3 +167,162 @@ def commitments(act, target, um, dt32, dt, until, k, mediation_p, a_kind, a_reli
             g = frustration[r, i] + grievance_rate[i] * has_adv * dt
             grown = g if (g <= 1.0 or g != g) else 1.0
             frustration[r, i] = frustration[r, i] * relief_factor if received[r, i] else grown
+
+
+@njit(cache=True, nogil=True)
+def realise(opt, u, action, a_rung, friction, a_mid, min_mid, a_viol, top) -> tuple:
+    """``resolution.realise`` (see there) for every run: the catalogue action of each chosen option, its rung,
+    whether friction (draw ``u`` below the rung's friction) carries it one rung higher, the realised rung,
+    MID and ICB levels."""
+    R, A = opt.shape
+    act, intended, realised = np.empty((R, A), np.int64), np.empty((R, A), np.int64), np.empty((R, A), np.int64)
+    mid, viol, up = np.empty((R, A), np.int64), np.empty((R, A), np.int64), np.empty((R, A), np.bool_)
+    for r in range(R):
+        for a in range(A):
+            n = action[a, opt[r, a]]
+            it = a_rung[n]
+            s = u[r, a] < friction[it]
+            rl = min(it + (1 if s else 0), top)
+            act[r, a], intended[r, a], realised[r, a], up[r, a] = n, it, rl, s
+            mid[r, a] = max(a_mid[n], min_mid[rl]) if s else a_mid[n]
+            viol[r, a] = a_viol[n]
+    return act, intended, realised, mid, viol, up
+
+
+@njit(cache=True, nogil=True)
+def encounters(act, realised, mid, viol, incident, accident, u, p, q, domain, occur, unsafe, rules, collision,
+               casualty, a_encounter, th, k, H, clarity, incidents, casualties) -> None:
+    """``resolution.encounters`` and ``_collision`` (see there) for every run, encounter by encounter.
+    ``occur`` (E, 3): the chance contact occurs this turn with 0, 1 or 2 sides active in its domain (computed
+    in NumPy, which has the power function); ``th`` = (grey, force) rungs, ``k`` = (unsafe_pressure,
+    incident_shock, deliberate_read, responder_share, toss-up). Mutates the move and the state in place."""
+    grey, force = th[0], th[1]
+    for r in range(realised.shape[0]):
+        for e in range(p.shape[0]):
+            pe, qe = p[e], q[e]
+            on_p, on_q = a_encounter[act[r, pe]] == domain[e], a_encounter[act[r, qe]] == domain[e]
+            if not u[r, e, 0] < occur[e, (1 if on_p else 0) + (1 if on_q else 0)]:
+                continue
+            aggressive = realised[r, pe] >= grey or realised[r, qe] >= grey
+            x = unsafe[e] * rules[e] * (1.0 + k[0] * (1.0 if aggressive else 0.0))
+            if not (u[r, e, 1] < (1.0 if x >= 1.0 else x) and u[r, e, 2] < collision[e]):
+                continue
+            cas = u[r, e, 3] < casualty[e]
+            # the side whose units were pressing in this domain is responsible; else a toss-up
+            resp = pe if (on_p and not on_q) else (qe if (on_q and not on_p) else (pe if u[r, e, 5] < k[4] else qe))
+            victim = qe if resp == pe else pe
+            incidents[r] += 1
+            casualties[r] += 1 if cas else 0
+            incident[r, resp], accident[r, resp] = True, True
+            realised[r, resp] = max(realised[r, resp], force)
+            mid[r, resp] = max(mid[r, resp], MID_USE_OF_FORCE)
+            if cas:
+                viol[r, resp] = max(viol[r, resp], VIOL_MINOR_CLASHES)
+            deliberate = u[r, e, 4] < (1.0 - clarity[r, victim, resp])
+            h = H[r, victim, resp] + (k[1] + k[2] * (1.0 if deliberate else 0.0))
+            H[r, victim, resp] = h if h <= 1.0 else 1.0
+            g = H[r, resp, victim] + k[1] * k[3]
+            H[r, resp, victim] = g if g <= 1.0 else 1.0
+
+
+@njit(cache=True, nogil=True)
+def perceive(realised, target, u1, u2, fog, misread_up, top, clarity) -> tuple:
+    """``resolution.perceive`` (see there): each observer's reading of each move, (R, A, A), one rung off
+    with probability fog x (1 - clarity); and each move as its target read it (-1 without a target)."""
+    R, A = realised.shape
+    perc, seen = np.empty((R, A, A), np.int64), np.empty((R, A), np.int64)
+    for r in range(R):
+        for i in range(A):
+            for j in range(A):
+                off = 0
+                if u1[r, i, j] < fog * (1.0 - clarity[r, i, j]):
+                    off = 1 if u2[r, i, j] < misread_up else -1
+                perc[r, i, j] = realised[r, i] if i == j else min(max(realised[r, j] + off, 0), top)
+        for a in range(A):
+            seen[r, a] = perc[r, target[r, a], a] if target[r, a] >= 0 else -1
+    return perc, seen
+
+
+@njit(inline="always")
+def _how(r, realised, intended, forced, slip, accident, threshold) -> tuple:
+    """``resolution._how`` for one run: how a threshold was reached and by whom (a choice, a script, a slip,
+    an accident, in that order; (0, -1) if nobody reached it)."""
+    A = realised.shape[1]
+    for kind in (CAUSE_CHOSEN, CAUSE_SCRIPTED, CAUSE_SLIP, CAUSE_ACCIDENT):
+        for a in range(A):
+            at, meant = realised[r, a] >= threshold, intended[r, a] >= threshold
+            if kind == CAUSE_CHOSEN:
+                who = at and meant and not forced[r, a] and not accident[r, a]
+            elif kind == CAUSE_SCRIPTED:
+                who = at and meant and forced[r, a]
+            elif kind == CAUSE_SLIP:
+                who = at and not meant and slip[r, a] and not accident[r, a]
+            else:
+                who = at and accident[r, a]
+            if who:
+                return kind, a
+    return 0, -1
+
+
+@njit(cache=True, nogil=True)
+def track(turn, day, realised, intended, forced, slip, accident, opt, mid, viol, target, hold, unit, th, crisis,
+          crossed, own_crossed, last_used, peak_mid, peak_viol, first_force, hist, ff_cause, ff_actor, war_cause,
+          war_actor, war_target) -> None:
+    """``resolution.track`` and ``_first_crossings`` (see there) for every run: how the crisis first reached the
+    use of force and major war, its peak, the thresholds crossed (an actor's own only by choice or script),
+    the day each chosen option was last taken, peak MID and ICB levels, first use of force, the path.
+    ``th`` = (force, war) rungs. Mutates the (freshly copied) state arrays in place."""
+    R, A = realised.shape
+    for r in range(R):
+        top = realised[r, 0]
+        for a in range(1, A):
+            top = max(top, realised[r, a])
+        if top >= th[0] and crisis[r] < th[0]:
+            ff_cause[r], ff_actor[r] = _how(r, realised, intended, forced, slip, accident, th[0])
+        if top >= th[1] and crisis[r] < th[1]:
+            war_cause[r], who = _how(r, realised, intended, forced, slip, accident, th[1])
+            war_actor[r], war_target[r] = who, target[r, max(who, 0)]
+        crisis[r] = max(crisis[r], top)
+        crossed[r] = unit[crisis[r]]
+        for a in range(A):
+            deliberate = intended[r, a] if (slip[r, a] or accident[r, a]) else realised[r, a]
+            own_crossed[r, a] = max(own_crossed[r, a], unit[deliberate])
+            if not forced[r, a] and opt[r, a] != hold[a]:
+                last_used[r, a, opt[r, a]] = day
+            peak_mid[r] = max(peak_mid[r], mid[r, a])
+            peak_viol[r] = max(peak_viol[r], viol[r, a])
+        if first_force[r] < 0 and top >= th[0]:
+            first_force[r] = turn
+        hist[r, turn] = top
+
+
+@njit(cache=True, nogil=True)
+def terminate(turn, steps, realised, captive, offers, adversary, calm_ceiling, th, dt32, calm_days32, calm, end,
+              end_turn) -> None:
+    """``resolution.terminate`` (see there) for every run: calm lasts (not while personnel are held), an
+    agreement (offers both ways between adversaries), the turn limit, war or nuclear use end it.
+    ``th`` = (war, nuclear) rungs. Mutates the (freshly copied) ``calm``, ``end``, ``end_turn``."""
+    R, A = realised.shape
+    for r in range(R):
+        top, held, agreed = realised[r, 0], False, False
+        for a in range(1, A):
+            top = max(top, realised[r, a])
+        for i in range(A):
+            for j in range(A):
+                held |= captive[r, i, j]
+                agreed |= offers[r, i, j] > 0 and offers[r, j, i] > 0 and adversary[i, j]
+        calm[r] = calm[r] + dt32 if (top <= calm_ceiling and not held) else np.float32(0.0)
+        why = 0
+        if turn >= steps:
+            why = END_TIME_LIMIT
+        if calm[r] >= calm_days32:
+            why = END_FADED
+        if agreed:
+            why = END_AGREEMENT
+        if top >= th[0]:
+            why = END_MAJOR_WAR
+        if top >= th[1]:
+            why = END_NUCLEAR_USE
+        end[r] = why
+        if why > 0:
+            end_turn[r] = turn
