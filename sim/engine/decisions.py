@@ -66,7 +66,7 @@ def targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.nda
                           spec.dyads.commitment, st.owed_until, st.wronged_until, st.H, st.attacked)
 
 
-def _answer_probabilities(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, table: np.ndarray
+def answer_probabilities(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, table: np.ndarray
                           ) -> np.ndarray:
     """P(answer) of each candidate channel (or forum) between actor and target, (R, a, L): the kernel's
     log-odds through NumPy's logistic (``channels.answer_prob``; the same ``exp`` on every path)."""
@@ -84,8 +84,8 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     k, bh, o, day = spec.constants, spec.behaviour, spec.options, st.day(spec)
     ch = spec.channels
     Q, C, bits, since, own, crowd, ok = kernel.situation(
-        rows, t_adv, _answer_probabilities(spec, st, rows, t_adv, ch.bilateral),
-        _answer_probabilities(spec, st, rows, t_adv, ch.forums), day, np.float32(day), min(1.0, day / k.fatigue_days),
+        rows, t_adv, answer_probabilities(spec, st, rows, t_adv, ch.bilateral),
+        answer_probabilities(spec, st, rows, t_adv, ch.forums), day, np.float32(day), min(1.0, day / k.fatigue_days),
         (float(k.credibility_floor), float(k.captive_restraint), float(k.captive_pressure),
          np.float32(k.response_days), np.float32(1e-6)),  # each declared answer carries the credibility once
         (spec.catalogue.threshold(Threshold.FORCE),), *PARTS, np.ascontiguousarray(bh.weights[rows], float),

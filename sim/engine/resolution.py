@@ -14,12 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import resolve_kernel, rng
-from sim.engine.channels import best_open, first_with_status
+from sim.engine.decisions import answer_probabilities as _answer_probabilities
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.spec import Spec
 from sim.names import (
-    ChannelEffect,
-    ChannelStatus,
     Stream,
     Threshold,
 )
@@ -110,50 +108,23 @@ def encounters(spec: Spec, st: State, mv: Move) -> None:
 
 
 def channels(spec: Spec, st: State, mv: Move) -> None:
-    """Calls and forums (answered or not), suspensions and restorations. (A party offended by one of a
-    channel's ``suspend_on`` actions owes itself a suspension: a choice, see compile.build_responses.)"""
-    R, A = len(st.keys), spec.n_actors
+    """Calls and forums (answered or not), suspensions and restorations, actor by actor
+    (``resolve_kernel.channel_moves``). An actor calls its target on the best open channel (or forum)
+    between them; an answered call is an off-ramp that opens a window of talks, a refused one a signal.
+    (A party offended by one of a channel's ``suspend_on`` actions owes itself a suspension: a choice,
+    see compile.build_responses.)"""
+    A, ch = spec.n_actors, spec.channels
     clarity = st.clarity * spec.constants.clarity_decay ** spec.dt
     ua = rng.draw(st.keys, st.turn, Stream.ANSWER, A)
     effect = spec.actions.channel[mv.act]
-    for a in range(A):
-        ce = effect[:, a]
-        if not (ce > 0).any():
-            continue
-        for kind, table in ((ChannelEffect.USE, spec.channels.bilateral),
-                            (ChannelEffect.MULTILATERAL, spec.channels.forums)):
-            use = (ce == kind) & mv.has_target[:, a]
-            if use.any():
-                _call(spec, st, mv, a, use, table, ua[:, a], clarity)
-        b, av = mv.tg[:, a], np.full(R, a)
-        for kind, before, after in ((ChannelEffect.SUSPEND, ChannelStatus.OPEN, ChannelStatus.SUSPENDED),
-                                    (ChannelEffect.RESTORE, ChannelStatus.SUSPENDED, ChannelStatus.OPEN)):
-            c = first_with_status(spec, st, spec.channels.bilateral, av, b, before)
-            sel = (ce == kind) & mv.has_target[:, a] & (c >= 0)
-            st.ch_status[np.flatnonzero(sel), c[sel]] = after
+    target = np.ascontiguousarray(mv.target, np.int64)
+    for a in np.flatnonzero((effect > 0).any(axis=0)):
+        rows, b = np.array([a]), np.ascontiguousarray(np.maximum(target[:, a:a + 1], 0))
+        p_bi, p_fo = (_answer_probabilities(spec, st, rows, b, table) for table in (ch.bilateral, ch.forums))
+        resolve_kernel.channel_moves(int(a), effect, target, p_bi, p_fo, ua, ch.bilateral, ch.forums, ch.clarity,
+                                     (float(spec.constants.refusal_signal), float(spec.constants.talk_days)),
+                                     st.ch_status, st.tried, st.answered, mv.answered, clarity, st.H, st.talks)
     st.clarity = clarity
-
-
-def _call(spec: Spec, st: State, mv: Move, a: int, use: np.ndarray, table: np.ndarray, u: np.ndarray,
-          clarity: np.ndarray) -> None:
-    """Actor ``a`` calls its target on the best open channel (or forum) between them."""
-    rr = np.arange(len(st.keys))
-    b = mv.tg[:, a]
-    c, p = best_open(spec, st, table, np.full(len(rr), a), b)
-    ok = use & (c >= 0)
-    ans = ok & (u < p)
-    cc = np.maximum(c, 0)
-    np.add.at(st.tried, (rr[ok], cc[ok]), 1)
-    np.add.at(st.answered, (rr[ans], cc[ans]), 1)
-    mv.answered[:, a] = np.where(ok, ans, mv.answered[:, a])
-    cl = np.where(ans, spec.channels.clarity[cc], 0.0)
-    clarity[rr, a, b] = np.maximum(clarity[rr, a, b], cl)
-    clarity[rr, b, a] = np.maximum(clarity[rr, b, a], cl)
-    refused = np.minimum(st.H[rr, a, b] + spec.constants.refusal_signal, 1.0)
-    st.H[rr, a, b] = np.where(ok & ~ans, refused, st.H[rr, a, b])
-    # an answered call or forum is an off-ramp: it opens a window of talks
-    st.talks[rr[ans], a, b[ans]] = spec.constants.talk_days
-    st.talks[rr[ans], b[ans], a] = spec.constants.talk_days
 
 
 def perceive(spec: Spec, st: State, mv: Move) -> None:

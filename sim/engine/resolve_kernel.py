@@ -21,9 +21,12 @@ import numpy as np
 from numba import njit
 
 from sim.engine.kernel import clip, floor0
-from sim.names import Cause, EndReason, IcbViolence, MidLevel, TargetKind
+from sim.names import Cause, ChannelEffect, ChannelStatus, EndReason, IcbViolence, MidLevel, TargetKind
 
 ADVERSARY, ALLY = int(TargetKind.ADVERSARY), int(TargetKind.ALLY)
+CH_OPEN, CH_SUSPENDED = int(ChannelStatus.OPEN), int(ChannelStatus.SUSPENDED)
+EFFECT_USE, EFFECT_SUSPEND, EFFECT_RESTORE, EFFECT_MULTILATERAL = (
+    int(ChannelEffect.USE), int(ChannelEffect.SUSPEND), int(ChannelEffect.RESTORE), int(ChannelEffect.MULTILATERAL))
 MID_USE_OF_FORCE, VIOL_MINOR_CLASHES = int(MidLevel.USE_OF_FORCE), int(IcbViolence.MINOR_CLASHES)
 CAUSE_CHOSEN, CAUSE_SCRIPTED, CAUSE_SLIP, CAUSE_ACCIDENT = (int(Cause.CHOSEN), int(Cause.SCRIPTED), int(Cause.SLIP),
                                                            int(Cause.ACCIDENT))
@@ -326,3 +329,64 @@ def terminate(turn, steps, realised, captive, offers, adversary, calm_ceiling, t
         end[r] = why
         if why > 0:
             end_turn[r] = turn
+
+
+@njit(inline="always")
+def _best_open(r, a, b, table, status, p) -> tuple:
+    """``channels.best_open``: the open channel between ``a`` and ``b`` most likely to be answered (the first
+    of equals; -1 if none is open) and that probability; ``p`` its candidates' answer probabilities."""
+    best, out = 0.0, -1
+    for m in range(table.shape[2]):
+        c = table[a, b, m]
+        q = p[m] if c >= 0 and status[r, c] == CH_OPEN else 0.0
+        if q > best:
+            best, out = q, c
+    return out, best
+
+
+@njit(inline="always")
+def _first_with(r, a, b, table, status, wanted) -> int:
+    """``channels.first_with_status``: the first channel between ``a`` and ``b`` with this status, -1 if none."""
+    for m in range(table.shape[2]):
+        c = table[a, b, m]
+        if c >= 0 and status[r, c] == wanted:
+            return c
+    return -1
+
+
+@njit(cache=True, nogil=True)
+def channel_moves(a, effect, target, p_bi, p_fo, u, bilateral, forums, ch_clarity, k, ch_status, tried,
+                  answered, move_answered, clarity, H, talks) -> None:
+    """``resolution.channels`` (see there) for actor ``a`` in every run: its call or forum request to its target
+    on the best open channel, answered if ``u`` falls below that channel's answer probability (``p_bi``/``p_fo``:
+    the candidates', through NumPy's logistic), or its suspension or restoration of a channel.
+    ``k`` = (refusal_signal, talk_days). Mutates the state and the move in place."""
+    for r in range(effect.shape[0]):
+        e, b = effect[r, a], target[r, a]
+        if e == 0 or b < 0:
+            continue
+        if e in (EFFECT_USE, EFFECT_MULTILATERAL):
+            table, p = (bilateral, p_bi) if e == EFFECT_USE else (forums, p_fo)
+            c, best = _best_open(r, a, b, table, ch_status, p[r, 0])
+            if c < 0:
+                continue
+            tried[r, c] += 1
+            ans = u[r, a] < best
+            move_answered[r, a] = 1 if ans else 0
+            if ans:
+                answered[r, c] += 1
+                cl = ch_clarity[c]
+                clarity[r, a, b] = clarity[r, a, b] if clarity[r, a, b] >= cl else cl
+                clarity[r, b, a] = clarity[r, b, a] if clarity[r, b, a] >= cl else cl
+                # an answered call or forum is an off-ramp: it opens a window of talks
+                talks[r, a, b] = k[1]
+                talks[r, b, a] = k[1]
+            else:
+                h = H[r, a, b] + k[0]
+                H[r, a, b] = h if h <= 1.0 else 1.0
+        elif e in (EFFECT_SUSPEND, EFFECT_RESTORE):
+            before, after = (CH_OPEN, CH_SUSPENDED) if e == EFFECT_SUSPEND else (CH_SUSPENDED, CH_OPEN)
+            c = _first_with(r, a, b, bilateral, ch_status, before)
+            if c >= 0:
+                ch_status[r, c] = after
+
