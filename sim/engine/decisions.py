@@ -17,6 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.engine import kernel, rng
+from sim.engine.channels import answer_prob
 from sim.engine.state import Decision, State
 from sim.inputs.spec import Spec
 from sim.names import TERM_NAMES, WEIGHTED_TERMS, ChannelStatus, Stream, TargetKind, Threshold
@@ -66,15 +67,6 @@ def targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.nda
                           spec.dyads.commitment, st.owed_until, st.wronged_until, st.H, st.attacked)
 
 
-def answer_probabilities(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, table: np.ndarray
-                          ) -> np.ndarray:
-    """P(answer) of each candidate channel (or forum) between actor and target, (R, a, L): the kernel's
-    log-odds through NumPy's logistic (``channels.answer_prob``; the same ``exp`` on every path)."""
-    ch = spec.channels
-    z = kernel.channel_logits(rows, t_adv, table, ch.logit, ch.climate, ch.provocation, st.rel, st.H)
-    return 1.0 / (1.0 + np.exp(-z)) if len(spec.channel_ids) else np.zeros(z.shape)
-
-
 def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray | None) -> dict:
     """The state quantities of the terms, one value per (run, actor) (``kernel.SITUATION``; all of them as
     one table under ``table``), and what the rest of the decision reads: the utility's coefficients per
@@ -84,8 +76,8 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
     k, bh, o, day = spec.constants, spec.behaviour, spec.options, st.day(spec)
     ch = spec.channels
     Q, C, bits, since, own, crowd, ok = kernel.situation(
-        rows, t_adv, answer_probabilities(spec, st, rows, t_adv, ch.bilateral),
-        answer_probabilities(spec, st, rows, t_adv, ch.forums), day, np.float32(day), min(1.0, day / k.fatigue_days),
+        rows, t_adv, answer_prob(spec, st, rows, t_adv, ch.bilateral),
+        answer_prob(spec, st, rows, t_adv, ch.forums), day, np.float32(day), min(1.0, day / k.fatigue_days),
         (float(k.credibility_floor), float(k.captive_restraint), float(k.captive_pressure),
          np.float32(k.response_days), np.float32(1e-6)),  # each declared answer carries the credibility once
         (spec.catalogue.threshold(Threshold.FORCE),), *PARTS, np.ascontiguousarray(bh.weights[rows], float),

@@ -292,8 +292,8 @@ def targets(rows, day32, adversary, commitment, owed_until, wronged_until, H, at
 
 @njit(cache=True, nogil=True)
 def channel_logits(rows, t_adv, table, logit, climate, provocation, rel, H) -> np.ndarray:
-    """The log-odds that each channel (or forum) between actor and target would answer (``channels.answer_prob``
-    before its logistic, which stays in NumPy), (R, a, L)."""
+    """The log-odds that each candidate channel (or forum) between each actor in ``rows`` and its target
+    ``t_adv`` would answer (``channels.answer_prob`` puts them through the logistic), (R, a, L)."""
     R, n = t_adv.shape
     L = table.shape[2]
     z = np.zeros((R, n, L))
@@ -309,19 +309,26 @@ def channel_logits(rows, t_adv, table, logit, climate, provocation, rel, H) -> n
 
 
 @njit(inline="always")
-def _channels_of(r, a, b, table, status, p) -> tuple:
-    """Between ``a`` and ``b``: the answer probability of the best open channel (``channels.best_open``),
-    and whether any is open, or suspended (``channels.first_with_status``)."""
-    best, is_open, is_susp = 0.0, False, False
+def best_open(r, a, b, table, status, p) -> tuple:
+    """``r``'s open channel (or forum) between ``a`` and ``b`` most likely to be answered (the first of equals;
+    -1 if none is open) and that probability; ``p``: the answer probabilities of ``table[a, b]``'s candidates."""
+    best, out = 0.0, -1
     for m in range(table.shape[2]):
         c = table[a, b, m]
-        s = status[r, c] if c >= 0 else -9
-        q = p[m] if s == OPEN else 0.0
+        q = p[m] if c >= 0 and status[r, c] == OPEN else 0.0
         if q > best:
-            best = q
-        is_open |= s == OPEN
-        is_susp |= s == SUSPENDED
-    return best, is_open, is_susp
+            best, out = q, c
+    return out, best
+
+
+@njit(inline="always")
+def first_with(r, a, b, table, status, wanted) -> int:
+    """The first channel between ``a`` and ``b`` with status ``wanted`` in run ``r``, -1 if none."""
+    for m in range(table.shape[2]):
+        c = table[a, b, m]
+        if c >= 0 and status[r, c] == wanted:
+            return c
+    return -1
 
 
 @njit(cache=True, nogil=True)
@@ -370,8 +377,11 @@ def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, 
                 entrap = e if (j == 0 or e > entrap) else entrap
                 ally = y if (j == 0 or y > ally) else ally
                 rival |= _is_offender(r, a, j, day32, adversary, owed_until, wronged_until)
-            best_bi, any_open, any_susp = _channels_of(r, a, t, bilateral, ch_status, p_bi[r, i])
-            best_fo, fo_open, _ = _channels_of(r, a, t, forums, ch_status, p_fo[r, i])
+            best_bi, best_fo = best_open(r, a, t, bilateral, ch_status, p_bi[r, i])[1], \
+                best_open(r, a, t, forums, ch_status, p_fo[r, i])[1]
+            any_open = first_with(r, a, t, bilateral, ch_status, OPEN) >= 0
+            any_susp = first_with(r, a, t, bilateral, ch_status, SUSPENDED) >= 0
+            fo_open = first_with(r, a, t, forums, ch_status, OPEN) >= 0
             threat = H[r, a, t]
             stakes = bh[0, a] + stakes_shift[r, a]
             if owed_until[r, a, t] > day32:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine import resolve_kernel, rng
-from sim.engine.decisions import answer_probabilities as _answer_probabilities
+from sim.engine.channels import answer_prob
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.spec import Spec
 from sim.names import (
@@ -120,7 +120,7 @@ def channels(spec: Spec, st: State, mv: Move) -> None:
     target = np.ascontiguousarray(mv.target, np.int64)
     for a in np.flatnonzero((effect > 0).any(axis=0)):
         rows, b = np.array([a]), np.ascontiguousarray(np.maximum(target[:, a:a + 1], 0))
-        p_bi, p_fo = (_answer_probabilities(spec, st, rows, b, table) for table in (ch.bilateral, ch.forums))
+        p_bi, p_fo = (answer_prob(spec, st, rows, b, table) for table in (ch.bilateral, ch.forums))
         resolve_kernel.channel_moves(int(a), effect, target, p_bi, p_fo, ua, ch.bilateral, ch.forums, ch.clarity,
                                      (float(spec.constants.refusal_signal), float(spec.constants.talk_days)),
                                      st.ch_status, st.tried, st.answered, mv.answered, clarity, st.H, st.talks)

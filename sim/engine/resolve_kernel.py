@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sim.engine.kernel import clip, floor0
+from sim.engine.kernel import best_open, clip, first_with, floor0
 from sim.names import Cause, ChannelEffect, ChannelStatus, EndReason, IcbViolence, MidLevel, TargetKind
 
 ADVERSARY, ALLY = int(TargetKind.ADVERSARY), int(TargetKind.ALLY)
@@ -331,29 +331,6 @@ def terminate(turn, steps, realised, captive, offers, adversary, calm_ceiling, t
             end_turn[r] = turn
 
 
-@njit(inline="always")
-def _best_open(r, a, b, table, status, p) -> tuple:
-    """``channels.best_open``: the open channel between ``a`` and ``b`` most likely to be answered (the first
-    of equals; -1 if none is open) and that probability; ``p`` its candidates' answer probabilities."""
-    best, out = 0.0, -1
-    for m in range(table.shape[2]):
-        c = table[a, b, m]
-        q = p[m] if c >= 0 and status[r, c] == CH_OPEN else 0.0
-        if q > best:
-            best, out = q, c
-    return out, best
-
-
-@njit(inline="always")
-def _first_with(r, a, b, table, status, wanted) -> int:
-    """``channels.first_with_status``: the first channel between ``a`` and ``b`` with this status, -1 if none."""
-    for m in range(table.shape[2]):
-        c = table[a, b, m]
-        if c >= 0 and status[r, c] == wanted:
-            return c
-    return -1
-
-
 @njit(cache=True, nogil=True)
 def channel_moves(a, effect, target, p_bi, p_fo, u, bilateral, forums, ch_clarity, k, ch_status, tried,
                   answered, move_answered, clarity, H, talks) -> None:
@@ -367,7 +344,7 @@ def channel_moves(a, effect, target, p_bi, p_fo, u, bilateral, forums, ch_clarit
             continue
         if e in (EFFECT_USE, EFFECT_MULTILATERAL):
             table, p = (bilateral, p_bi) if e == EFFECT_USE else (forums, p_fo)
-            c, best = _best_open(r, a, b, table, ch_status, p[r, 0])
+            c, best = best_open(r, a, b, table, ch_status, p[r, 0])
             if c < 0:
                 continue
             tried[r, c] += 1
@@ -386,7 +363,7 @@ def channel_moves(a, effect, target, p_bi, p_fo, u, bilateral, forums, ch_clarit
                 H[r, a, b] = h if h <= 1.0 else 1.0
         elif e in (EFFECT_SUSPEND, EFFECT_RESTORE):
             before, after = (CH_OPEN, CH_SUSPENDED) if e == EFFECT_SUSPEND else (CH_SUSPENDED, CH_OPEN)
-            c = _first_with(r, a, b, bilateral, ch_status, before)
+            c = first_with(r, a, b, bilateral, ch_status, before)
             if c >= 0:
                 ch_status[r, c] = after
 
