@@ -1,23 +1,26 @@
-"""The compiled inner loops of the decision step (Numba), called by ``sim.engine.decisions`` on every path.
+"""The compiled steps of a decision (Numba), called by ``sim.engine.decisions`` on every path.
 
-Why: the utility of every option is a sum of ~15 (run, actor, option) products; written as NumPy
-expressions it makes one full temporary per product, which at 25,000 runs is far larger than the
-cache (the review measured it memory-bound, 61% of ``utility``). Here each (run, actor) is one
-loop over its options that keeps the sum in a register. The same goes for the draw (cumulative
-sum and first crossing), which NumPy does in three passes.
+Why: written as NumPy expressions, a decision is ~150 array operations per turn. On a batch each
+makes a full (run, actor, option) temporary (the utility alone was memory-bound at 25,000 runs);
+on one run (the Mesa adapter, the workshop) each is a fixed overhead on a one-element array, and
+that overhead was the whole cost. Here each step is one loop over runs and actors: whom each
+actor addresses (:func:`targets`), the state quantities of the terms, the utility's coefficients
+and the admissible mask (:func:`situation`), the utility of every option (:func:`utility_table`),
+the logits and the draw, and the reasons of the choice (:func:`reasons`).
 
-One implementation: these functions *are* the rule steps ``utility`` (MODEL.md §3.3, the
-utility of every option) and the logit draw; the ensemble, the Mesa adapter and the workshop all
-reach them through ``decisions.score``/``decide``. Behaviour constants are never written here:
-weights, priors, temperatures and features arrive as arrays compiled from the data (``Spec``).
-The order of floating-point operations is that of the NumPy expressions they replace (affinity
-plus temperature times prior, then each feature's coefficient times the feature, in the order of
-``decisions.TERMS``), so results are bit-identical; ``exp`` stays in NumPy for the same reason
-(a compiled ``exp`` differs from NumPy's SIMD one in the last bit).
+One implementation: these functions *are* the rule steps (MODEL.md §3.3); the ensemble, the Mesa
+adapter and the workshop all reach them through ``decisions``. Behaviour constants are never
+written here: weights, priors, temperatures and features arrive as arrays compiled from the data
+(``Spec``). Each function does per (run, actor) what the NumPy expressions it replaced did, in
+their order of floating-point operations (affinity plus temperature times prior, then each
+feature's coefficient times the feature, in the order of ``decisions.TERMS``; a float32 state
+compared with a Python float rounded to float32 first, as NumPy 2 does), so results are
+bit-identical; ``exp`` stays in NumPy between kernels for the same reason (a compiled ``exp``
+differs from NumPy's SIMD one in the last bit).
 
 Pure-Python fallback: set ``NUMBA_DISABLE_JIT=1`` and the same functions run uncompiled (slowly;
 for debugging). Compiled code is cached on disk (``cache=True``, ``__pycache__``), so only the
-first import after an edit pays the compile (~2 s).
+first import after an edit pays the compile.
 """
 
 from __future__ import annotations
