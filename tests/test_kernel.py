@@ -77,3 +77,12 @@ def test_uncompiled_fallback_gives_the_same_runs():
     out = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                           env={**os.environ, "NUMBA_DISABLE_JIT": flag}).stdout for flag in ("0", "1")]
     assert out[0] == out[1] and out[0].strip()
+
+
+def test_ends_of_order_are_the_stable_argsort_ends():
+    """The reasons' first two and last terms are those of NumPy's stable argsort of -D, ties and NaN included."""
+    g = np.random.default_rng(5)
+    for _ in range(2000):
+        D = g.choice([-1.0, 0.0, 0.5, 2.0, np.nan], size=17, p=[0.3, 0.3, 0.2, 0.15, 0.05])
+        order = np.argsort(-D, kind="stable")
+        assert kernel._ends_of_order(D) == (order[0], order[1], order[-1])

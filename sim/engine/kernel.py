@@ -102,26 +102,25 @@ def utility_table(aff, shift, tp, coef, static, code, esc, level, fb, own, crowd
     out = np.empty((R, A, K))
     for r in range(R):
         for i in range(A):
-            row = out[r, i]
             for k in range(K):
-                row[k] = affinity(aff, shift, r, i, k) + tp[i, k]
+                out[r, i, k] = affinity(aff, shift, r, i, k) + tp[i, k]
             for j in range(F):
                 c, cd = coef[j, r, i], code[j]
                 if cd == STATIC:
                     for k in range(K):
-                        row[k] = row[k] + c * static[i, j, k]
+                        out[r, i, k] = out[r, i, k] + c * static[i, j, k]
                 elif cd == JUMP2:
                     lv = level[r, i]
                     for k in range(K):
-                        row[k] = row[k] + c * jump2(esc[i, k], lv)
+                        out[r, i, k] = out[r, i, k] + c * jump2(esc[i, k], lv)
                 elif cd == FIREBREAK:
                     o, w = own[r, i], crowd[r, i]
                     for k in range(K):
-                        row[k] = row[k] + c * firebreak(fb, o, w, i, k)
+                        out[r, i, k] = out[r, i, k] + c * firebreak(fb, o, w, i, k)
                 else:
                     b, sn = bits[r, i], since[r, i]
                     for k in range(K):
-                        row[k] = row[k] + c * answer(b, k, last_used[r, i, k], sn)
+                        out[r, i, k] = out[r, i, k] + c * answer(b, k, last_used[r, i, k], sn)
     return out
 
 
@@ -193,6 +192,24 @@ def _sorts_before(x: float, y: float) -> bool:
 
 
 @njit(inline="always")
+def _ends_of_order(D) -> tuple:
+    """The first two and the last index of ``np.argsort(-D, kind="stable")`` (NaN last), by three scans: the
+    smallest key, ties to the lowest index; the next such; the largest, ties to the highest index."""
+    n = D.shape[0]
+    first, second, last = 0, -1, 0
+    for j in range(1, n):
+        if _sorts_before(-D[j], -D[first]):
+            first = j
+    for j in range(n):
+        if j != first and (second < 0 or _sorts_before(-D[j], -D[second])):
+            second = j
+    for j in range(1, n):
+        if not _sorts_before(-D[j], -D[last]):
+            last = j
+    return first, second, last
+
+
+@njit(inline="always")
 def _term_values(out, Q, part_q, part_x, part_t, static, code, k, i, r, esc, level, fb, own, crowd, bits,
                  last_used, since) -> None:
     """Each weighted term's value at option ``k`` of actor row ``i`` in run ``r``: the sum of its parts
@@ -217,7 +234,7 @@ def reasons(Q, part_q, part_x, part_t, W, static, code, aff, shift, opt, hold, e
     n = T + 1
     order = np.empty((R, A, 3), np.int64)
     contrib = np.empty((R, A, 3))
-    vc, vh, D, idx = np.empty(T), np.empty(T), np.empty(n), np.empty(n, np.int64)
+    vc, vh, D = np.empty(T), np.empty(T), np.empty(n)
     for r in range(R):
         for i in range(A):
             kc, kh = opt[r, i], hold[i]
@@ -228,14 +245,9 @@ def reasons(Q, part_q, part_x, part_t, W, static, code, aff, shift, opt, hold, e
             for j in range(T):
                 D[j] = W[i, j] * (vc[j] - vh[j])
             D[T] = affinity(aff, shift, r, i, kc) - affinity(aff, shift, r, i, kh)
-            for j in range(n):  # insertion sort: stable
-                m = j
-                while m > 0 and _sorts_before(-D[j], -D[idx[m - 1]]):
-                    idx[m] = idx[m - 1]
-                    m -= 1
-                idx[m] = j
-            order[r, i, 0], order[r, i, 1], order[r, i, 2] = idx[0], idx[1], idx[n - 1]
-            contrib[r, i, 0], contrib[r, i, 1], contrib[r, i, 2] = D[idx[0]], D[idx[1]], D[idx[n - 1]]
+            first, second, last = _ends_of_order(D)
+            order[r, i, 0], order[r, i, 1], order[r, i, 2] = first, second, last
+            contrib[r, i, 0], contrib[r, i, 1], contrib[r, i, 2] = D[first], D[second], D[last]
     return order, contrib
 
 
@@ -312,13 +324,14 @@ def channel_logits(rows, t_adv, table, logit, climate, provocation, rel, H) -> n
 
 
 @njit(inline="always")
-def best_open(r, a, b, table, status, p) -> tuple:
+def best_open(r, i, a, b, table, status, p) -> tuple:
     """``r``'s open channel (or forum) between ``a`` and ``b`` most likely to be answered (the first of equals;
-    -1 if none is open) and that probability; ``p``: the answer probabilities of ``table[a, b]``'s candidates."""
+    -1 if none is open) and that probability; ``p[r, i]``: the answer probabilities of ``table[a, b]``'s
+    candidates."""
     best, out = 0.0, -1
     for m in range(table.shape[2]):
         c = table[a, b, m]
-        q = p[m] if c >= 0 and status[r, c] == OPEN else 0.0
+        q = p[r, i, m] if c >= 0 and status[r, c] == OPEN else 0.0
         if q > best:
             best, out = q, c
     return out, best
@@ -355,17 +368,19 @@ def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, 
     R, n = t_adv.shape
     A, K = H.shape[1], interval.shape[1]
     Q = np.empty((len(SITUATION), R, n))
-    C = np.zeros((int(part_x.max()) + 1, R, n))
+    C = np.empty((int(part_x.max()) + 1, R, n))
+    q, acc = np.empty(len(SITUATION)), np.empty(C.shape[0])  # one (run, actor)'s quantities and coefficients
     bits, since = np.zeros((R, n), np.uint64), np.empty((R, n), np.float32)
     own, crowd, ok = np.empty((R, n), np.int64), np.empty((R, n), np.int64), np.empty((R, n, K), np.bool_)
     lvl, adv_max, threat_to = np.empty(A), np.empty(A), np.empty(A)
+    need, rested = _needs(opts_int, opts_bool), interval - 1e-6  # tempo: the move is rested
     for r in range(R):
         for j in range(A):
             lvl[j] = esc[level[r, j]]
         for j in range(A):
             m = lvl[0] if adversary[j, 0] else -1.0
-            for q in range(1, A):
-                x = lvl[q] if adversary[j, q] else -1.0
+            for w in range(1, A):
+                x = lvl[w] if adversary[j, w] else -1.0
                 if x > m:
                     m = x
             adv_max[j] = m
@@ -380,8 +395,8 @@ def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, 
                 entrap = e if (j == 0 or e > entrap) else entrap
                 ally = y if (j == 0 or y > ally) else ally
                 rival |= _is_offender(r, a, j, day32, adversary, owed_until, wronged_until)
-            best_bi, best_fo = best_open(r, a, t, bilateral, ch_status, p_bi[r, i])[1], \
-                best_open(r, a, t, forums, ch_status, p_fo[r, i])[1]
+            best_bi, best_fo = best_open(r, i, a, t, bilateral, ch_status, p_bi)[1], \
+                best_open(r, i, a, t, forums, ch_status, p_fo)[1]
             any_open = first_with(r, a, t, bilateral, ch_status, OPEN) >= 0
             any_susp = first_with(r, a, t, bilateral, ch_status, SUSPENDED) >= 0
             fo_open = first_with(r, a, t, forums, ch_status, OPEN) >= 0
@@ -393,34 +408,63 @@ def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, 
             pressed = restrained[r, a] if restrained_until[r, a] > day32 else np.float32(0.0)
             cap = 1.0 if captive[r, a, t] else 0.0
             offer = 1.0 if offers[r, t, a] > 0 else 0.0
-            q = Q[:, r, i]
             q[0], q[1], q[2], q[3] = 1.0, -1.0, threat, stakes * threat
             q[4], q[5] = 2.0 * esc[perc[r, a, t]], lvl[a]
             q[6] = ally + bh[4, a] * (1.0 if patron[a] else 0.0)
             q[7] = -entrap * bh[5, a]
             q[8] = bh[1, a] + (1.0 if election[a] else 0.0) * bh[2, a] + stress[r] * bh[3, a]
             q[9] = -(1.0 if committed[r, a] else 0.0)
-            q[10], q[11], q[12] = -interdependence[a, t], best_bi if (best_bi >= best_fo) else best_fo, -rel[r, a, t]
+            q[10], q[12] = -interdependence[a, t], -rel[r, a, t]
+            q[11] = best_bi if (best_bi >= best_fo) else best_fo
             q[13] = frustration[r, a]
             q[14] = -(np.float64(pressed) + k[1] * cap)
             q[15] = credible if bits[r, i] > 0 else 0.0
             q[16], q[17] = -stakes, -(1.0 if deterrent[t] else 0.0)
-            q[18] = (fat0 if fat0 >= offer else offer) * (1.0 + k[2] * (1.0 if (captive[r, a, t] or captive[r, t, a])
-                                                                           else 0.0))
+            held = 1.0 if (captive[r, a, t] or captive[r, t, a]) else 0.0
+            q[18] = (fat0 if fat0 >= offer else offer) * (1.0 + k[2] * held)
+            acc[:] = 0.0  # the utility's coefficient of each feature, summed in the order of the parts
             for p in range(part_q.shape[0]):
-                C[part_x[p], r, i] = C[part_x[p], r, i] + W[i, part_t[p]] * q[part_q[p]]
+                acc[part_x[p]] = acc[part_x[p]] + W[i, part_t[p]] * q[part_q[p]]
+            for j in range(q.shape[0]):
+                Q[j, r, i] = q[j]
+            for j in range(acc.shape[0]):
+                C[j, r, i] = acc[j]
             since[r, i] = (owed_until[r, a, t] - k[3]) - k[4]
             hit = wronged[r, a, t] if wronged_until[r, a, t] > day32 else -1
             answered = unit[hit] if hit >= 0 else -1
             own[r, i], crowd[r, i] = max(own_crossed[r, a], answered), max(crossed[r], answered)
             talking = talks[r, a, t] > 0 or talks[r, t, a] > 0
             fighting = level[r, a] >= th[0] or hit >= th[0]
+            have = (HAVE_OPEN * any_open) | (HAVE_SUSP * any_susp) | (HAVE_FORUM * fo_open) \
+                | (HAVE_TALKS * talking) | (HAVE_RIVAL * rival) | (HAVE_FIGHT * fighting)
             for kk in range(K):
-                req = opts_int[0, a, kk]
-                good = req < 0 or (req == OPEN and any_open) or (req == SUSPENDED and any_susp)
-                good = good and (fo_open or not opts_bool[1, a, kk]) and (talking or not opts_bool[2, a, kk])
-                good = good and opts_int[1, a, kk] <= crisis[r] and opts_int[2, a, kk] <= level[r, a]
-                good = good and (day32 - last_used[r, a, kk]) >= interval[a, kk] - 1e-6
-                good = good and (rival or opts_int[3, a, kk] != ADVERSARY) and (fighting or not opts_bool[3, a, kk])
-                ok[r, i, kk] = opts_bool[0, a, kk] and good
+                ok[r, i, kk] = ((need[a, kk] & ~have) == 0) & (opts_int[1, a, kk] <= crisis[r]) \
+                    & (opts_int[2, a, kk] <= level[r, a]) & ((day32 - last_used[r, a, kk]) >= rested[a, kk])
     return Q, C, bits, since, own, crowd, ok
+
+
+#: Bits of the dynamic preconditions an option needs (``_needs``) and a (run, actor) has (``situation``).
+HAVE_OPEN, HAVE_SUSP, HAVE_FORUM, HAVE_TALKS, HAVE_RIVAL, HAVE_FIGHT, NEVER = 1, 2, 4, 8, 16, 32, 64
+
+
+@njit(inline="always")
+def _needs(opts_int, opts_bool) -> np.ndarray:
+    """Each option's boolean preconditions as bits (an invalid option, or one that needs a channel in a
+    status other than open or suspended, needs ``NEVER``): with the crisis stage, the actor's own
+    level and the tempo, what ``decisions.mask`` checks."""
+    A, K = opts_int.shape[1], opts_int.shape[2]
+    need = np.zeros((A, K), np.int64)
+    for a in range(A):
+        for kk in range(K):
+            req, n = opts_int[0, a, kk], 0
+            if req == OPEN:
+                n |= HAVE_OPEN
+            elif req == SUSPENDED:
+                n |= HAVE_SUSP
+            elif req >= 0:
+                n |= NEVER
+            n |= HAVE_FORUM * opts_bool[1, a, kk] | HAVE_TALKS * opts_bool[2, a, kk]
+            n |= HAVE_RIVAL * (opts_int[3, a, kk] == ADVERSARY) | HAVE_FIGHT * opts_bool[3, a, kk]
+            n |= NEVER * (not opts_bool[0, a, kk])
+            need[a, kk] = n
+    return need

@@ -344,7 +344,7 @@ def channel_moves(a, effect, target, p_bi, p_fo, u, bilateral, forums, ch_clarit
             continue
         if e in (EFFECT_USE, EFFECT_MULTILATERAL):
             table, p = (bilateral, p_bi) if e == EFFECT_USE else (forums, p_fo)
-            c, best = best_open(r, a, b, table, ch_status, p[r, 0])
+            c, best = best_open(r, 0, a, b, table, ch_status, p)
             if c < 0:
                 continue
             tried[r, c] += 1
