@@ -235,8 +235,8 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     s = state_terms(spec, st, rows, t_adv, t_ally)
     f = features(spec, st, rows, s, computed=False, shifted=False)
     util = utility(spec, st, rows, s, f, affinity_shift(st, rows))
-    e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), s["admissible"]))
-    p = e / e.sum(axis=2, keepdims=True)
+    e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), s["admissible"], util), out=util)
+    p = np.divide(e, e.sum(axis=2, keepdims=True), out=e)  # in place: the same values, no new (R, a, K) tables
     return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,
                   t_ally=t_ally, state=s, features=f)
 

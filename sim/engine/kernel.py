@@ -142,11 +142,13 @@ def computed_features(esc, level, fb, own, crowd, bits, last_used, since, pick) 
 
 
 @njit(cache=True, nogil=True)
-def logits(util: np.ndarray, tau: np.ndarray, admissible: np.ndarray) -> np.ndarray:
+def logits(util: np.ndarray, tau: np.ndarray, admissible: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     """Utility / temperature minus each (run, actor)'s maximum over admissible options; -inf if
-    inadmissible (the argument of the softmax)."""
+    inadmissible (the argument of the softmax). ``out`` may be ``util`` itself (each value is read
+    before it is written), which spares a (R, a, K) table."""
     R, A, K = util.shape
-    out = np.empty((R, A, K))
+    if out is None:
+        out = np.empty((R, A, K))
     for r in range(R):
         for i in range(A):
             vmax = -np.inf
