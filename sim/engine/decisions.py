@@ -49,8 +49,8 @@ TERMS: dict[str, tuple[tuple[str, str], ...]] = {
     "fatigue": (("fatigue", "settle"),),
 }
 assert tuple(TERMS) == WEIGHTED_TERMS, "TERMS must list sim.names.WEIGHTED_TERMS in order"
-assert (kernel.OPEN, kernel.SUSPENDED, kernel.ADVERSARY) == (ChannelStatus.OPEN, ChannelStatus.SUSPENDED,
-                                                           TargetKind.ADVERSARY), "kernel codes follow sim.names"
+assert (kernel.OPEN, kernel.SUSPENDED, kernel.ADVERSARY, kernel.ALLY) == (
+    ChannelStatus.OPEN, ChannelStatus.SUSPENDED, TargetKind.ADVERSARY, TargetKind.ALLY), "kernel codes follow sim.names"
 #: The option features the terms use, in order of first use in :data:`TERMS`.
 FEATURES = tuple(dict.fromkeys(x for parts in TERMS.values() for _, x in parts))
 #: :data:`TERMS` for the kernel: per part, its quantity's index in ``kernel.SITUATION``, its feature's in
@@ -257,26 +257,22 @@ def over_turn(p_day: np.ndarray, hold: np.ndarray, dt: float) -> np.ndarray:
 
 
 def decide(spec: Spec, st: State, rows: np.ndarray | None = None, reasons: bool = True) -> Decision:
-    """Each actor in ``rows`` draws one scored option; scripted moves replace the draw.
+    """Each actor in ``rows`` draws one scored option; scripted moves replace the draw; each move is aimed
+    at its target kind's target, and answers that target's last hostile move against the actor, if any
+    (``kernel.choose``).
 
     ``reasons=False`` (no event log) skips the reasons, which only the log reads and which cost a
     fifth of the decision; they come back as -1 (no term) with weight NaN. Choices are unaffected.
     """
     sc = score(spec, st, rows)
-    rows, p, s = sc.rows, sc.probabilities, sc.state
-    opt, prob = kernel.draw_options(p, rng.draw(st.keys, st.turn, Stream.CHOICE, rows))
-    forced = st.forced[:, rows] >= 0
-    opt = np.where(forced, st.forced[:, rows], opt)
-    prob = np.where(forced, 1.0, prob)
+    rows, s = sc.rows, sc.state
+    opt, prob, forced, tgt, cause_actor, cause_action, cause_turn = kernel.choose(
+        sc.probabilities, rng.draw(st.keys, st.turn, Stream.CHOICE, rows), rows, st.forced, st.forced_tgt,
+        spec.options.target_kind, sc.t_adv, sc.t_ally, st.last_hostile, st.last_hostile_turn)
     if reasons:
         order, contrib = _reasons(spec, st, rows, s, sc.features, opt)
     else:
         order, contrib = np.full((*opt.shape, 3), -1, np.int8), np.full((*opt.shape, 3), np.nan)
-    kind = spec.options.target_kind[rows[None, :], opt]
-    tgt = np.where(kind == TargetKind.ADVERSARY, sc.t_adv, np.where(kind == TargetKind.ALLY, sc.t_ally, -1))
-    ft = st.forced_tgt[:, rows]
-    tgt = np.where(forced & (ft >= 0), ft, tgt)
-    cause_actor, cause_action, cause_turn = _cause(st, rows, tgt)
     return Decision(opt=opt, target=tgt, prob=prob, reasons=order, contrib=contrib, forced=forced,
                     cause_actor=cause_actor, cause_action=cause_action, cause_turn=cause_turn)
 
@@ -290,15 +286,6 @@ def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict, opt: np.
                           _shift(affinity_shift(st, rows), len(rows)),
                           np.ascontiguousarray(opt, np.int64), np.ascontiguousarray(spec.options.hold[rows], np.int64),
                           *computed_inputs(spec, st, rows, s))
-
-
-def _cause(st: State, rows: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The earlier move by the target that this move answers: its last hostile move against the actor."""
-    R = np.arange(len(st.keys))[:, None]
-    t = np.maximum(tgt, 0)
-    action = np.where(tgt >= 0, st.last_hostile[R, rows[None, :], t], -1)
-    return (np.where(action >= 0, tgt, -1), action,
-            np.where(action >= 0, st.last_hostile_turn[R, rows[None, :], t], -1))
 
 
 def merge(decisions: list[Decision]) -> Decision:

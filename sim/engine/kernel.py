@@ -32,6 +32,7 @@ from numba import njit
 STATIC, JUMP2, FIREBREAK, ANSWER = 0, 1, 2, 3
 #: Name of each computed feature (decisions.features uses these names).
 DYNAMIC = {"jump2": JUMP2, "firebreak": FIREBREAK, "answer": ANSWER}
+OPEN, SUSPENDED, ADVERSARY, ALLY = 1, 0, 1, 2  # sim.names.ChannelStatus.OPEN/SUSPENDED, TargetKind (checked there)
 
 
 @njit(inline="always")
@@ -162,29 +163,64 @@ def logits(util: np.ndarray, tau: np.ndarray, admissible: np.ndarray, out: np.nd
     return out
 
 
+@njit(inline="always")
+def _draw(p, u: float, r: int, i: int, cum) -> tuple:
+    """One logit draw: the first option whose cumulative probability exceeds ``u`` x total (option 0 if
+    none does), and that option's probability relative to the total."""
+    acc = 0.0
+    for k in range(p.shape[2]):
+        acc = acc + p[r, i, k]
+        cum[k] = acc
+    x = u * acc
+    pick = 0
+    for k in range(p.shape[2]):
+        if cum[k] > x:
+            pick = k
+            break
+    return pick, p[r, i, pick] / acc
+
+
 @njit(cache=True, nogil=True)
 def draw_options(p: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The logit draw: for each (run, actor) the first option whose cumulative probability exceeds
-    ``u`` x total (option 0 if none does), and that option's probability relative to the total."""
+    """The logit draw (:func:`_draw`) for each (run, actor): the option, and its probability."""
     R, A, K = p.shape
     opt = np.zeros((R, A), np.int64)
     prob = np.empty((R, A))
     cum = np.empty(K)
     for r in range(R):
         for i in range(A):
-            acc = 0.0
-            for k in range(K):
-                acc = acc + p[r, i, k]
-                cum[k] = acc
-            x = u[r, i] * acc
-            pick = 0
-            for k in range(K):
-                if cum[k] > x:
-                    pick = k
-                    break
-            opt[r, i] = pick
-            prob[r, i] = p[r, i, pick] / acc
+            opt[r, i], prob[r, i] = _draw(p, u[r, i], r, i, cum)
     return opt, prob
+
+
+@njit(cache=True, nogil=True)
+def choose(p, u, rows, forced_opt, forced_tgt, kind, t_adv, t_ally, last_hostile, last_hostile_turn) -> tuple:
+    """``decisions.decide``'s choice for actors ``rows``: the logit draw, replaced by the move an inject
+    scripted (probability 1); whom it addresses by its target kind (the rival, the ally, or nobody; a
+    script may name the target); and the earlier move by that target it answers (the target's last
+    hostile move against the actor). Returns opt, prob, forced, target, cause actor, action and turn."""
+    R, n = u.shape
+    opt, prob, forced = np.empty((R, n), np.int64), np.empty((R, n)), np.empty((R, n), np.bool_)
+    tgt, cause_actor = np.empty((R, n), np.int64), np.empty((R, n), np.int64)
+    cause_action, cause_turn = np.empty((R, n), np.int16), np.empty((R, n), np.int16)
+    cum = np.empty(p.shape[2])
+    for r in range(R):
+        for i in range(n):
+            a = rows[i]
+            pick, pr = _draw(p, u[r, i], r, i, cum)
+            scripted = forced_opt[r, a] >= 0
+            if scripted:
+                pick, pr = forced_opt[r, a], 1.0
+            kd = kind[a, pick]
+            t = t_adv[r, i] if kd == ADVERSARY else (t_ally[r, i] if kd == ALLY else -1)
+            if scripted and forced_tgt[r, a] >= 0:
+                t = forced_tgt[r, a]
+            action = last_hostile[r, a, t] if t >= 0 else -1
+            opt[r, i], prob[r, i], forced[r, i], tgt[r, i] = pick, pr, scripted, t
+            cause_actor[r, i] = t if action >= 0 else -1
+            cause_action[r, i] = action
+            cause_turn[r, i] = last_hostile_turn[r, a, t] if action >= 0 else -1
+    return opt, prob, forced, tgt, cause_actor, cause_action, cause_turn
 
 
 @njit(inline="always")
@@ -257,7 +293,6 @@ def reasons(Q, part_q, part_x, part_t, W, static, code, aff, shift, opt, hold, e
 SITUATION = ("one", "minus_one", "threat", "stakes_threat", "recip2", "level", "ally", "minus_entrap", "aud",
              "minus_committed", "minus_interdep", "chan", "minus_climate", "griev", "minus_restrained", "owed",
              "minus_stakes", "minus_deter", "fatigue")
-OPEN, SUSPENDED, ADVERSARY = 1, 0, 1  # sim.names.ChannelStatus.OPEN/SUSPENDED, TargetKind.ADVERSARY (checked there)
 
 
 @njit(inline="always")
