@@ -38,7 +38,8 @@ def test_utility_table_is_the_numpy_sum_in_the_same_order():
     want = base + 0.0
     for j, c in enumerate(code):
         want = want + coef[j][..., None] * (static[None, :, :, j] if c == kernel.STATIC else table[c])
-    got = kernel.utility_table(base, np.zeros((0, A, 1)), np.zeros((A, K)), coef,
+    got = kernel.utility_table(base, np.zeros((0, A, 1)), np.zeros((A, K)),
+                               np.ascontiguousarray(coef.transpose(1, 2, 0)),
                                np.ascontiguousarray(static.transpose(0, 2, 1)), code, *computed)
     np.testing.assert_array_equal(got, want)
     every = kernel.computed_features(*computed, np.zeros((0, 0), np.int64))

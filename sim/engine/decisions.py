@@ -90,7 +90,8 @@ def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_al
         st.own_crossed, st.H, st.attacked, st.rel, st.perc, st.committed, st.frustration, st.restrained,
         st.restrained_until, st.captive, st.owed, st.owed_until, st.wronged, st.wronged_until, st.stakes_shift,
         st.stress, st.talks, st.offers, st.ch_status, st.last_used)
-    return {"table": Q, **dict(zip(kernel.SITUATION, Q, strict=True)), "coef": C, "owed_bits": bits,
+    return {"table": Q, **{name: Q[..., j] for j, name in enumerate(kernel.SITUATION)},
+            "level": np.ascontiguousarray(Q[..., kernel.SITUATION.index("level")]), "coef": C, "owed_bits": bits,
             "since": since, "own": own, "crowd": crowd, "admissible": ok,
             "option_esc": of_rows(o.esc, rows).astype(float, copy=False),
             "option_firebreak": of_rows(o.firebreak, rows, 1).astype(float, copy=False),

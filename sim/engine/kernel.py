@@ -92,13 +92,13 @@ def utility_table(aff, shift, tp, coef, static, code, esc, level, fb, own, crowd
     """Utility of every option, (R, a, K): affinity + tau x prior (``tp``, (a, K)) + the sum over features j
     of coef[j] x feature j, added in that order for each option.
 
-    ``coef`` (F, R, a): each feature's coefficient (posture weights x state quantities), in the order of
+    ``coef`` (R, a, F): each feature's coefficient (posture weights x state quantities), in the order of
     ``decisions.TERMS``. Feature ``j`` is ``static[i, j, k]`` (from the Spec) if ``code[j] == STATIC``,
     else computed here from the state (:func:`feature`), so the (R, a, K) feature tables are never built.
     Each feature is added to all of a (run, actor)'s options in one inner loop (which vectorises);
     every option's sum still runs over the features in order, so the result is unchanged.
     """
-    F, R, A = coef.shape
+    R, A, F = coef.shape
     K = static.shape[2]
     out = np.empty((R, A, K))
     for r in range(R):
@@ -106,7 +106,7 @@ def utility_table(aff, shift, tp, coef, static, code, esc, level, fb, own, crowd
             for k in range(K):
                 out[r, i, k] = affinity(aff, shift, r, i, k) + tp[i, k]
             for j in range(F):
-                c, cd = coef[j, r, i], code[j]
+                c, cd = coef[r, i, j], code[j]
                 if cd == STATIC:
                     for k in range(K):
                         out[r, i, k] = out[r, i, k] + c * static[i, j, k]
@@ -258,7 +258,7 @@ def _term_values(out, Q, part_q, part_x, part_t, static, code, k, i, r, esc, lev
         c = code[x]
         f = static[i, x, k] if c == STATIC else feature(c, i, k, r, esc, level, fb, own, crowd, bits, last_used,
                                                         since)
-        out[part_t[p]] = out[part_t[p]] + Q[part_q[p], r, i] * f
+        out[part_t[p]] = out[part_t[p]] + Q[r, i, part_q[p]] * f
 
 
 @njit(cache=True, nogil=True)
@@ -392,7 +392,7 @@ def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, 
               talks, offers, ch_status, last_used) -> tuple:
     """``decisions.state_terms`` and ``decisions.mask`` (see there) for actors ``rows`` facing ``t_adv``.
 
-    Returns the :data:`SITUATION` quantities (Q, R, a); the utility's coefficients per feature (X, R, a)
+    Returns the :data:`SITUATION` quantities (R, a, Q); the utility's coefficients per feature (R, a, X)
     (weights x quantities, summed in the order of ``decisions.TERMS`` as ``decisions.utility`` did);
     the computed features' inputs: owed answer bits, the day the answer was called for (float32),
     the firebreak thresholds waived by the actor's own crossings and by the crisis's (own, crowd);
@@ -404,9 +404,9 @@ def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, 
     """
     R, n = t_adv.shape
     A, K = H.shape[1], interval.shape[1]
-    Q = np.empty((len(SITUATION), R, n))
-    C = np.empty((int(part_x.max()) + 1, R, n))
-    q, acc = np.empty(len(SITUATION)), np.empty(C.shape[0])  # one (run, actor)'s quantities and coefficients
+    Q = np.empty((R, n, len(SITUATION)))
+    C = np.empty((R, n, int(part_x.max()) + 1))
+    q, acc = np.empty(len(SITUATION)), np.empty(C.shape[2])  # one (run, actor)'s quantities and coefficients
     bits, since = np.zeros((R, n), np.uint64), np.empty((R, n), np.float32)
     own, crowd, ok = np.empty((R, n), np.int64), np.empty((R, n), np.int64), np.empty((R, n, K), np.bool_)
     lvl, adv_max, threat_to = np.empty(A), np.empty(A), np.empty(A)
@@ -463,9 +463,9 @@ def situation(rows, t_adv, p_bi, p_fo, day, day32, fat0, k, th, part_q, part_x, 
             for p in range(part_q.shape[0]):
                 acc[part_x[p]] = acc[part_x[p]] + W[i, part_t[p]] * q[part_q[p]]
             for j in range(q.shape[0]):
-                Q[j, r, i] = q[j]
+                Q[r, i, j] = q[j]
             for j in range(acc.shape[0]):
-                C[j, r, i] = acc[j]
+                C[r, i, j] = acc[j]
             since[r, i] = (owed_until[r, a, t] - k[3]) - k[4]
             hit = wronged[r, a, t] if wronged_until[r, a, t] > day32 else -1
             answered = unit[hit] if hit >= 0 else -1
