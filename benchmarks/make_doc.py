@@ -12,6 +12,7 @@ paragraph into README between the ``speed`` markers (``tests/test_benchmarks_doc
 from __future__ import annotations
 
 import json
+import re
 import statistics
 from pathlib import Path
 
@@ -50,11 +51,13 @@ def headline() -> str:
                      f"array kernel of commit {eng['baseline']} and {_ratio(res, 'ensemble today / Mesa 86ef001')} its "
                      f"per-run Mesa path; the Mesa path is {_ratio(res, 'Mesa today / Mesa 86ef001')} faster than "
                      f"it was (load {res['load'][0]}-{res['load'][1]})")
+    files = eng.get("files", {}).values()
+    same = all(all(f[k].values()) for f in files for k in ("same_as", "uncompiled")) and bool(files)
     return ("CPU time per run, interleaved, median (min-max) over rounds, measured side by side in one run of "
             "`python benchmarks/bench_engine.py`. " + "; ".join(parts) + ". The model's behaviour has changed since "
-            f"{eng['baseline']}, so those are speed ratios over the same work, not the same results; today's "
-            f"output is byte-identical to commit {eng.get('same_as', '?')}'s (the same rules in NumPy) and to "
-            "today's code run uncompiled.")
+            f"{eng['baseline']}, so those are speed ratios of the same command (scenario, seed, runs), not of "
+            f"identical runs; today's output files {'are' if same else 'are NOT'} byte-identical to commit "
+            f"{eng.get('same_as', '?')}'s (the same rules in NumPy) and to today's code run uncompiled.")
 
 
 def _identity(eng: dict, res: dict) -> str:
@@ -89,6 +92,25 @@ def summary() -> list[str]:
                         f"{'yes' if per <= 8 else '**no**'} | - |")
             rows.append(f"| {name}: peak disk while consolidating | <= 1.2x final | {peak:.2f}x | "
                         f"{'yes' if peak <= 1.2 else '**no**'} | - |")
+    return rows + _text_rows()
+
+
+def _text_rows() -> list[str]:
+    """Summary rows from the text outputs: peak memory of the largest job without events, 2 workers vs 1."""
+    rows = []
+    scaling, parallel = _text("scaling") or [], _text("parallel") or []
+    sizes = [line.split()[0] for line in scaling if line.strip()[:1].isdigit()]
+    peak = [line for line in scaling if line.startswith("peak memory")]
+    if sizes and peak:
+        gib = float(re.search(r"\(([\d.]+) GiB\)", peak[0]).group(1))
+        rows.append(f"| {sizes[-1]} runs without events: peak memory | < 2 GiB | {gib:.2f} GiB | "
+                    f"{'yes' if gib < 2 else '**no**'} | - |")
+    ratio = [line for line in parallel if line.startswith("ratio 2 workers")]
+    load = [line for line in parallel if line.startswith("load average before")]
+    if ratio:
+        x = float(re.search(r"([\d.]+)x", ratio[0]).group(1))
+        rows.append(f"| 2 workers / 1 (free cores) | >= 1.8x | {x:.2f}x ({load[0] if load else 'load ?'}) | "
+                    f"{'yes' if x >= 1.8 else '**no** (cores not free: see below)'} | - |")
     return rows
 
 
