@@ -38,7 +38,10 @@ def test_utility_table_is_the_numpy_sum_in_the_same_order():
     want = base + 0.0
     for j, c in enumerate(code):
         want = want + coef[j][..., None] * (static[None, :, :, j] if c == kernel.STATIC else table[c])
-    np.testing.assert_array_equal(kernel.utility_table(base, coef, static, code, *computed), want)
+    got = kernel.utility_table(base, np.zeros((0, A, 1)), np.zeros((A, K)),
+                               np.ascontiguousarray(coef.transpose(1, 2, 0)),
+                               np.ascontiguousarray(static.transpose(0, 2, 1)), code, *computed)
+    np.testing.assert_array_equal(got, want)
     every = kernel.computed_features(*computed, np.zeros((0, 0), np.int64))
     pick = np.random.default_rng(3).integers(0, K, (R, A))
     one = kernel.computed_features(*computed, pick)
@@ -75,3 +78,12 @@ def test_uncompiled_fallback_gives_the_same_runs():
     out = [subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
                           env={**os.environ, "NUMBA_DISABLE_JIT": flag}).stdout for flag in ("0", "1")]
     assert out[0] == out[1] and out[0].strip()
+
+
+def test_ends_of_order_are_the_stable_argsort_ends():
+    """The reasons' first two and last terms are those of NumPy's stable argsort of -D, ties and NaN included."""
+    g = np.random.default_rng(5)
+    for _ in range(2000):
+        D = g.choice([-1.0, 0.0, 0.5, 2.0, np.nan], size=17, p=[0.3, 0.3, 0.2, 0.15, 0.05])
+        order = np.argsort(-D, kind="stable")
+        assert kernel._ends_of_order(D) == (order[0], order[1], order[-1])

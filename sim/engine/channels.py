@@ -1,4 +1,4 @@
-"""Crisis channels at run time: which open channel a call goes to, and the chance it is answered.
+"""Crisis channels at run time: the chance a call is answered (which open channel it goes to: ``kernel.best_open``).
 
 An answer is politics, not technology: the channel's base log-odds, moved by the relationship
 climate and by how provoked the called party feels (``channels.yaml``). Used by the decisions
@@ -9,41 +9,18 @@ from __future__ import annotations
 
 import numpy as np
 
+from sim.engine import kernel
 from sim.engine.state import State
 from sim.inputs.spec import Spec
-from sim.names import ChannelStatus
 
 
-def answer_prob(spec: Spec, st: State, c: np.ndarray, a, b) -> np.ndarray:
-    """P(a call on channel c from a is answered by b): politics, not technology.
-
-    ``c`` has a leading run axis; ``a`` and ``b`` broadcast against it. Zero unless open.
-    """
-    if not len(spec.channel_ids):
-        return np.zeros(c.shape)
-    R = np.arange(len(st.keys)).reshape((-1,) + (1,) * (c.ndim - 1))
-    cc = np.maximum(c, 0)
+def answer_prob(spec: Spec, st: State, rows: np.ndarray, targets: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """P(a call on each candidate channel (or forum) from each actor in ``rows`` is answered by its target),
+    (R, a, L) for ``table[rows, targets]``: the log-odds (``kernel.channel_logits``: the channel's base,
+    plus climate x relation, minus provocation x the called party's threat) through the logistic, here in
+    NumPy so that every path uses the same ``exp``. Whether a channel is open is the kernel's to check
+    (``kernel.best_open``)."""
     ch = spec.channels
-    z = (ch.logit[cc] + ch.climate[cc] * st.rel[R, a, b] - ch.provocation[cc] * st.H[R, b, a])
-    p = 1.0 / (1.0 + np.exp(-z))
-    return np.where((c >= 0) & (st.ch_status[R, cc] == ChannelStatus.OPEN), p, 0.0)
-
-
-def best_open(spec: Spec, st: State, table: np.ndarray, a, b) -> tuple[np.ndarray, np.ndarray]:
-    """Among the channels (or forums) between a and b, the open one most likely to be
-    answered, and that probability; channel -1 (probability 0) when none is open."""
-    c = table[a, b]
-    p = answer_prob(spec, st, c, np.asarray(a)[..., None], np.asarray(b)[..., None])
-    j = np.argmax(p, axis=-1)
-    best = np.take_along_axis(p, j[..., None], -1)[..., 0]
-    chosen = np.take_along_axis(c, j[..., None], -1)[..., 0]
-    return np.where(best > 0, chosen, -1), best
-
-
-def first_with_status(spec: Spec, st: State, table: np.ndarray, a, b, status: int) -> np.ndarray:
-    """The first channel between a and b with this status (-1 if none)."""
-    c = table[a, b]
-    R = np.arange(len(st.keys)).reshape((-1,) + (1,) * (c.ndim - 1))
-    s = np.where(c >= 0, st.ch_status[R, np.maximum(c, 0)], -9) == status
-    j = np.argmax(s, axis=-1)
-    return np.where(s.any(axis=-1), np.take_along_axis(c, j[..., None], -1)[..., 0], -1)
+    z = kernel.channel_logits(np.asarray(rows, np.int64), targets, table, ch.logit, ch.climate, ch.provocation,
+                              st.rel, st.H)
+    return 1.0 / (1.0 + np.exp(-z)) if len(spec.channel_ids) else np.zeros(z.shape)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from sim.engine import kernel, rng
-from sim.engine.channels import best_open, first_with_status
+from sim.engine.channels import answer_prob
 from sim.engine.state import Decision, State
 from sim.inputs.spec import Spec
 from sim.names import TERM_NAMES, WEIGHTED_TERMS, ChannelStatus, Stream, TargetKind, Threshold
@@ -49,102 +49,78 @@ TERMS: dict[str, tuple[tuple[str, str], ...]] = {
     "fatigue": (("fatigue", "settle"),),
 }
 assert tuple(TERMS) == WEIGHTED_TERMS, "TERMS must list sim.names.WEIGHTED_TERMS in order"
+assert (kernel.OPEN, kernel.SUSPENDED, kernel.ADVERSARY, kernel.ALLY) == (
+    ChannelStatus.OPEN, ChannelStatus.SUSPENDED, TargetKind.ADVERSARY, TargetKind.ALLY), "kernel codes follow sim.names"
+#: The option features the terms use, in order of first use in :data:`TERMS`.
+FEATURES = tuple(dict.fromkeys(x for parts in TERMS.values() for _, x in parts))
+#: :data:`TERMS` for the kernel: per part, its quantity's index in ``kernel.SITUATION``, its feature's in
+#: :data:`FEATURES` and its term's, in order.
+PARTS = tuple(np.array(col, np.int64) for col in zip(*((kernel.SITUATION.index(q), FEATURES.index(x), t)
+                                                        for t, parts in enumerate(TERMS.values())
+                                                        for q, x in parts), strict=True))
 
 
 def targets(spec: Spec, st: State, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Whom each actor would address: the most threatening rival (an adversary, or anyone who lately
-    hurt it or crossed one of its red lines), and the committed ally most under threat."""
-    day = st.day(spec)
-    adv = spec.dyads.adversary[rows][None]
-    offender = (st.owed_until[:, rows, :] > day) | (st.wronged_until[:, rows, :] > day)
-    t_adv = np.argmax(np.where(adv | offender, st.H[:, rows, :], -np.inf), axis=2)
-    threat_to = st.H.max(axis=2) + st.attacked
-    com = spec.dyads.commitment[rows]
-    t_ally = np.argmax(np.where(com[None] > 0, com[None] * threat_to[:, None, :], -np.inf), axis=2)
-    return t_adv, t_ally
+    hurt it or crossed one of its red lines), and the committed ally most under threat (``kernel.targets``)."""
+    return kernel.targets(np.asarray(rows, np.int64), np.float32(st.day(spec)), spec.dyads.adversary,
+                          spec.dyads.commitment, st.owed_until, st.wronged_until, st.H, st.attacked)
 
 
-def has_rival(spec: Spec, st: State, rows: np.ndarray) -> np.ndarray:
-    """(R, a): some adversary or recent offender exists to aim a move at."""
-    day = st.day(spec)
-    adv = spec.dyads.adversary[rows][None]
-    offender = (st.owed_until[:, rows, :] > day) | (st.wronged_until[:, rows, :] > day)
-    return (adv | offender).any(axis=2)
+def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray | None) -> dict:
+    """The state quantities of the terms, one value per (run, actor) (``kernel.SITUATION``; all of them as
+    one table under ``table``), and what the rest of the decision reads: the utility's coefficients per
+    feature (``coef``), the computed features' inputs (``computed_inputs``) and
+    the dynamic preconditions (``admissible``, see :func:`mask`). One pass of ``kernel.situation``."""
+    rows = np.asarray(rows, np.int64)
+    k, bh, o, day = spec.constants, spec.behaviour, spec.options, st.day(spec)
+    ch = spec.channels
+    Q, C, bits, since, own, crowd, ok = kernel.situation(
+        rows, t_adv, answer_prob(spec, st, rows, t_adv, ch.bilateral),
+        answer_prob(spec, st, rows, t_adv, ch.forums), day, np.float32(day), min(1.0, day / k.fatigue_days),
+        (float(k.credibility_floor), float(k.captive_restraint), float(k.captive_pressure),
+         np.float32(k.response_days), np.float32(1e-6)),  # each declared answer carries the credibility once
+        (spec.catalogue.threshold(Threshold.FORCE),), *PARTS, np.ascontiguousarray(bh.weights[rows], float),
+        spec.ladder.esc, spec.ladder.unit, spec.dyads.adversary, spec.dyads.commitment,
+        (spec.dyads.commitment > 0).any(axis=0),  # a fearful ally aligns more closely with its patron
+        np.stack([bh.stakes, bh.pressure, bh.election_sens, bh.stress_sens, bh.aband_fear, bh.entrap_fear]
+                 ).astype(float), bh.election, bh.deterrent, bh.interdependence, ch.bilateral, ch.forums,
+        np.stack([o.req_channel, o.req_crisis, o.req_own, o.target_kind]),
+        np.stack([o.valid, o.multilateral, o.req_talks, o.war]), o.interval, st.level, st.crisis, st.crossed,
+        st.own_crossed, st.H, st.attacked, st.rel, st.perc, st.committed, st.frustration, st.restrained,
+        st.restrained_until, st.captive, st.owed, st.owed_until, st.wronged, st.wronged_until, st.stakes_shift,
+        st.stress, st.talks, st.offers, st.ch_status, st.last_used)
+    return {"table": Q, **{name: Q[..., j] for j, name in enumerate(kernel.SITUATION)},
+            "level": np.ascontiguousarray(Q[..., kernel.SITUATION.index("level")]), "coef": C, "owed_bits": bits,
+            "since": since, "own": own, "crowd": crowd, "admissible": ok,
+            "option_esc": of_rows(o.esc, rows).astype(float, copy=False),
+            "option_firebreak": of_rows(o.firebreak, rows, 1).astype(float, copy=False),
+            "last_used": of_rows(st.last_used, rows, 1)}
 
 
-def state_terms(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray, t_ally: np.ndarray) -> dict:
-    """The state quantities of the terms, one value per (run, actor)."""
-    R = np.arange(len(st.keys))[:, None]
-    A = rows[None, :]
-    bh, esc, day = spec.behaviour, spec.ladder.esc, st.day(spec)
-    lvl = esc[st.level]
-    threat = st.H[R, A, t_adv]
-    adv_max = np.where(spec.dyads.adversary[None], lvl[:, None, :], -1.0).max(axis=2)
-    com = spec.dyads.commitment[rows]
-    entrap = np.where(com[None] > 0, np.clip(lvl - adv_max, 0.0, None)[:, None, :], 0.0).max(axis=2)
-    threat_to = st.H.max(axis=2) + st.attacked
-    # a fearful ally aligns more closely with its patron (Snyder's abandonment): more support, not more hostility
-    patron = (spec.dyads.commitment[:, rows] > 0).any(axis=0)
-    ally = (np.where(com[None] > 0, com[None] * threat_to[:, None, :], 0.0).max(axis=2)
-            + (bh.aband_fear[rows] * patron)[None])
-    aud = (bh.pressure[rows][None] + bh.election[rows][None] * bh.election_sens[rows][None]
-           + st.stress[:, None] * bh.stress_sens[rows][None])
-    AA = np.broadcast_to(A, t_adv.shape)
-    p_ch = np.maximum(best_open(spec, st, spec.channels.bilateral, AA, t_adv)[1],
-                      best_open(spec, st, spec.channels.forums, AA, t_adv)[1])
-    owed_bits = np.where(st.owed_until[R, A, t_adv] > day, st.owed[R, A, t_adv], np.uint64(0))
-    owed = np.where(owed_bits > 0, st.H[R, A, t_adv].clip(spec.constants.credibility_floor, 1.0), 0.0)
-    stakes = bh.stakes[rows][None] + st.stakes_shift[:, rows]
-    return {
-        "one": np.ones(t_adv.shape), "minus_one": -np.ones(t_adv.shape),
-        "threat": threat, "stakes_threat": stakes * threat, "recip2": 2.0 * esc[st.perc[R, A, t_adv]],
-        "level": lvl[:, rows], "ally": ally, "minus_entrap": -entrap * bh.entrap_fear[rows][None], "aud": aud,
-        "minus_committed": -st.committed[:, rows].astype(float),
-        "minus_interdep": -bh.interdependence[rows[None, :], t_adv], "chan": p_ch,
-        "minus_climate": -st.rel[R, A, t_adv], "griev": st.frustration[:, rows],
-        "minus_restrained": -(np.where(st.restrained_until[:, rows] > day, st.restrained[:, rows], 0.0)
-                              + spec.constants.captive_restraint * st.captive[R, A, t_adv]),
-        "owed": owed, "owed_bits": owed_bits, "minus_stakes": -stakes,
-        "owed_since": st.owed_until[R, A, t_adv] - spec.constants.response_days,
-        "minus_deter": -bh.deterrent[t_adv].astype(float),
-        # settling weighs more as the crisis wears on, and in full at once when the adversary's offer is on the
-        # table (accepting needs no bargaining: the 2001 letter answered a stated condition)
-        "fatigue": np.maximum(min(1.0, day / spec.constants.fatigue_days), st.offers[R, t_adv, A] > 0)
-        * (1.0 + spec.constants.captive_pressure * (st.captive[R, A, t_adv] | st.captive[R, t_adv, A])),
-        "wronged": st.wronged[R, A, t_adv], "wronged_live": st.wronged_until[R, A, t_adv] > day,
-    }
+def computed_inputs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple:
+    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer)."""
+    return (s["option_esc"], s["level"], s["option_firebreak"], s["own"], s["crowd"], s["owed_bits"],
+            s["last_used"], s["since"])
 
 
-def firebreak_rungs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple[np.ndarray, np.ndarray]:
-    """The thresholds whose firebreaks no longer count for each (run, actor): (own, crowd) unit indices.
+def of_rows(arr: np.ndarray, rows: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``arr`` for actor ``rows`` along ``axis``, contiguous; no copy when ``rows`` are all actors in order
+    (the ensemble), where taking them would copy a (runs, actors, options) table every turn."""
+    if len(rows) == arr.shape[axis] and (rows == np.arange(len(rows))).all():
+        return np.ascontiguousarray(arr)
+    return np.ascontiguousarray(np.take(arr, rows, axis=axis))
+
+
+def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
+    """Salience of the firebreaks each option would cross, (R, a, K), or of the picked option only, (R, a)
+    (``kernel.situation`` says which thresholds count, ``kernel.firebreak`` computes it).
 
     A threshold nobody has crossed in this crisis counts in full; one only others have crossed
     counts half; one the actor has itself chosen to cross no longer restrains it. Answering a blow
     in kind crosses nothing: thresholds up to the unit of what the target lately did to the actor
     (as the actor perceived it) are waived, which is what makes proportional retaliation a choice.
     """
-    hit = np.where(s["wronged_live"], s["wronged"], -1)
-    answered = np.where(hit >= 0, spec.ladder.unit[np.maximum(hit, 0)], -1)
-    own = np.maximum(st.own_crossed[:, rows], answered)
-    crowd = np.maximum(st.crossed[:, None], answered)
-    return np.ascontiguousarray(own, np.int64), np.ascontiguousarray(np.broadcast_to(crowd, own.shape), np.int64)
-
-
-def computed_inputs(spec: Spec, st: State, rows: np.ndarray, s: dict) -> tuple:
-    """What the kernel needs to compute the state-dependent features (jump2, firebreak, answer)."""
-    own, crowd = firebreak_rungs(spec, st, rows, s)
-    R = len(st.keys)
-    since = s["owed_since"] - 1e-6  # each declared answer carries the credibility once: not if taken since
-    return (np.ascontiguousarray(spec.options.esc[rows], float),
-            np.ascontiguousarray(np.broadcast_to(s["level"], own.shape), float),
-            np.ascontiguousarray(spec.options.firebreak[:, rows], float), own, crowd,
-            np.ascontiguousarray(np.broadcast_to(s["owed_bits"], own.shape), np.uint64),
-            np.ascontiguousarray(st.last_used[:, rows]), np.ascontiguousarray(np.broadcast_to(since, (R, len(rows)))))
-
-
-def firebreak_penalty(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None) -> np.ndarray:
-    """Salience of the firebreaks each option would cross, (R, a, K), or of the picked option only, (R, a)
-    (``firebreak_rungs`` says which count; ``kernel.firebreak`` computes it)."""
     return _computed(spec, st, rows, s, pick)["firebreak"]
 
 
@@ -156,10 +132,12 @@ def _computed(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray
 
 
 def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray | None = None,
-             computed: bool = True) -> dict:
+             computed: bool = True, shifted: bool = True) -> dict:
     """Option features for ``rows``: all options (R, a, K), or the picked one (R, a). ``computed=False``
     leaves out the state-dependent ones (jump2, firebreak, answer), which ``score`` has the kernel
-    compute inside the utility loop instead of building their (R, a, K) tables."""
+    compute inside the utility loop instead of building their (R, a, K) tables; ``shifted=False``
+    leaves the state's affinity shift out of ``affinity`` (``score`` hands it to the kernel, see
+    :func:`affinity_shift`)."""
     a = np.arange(len(rows))[None, :]
     R = np.arange(len(st.keys))[:, None]
     opts = spec.options
@@ -173,7 +151,7 @@ def features(spec: Spec, st: State, rows: np.ndarray, s: dict, pick: np.ndarray 
 
     esc = g(opts.esc)
     aff = g(opts.affinity)
-    if st.aff_shift is not None:
+    if shifted and st.aff_shift is not None:
         aff = aff + dyn(st.aff_shift[:, rows])
     out = {"esc": esc, "esc2": esc * esc, "esc_up": np.maximum(esc, 0.0), "cost": g(opts.cost),
            "support": g(opts.support), "deesc": g(opts.deesc), "econ": g(opts.econ), "channel": g(opts.channel),
@@ -191,61 +169,45 @@ def term_values(s: dict, f: dict):
         yield term, sum(s[q] * f[x] for q, x in parts)
 
 
-def utility(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict) -> np.ndarray:
+def utility(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict, shift: np.ndarray | None = None
+            ) -> np.ndarray:
     """Utility of every option, (R, a, K): the parts of :data:`TERMS` grouped by option feature, so each
-    feature is multiplied once (``tests/test_decisions.py`` checks it equals the term-by-term sum).
-    Features missing from ``f`` (the computed ones, see ``features``) are computed by the kernel."""
-    W = spec.behaviour.weights[rows]
-    coef: dict[str, np.ndarray] = {}
-    for j, parts in enumerate(TERMS.values()):
-        for q, x in parts:
-            coef[x] = coef.get(x, 0.0) + W[None, :, j] * s[q]
-    base = np.asarray(f["affinity"] + spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
-    shape = (len(st.keys), len(rows))
-    K = base.shape[2]
-    C = np.stack([np.broadcast_to(c, shape) for c in coef.values()]).astype(float, copy=False)
-    static = np.zeros((len(rows), K, len(coef)))
-    code = np.zeros(len(coef), np.int64)
-    for j, x in enumerate(coef):
-        if x in kernel.DYNAMIC:  # computed in the loop (even if ``f`` has the table: the same values)
+    feature is multiplied once (``s["coef"]``, summed by ``kernel.situation``; ``tests/test_decisions.py``
+    checks it equals the term-by-term sum). The computed features are computed by the kernel; ``shift``
+    is the affinity shift when ``f`` leaves it out (:func:`affinity_shift`)."""
+    tp = np.ascontiguousarray(spec.behaviour.tau[rows][:, None] * spec.options.prior[rows], float)
+    return kernel.utility_table(np.ascontiguousarray(f["affinity"], float), _shift(shift, len(rows)), tp,
+                                s["coef"], *feature_table(f, len(rows)), *computed_inputs(spec, st, rows, s))
+
+
+def affinity_shift(st: State, rows: np.ndarray) -> np.ndarray | None:
+    """The state's shift of each option's affinity for ``rows`` (R, a, K), None if it has none."""
+    return None if st.aff_shift is None else of_rows(st.aff_shift, rows, 1).astype(float, copy=False)
+
+
+def _shift(shift: np.ndarray | None, n_rows: int) -> np.ndarray:
+    return np.zeros((0, n_rows, 1)) if shift is None else shift
+
+
+def feature_table(f: dict, n_rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """The static option features of :data:`FEATURES` as one (a, X, K) table, and each feature's kernel code
+    (``kernel.STATIC``, or the computed feature the kernel evaluates in its loop instead: even if ``f`` has
+    its table, the values are the same)."""
+    static = np.zeros((n_rows, len(FEATURES), f["affinity"].shape[2]))
+    code = np.zeros(len(FEATURES), np.int64)
+    for j, x in enumerate(FEATURES):
+        if x in kernel.DYNAMIC:
             code[j] = kernel.DYNAMIC[x]
         else:
-            static[..., j] = f[x][0]
-    return kernel.utility_table(np.ascontiguousarray(base), C, static, code, *computed_inputs(spec, st, rows, s))
+            static[:, j] = f[x][0]
+    return static, code
 
 
 def mask(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
     """Dynamic preconditions (channel status, talks, crisis stage, tempo, someone to aim at, and for
-    major war a fight already under way) as a (R, a, K) mask."""
-    R = np.arange(len(st.keys))[:, None]
-    A = rows[None, :]
-    opts, day = spec.options, st.day(spec)
-    AA = np.broadcast_to(A, t_adv.shape)
-    any_open = first_with_status(spec, st, spec.channels.bilateral, AA, t_adv, ChannelStatus.OPEN) >= 0
-    any_susp = first_with_status(spec, st, spec.channels.bilateral, AA, t_adv, ChannelStatus.SUSPENDED) >= 0
-    req = opts.req_channel[rows][None]
-    ok = ((req < 0) | ((req == ChannelStatus.OPEN) & any_open[..., None])
-          | ((req == ChannelStatus.SUSPENDED) & any_susp[..., None]))
-    fo_open = first_with_status(spec, st, spec.channels.forums, AA, t_adv, ChannelStatus.OPEN) >= 0
-    ok &= ~opts.multilateral[rows][None] | fo_open[..., None]
-    talks = (st.talks[R, A, t_adv] > 0) | (st.talks[R, t_adv, A] > 0)
-    ok &= ~opts.req_talks[rows][None] | talks[..., None]
-    ok &= opts.req_crisis[rows][None] <= st.crisis[:, None, None]
-    ok &= opts.req_own[rows][None] <= st.level[:, rows][..., None]
-    ok &= (day - st.last_used[:, rows]) >= opts.interval[rows][None] - 1e-6  # tempo: the move is rested
-    aimed = opts.target_kind[rows][None] == TargetKind.ADVERSARY
-    ok &= ~aimed | has_rival(spec, st, rows)[..., None]
-    ok &= ~opts.war[rows][None] | _fighting(spec, st, rows, t_adv)[..., None]
-    return opts.valid[rows][None] & ok
-
-
-def _fighting(spec: Spec, st: State, rows: np.ndarray, t_adv: np.ndarray) -> np.ndarray:
-    """Major war is chosen only from a fight under way: the actor stands at the use of force, or the
-    target has lately used force against it (no bolt from the blue)."""
-    R = np.arange(len(st.keys))[:, None]
-    force = spec.catalogue.threshold(Threshold.FORCE)
-    hit = np.where(st.wronged_until[R, rows[None, :], t_adv] > st.day(spec), st.wronged[R, rows[None, :], t_adv], -1)
-    return (st.level[:, rows] >= force) | (hit >= force)
+    major war a fight under way: the actor stands at the use of force, or the target has lately used
+    force against it; no bolt from the blue) as a (R, a, K) mask (``kernel.situation``)."""
+    return state_terms(spec, st, rows, t_adv, None)["admissible"]
 
 
 def admissible(spec: Spec, st: State, actor: int) -> np.ndarray:
@@ -264,6 +226,7 @@ class Scored:
     t_adv: np.ndarray
     t_ally: np.ndarray
     state: dict
+    features: dict | None = None  # the static option features (``features(..., computed=False, shifted=False)``)
 
 
 def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
@@ -271,11 +234,12 @@ def score(spec: Spec, st: State, rows: np.ndarray | None = None) -> Scored:
     rows = np.arange(spec.n_actors) if rows is None else np.asarray(rows)
     t_adv, t_ally = targets(spec, st, rows)
     s = state_terms(spec, st, rows, t_adv, t_ally)
-    util = utility(spec, st, rows, s, features(spec, st, rows, s, computed=False))
-    e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), mask(spec, st, rows, t_adv)))
-    p = e / e.sum(axis=2, keepdims=True)
+    f = features(spec, st, rows, s, computed=False, shifted=False)
+    util = utility(spec, st, rows, s, f, affinity_shift(st, rows))
+    e = np.exp(kernel.logits(util, spec.behaviour.tau[rows].astype(float), s["admissible"], util), out=util)
+    p = np.divide(e, e.sum(axis=2, keepdims=True), out=e)  # in place: the same values, no new (R, a, K) tables
     return Scored(rows=rows, probabilities=over_turn(p, spec.options.hold[rows], spec.dt), t_adv=t_adv,
-                  t_ally=t_ally, state=s)
+                  t_ally=t_ally, state=s, features=f)
 
 
 def over_turn(p_day: np.ndarray, hold: np.ndarray, dt: float) -> np.ndarray:
@@ -294,51 +258,35 @@ def over_turn(p_day: np.ndarray, hold: np.ndarray, dt: float) -> np.ndarray:
 
 
 def decide(spec: Spec, st: State, rows: np.ndarray | None = None, reasons: bool = True) -> Decision:
-    """Each actor in ``rows`` draws one scored option; scripted moves replace the draw.
+    """Each actor in ``rows`` draws one scored option; scripted moves replace the draw; each move is aimed
+    at its target kind's target, and answers that target's last hostile move against the actor, if any
+    (``kernel.choose``).
 
     ``reasons=False`` (no event log) skips the reasons, which only the log reads and which cost a
     fifth of the decision; they come back as -1 (no term) with weight NaN. Choices are unaffected.
     """
     sc = score(spec, st, rows)
-    rows, p, s = sc.rows, sc.probabilities, sc.state
-    opt, prob = kernel.draw_options(p, rng.draw(st.keys, st.turn, Stream.CHOICE, rows))
-    forced = st.forced[:, rows] >= 0
-    opt = np.where(forced, st.forced[:, rows], opt)
-    prob = np.where(forced, 1.0, prob)
+    rows, s = sc.rows, sc.state
+    opt, prob, forced, tgt, cause_actor, cause_action, cause_turn = kernel.choose(
+        sc.probabilities, rng.draw(st.keys, st.turn, Stream.CHOICE, rows), rows, st.forced, st.forced_tgt,
+        spec.options.target_kind, sc.t_adv, sc.t_ally, st.last_hostile, st.last_hostile_turn)
     if reasons:
-        order, contrib = _reasons(spec, st, rows, s, opt)
+        order, contrib = _reasons(spec, st, rows, s, sc.features, opt)
     else:
         order, contrib = np.full((*opt.shape, 3), -1, np.int8), np.full((*opt.shape, 3), np.nan)
-    kind = spec.options.target_kind[rows[None, :], opt]
-    tgt = np.where(kind == TargetKind.ADVERSARY, sc.t_adv, np.where(kind == TargetKind.ALLY, sc.t_ally, -1))
-    ft = st.forced_tgt[:, rows]
-    tgt = np.where(forced & (ft >= 0), ft, tgt)
-    cause_actor, cause_action, cause_turn = _cause(st, rows, tgt)
     return Decision(opt=opt, target=tgt, prob=prob, reasons=order, contrib=contrib, forced=forced,
                     cause_actor=cause_actor, cause_action=cause_action, cause_turn=cause_turn)
 
 
-def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, opt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The two terms that most favoured the chosen move over holding, and the one that most held it back."""
-    W = spec.behaviour.weights[rows]
-    hold = np.broadcast_to(spec.options.hold[rows][None], opt.shape)
-    fc, fh = features(spec, st, rows, s, opt), features(spec, st, rows, s, hold)
-    diffs = [W[None, :, j] * (vc - vh) for j, ((_, vc), (_, vh))
-             in enumerate(zip(term_values(s, fc), term_values(s, fh), strict=True))]
-    diffs.append(fc["affinity"] - fh["affinity"])
-    D = np.stack(diffs, axis=2)
-    order = np.argsort(-D, axis=2, kind="stable")
-    order = np.concatenate([order[..., :2], order[..., -1:]], axis=2)
-    return order, np.take_along_axis(D, order, 2)
-
-
-def _cause(st: State, rows: np.ndarray, tgt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The earlier move by the target that this move answers: its last hostile move against the actor."""
-    R = np.arange(len(st.keys))[:, None]
-    t = np.maximum(tgt, 0)
-    action = np.where(tgt >= 0, st.last_hostile[R, rows[None, :], t], -1)
-    return (np.where(action >= 0, tgt, -1), action,
-            np.where(action >= 0, st.last_hostile_turn[R, rows[None, :], t], -1))
+def _reasons(spec: Spec, st: State, rows: np.ndarray, s: dict, f: dict, opt: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """The two terms that most favoured the chosen move over holding, and the one that most held it back
+    (``kernel.reasons``: the terms of :data:`TERMS`, as ``term_values`` gives them, at the two options)."""
+    return kernel.reasons(s["table"], *PARTS, np.ascontiguousarray(spec.behaviour.weights[rows], float),
+                          *feature_table(f, len(rows)), np.ascontiguousarray(f["affinity"], float),
+                          _shift(affinity_shift(st, rows), len(rows)),
+                          np.ascontiguousarray(opt, np.int64), np.ascontiguousarray(spec.options.hold[rows], np.int64),
+                          *computed_inputs(spec, st, rows, s))
 
 
 def merge(decisions: list[Decision]) -> Decision:

@@ -49,9 +49,10 @@ def advance(spec: Spec, st: State, log: EventLog, decide: Decide = rules.decide,
 
 def run_batch(spec: Spec, st: State, log: EventLog, seed: int, decide: Decide = rules.decide,
               max_turn: int | None = None) -> list[dict]:
-    """Play every run in ``st`` to its end (or to ``max_turn``); return the runs-table columns
-    of each group of runs that finished together."""
-    done: list[dict] = []
+    """Play every run in ``st`` to its end (or to ``max_turn``); return the runs-table columns of the
+    runs, in the order they finished (one summary for the whole batch: building a pandas table costs
+    the same for one run as for thousands, so it is not done per turn)."""
+    done: list[State] = []
     if max_turn is not None and st.turn >= max_turn:
         return [summarise(spec, st, seed)] if len(st.keys) else []
     while len(st.keys):
@@ -60,6 +61,6 @@ def run_batch(spec: Spec, st: State, log: EventLog, seed: int, decide: Decide = 
         if max_turn is not None and st.turn >= max_turn:
             fin[:] = True
         if fin.any():
-            done.append(summarise(spec, st.take(np.flatnonzero(fin)), seed))
+            done.append(st.take(np.flatnonzero(fin)))
             st = st.take(np.flatnonzero(~fin))
-    return done
+    return [summarise(spec, State.concat(done), seed)] if done else []

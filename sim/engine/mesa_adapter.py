@@ -53,16 +53,29 @@ class StateActor(Agent):
         super().__init__(model)
         self.index = index
         self.actor_id = actor_id
-        self.decision: rules.Decision | None = None
+        self._decision: rules.Decision | None = None
+        self._all: rules.Decision | None = None
 
     def decide(self) -> None:
         """Score admissible moves and draw one (the same rule as the ensemble), alone."""
         self.decision = rules.decide(self.model.spec, self.model.state, np.array([self.index]))
 
     def take(self, all_actors: rules.Decision) -> None:
-        """This actor's row of the decision every actor made at once (see ``CrisisModel._agents_decide``)."""
-        self.decision = rules.Decision(*(getattr(all_actors, f.name)[:, self.index:self.index + 1]
-                                         for f in fields(rules.Decision)))
+        """This actor's row of the decision every actor made at once (see ``CrisisModel._agents_decide``),
+        cut out when it is first read (most turns nobody reads it)."""
+        self._all, self._decision = all_actors, None
+
+    @property
+    def decision(self) -> rules.Decision | None:
+        """What this actor decided this turn."""
+        if self._decision is None and self._all is not None:
+            self._decision = rules.Decision(*(getattr(self._all, f.name)[:, self.index:self.index + 1]
+                                              for f in fields(rules.Decision)))
+        return self._decision
+
+    @decision.setter
+    def decision(self, value: rules.Decision | None) -> None:
+        self._decision, self._all = value, None
 
     @property
     def level(self) -> str:

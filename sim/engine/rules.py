@@ -11,7 +11,7 @@ depend on which other runs share its batch.
 
 from __future__ import annotations
 
-from sim.engine.channels import answer_prob, best_open, first_with_status
+from sim.engine.channels import answer_prob
 from sim.engine.decisions import (
     REASON_NAMES,
     Scored,
@@ -32,6 +32,6 @@ from sim.engine.state import Decision, State, TurnRecord
 
 __all__ = [
     "REASON_NAMES", "Decision", "Scored", "State", "TurnRecord", "admissible", "answer_prob", "apply_inject",
-    "begin_turn", "best_open", "decide", "decline", "due", "firebreak_penalty", "first_with_status", "mask",
+    "begin_turn", "decide", "decline", "due", "firebreak_penalty", "mask",
     "merge", "release", "resolve", "score", "state_terms", "targets", "term_values", "utility",
 ]

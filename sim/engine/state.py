@@ -150,6 +150,20 @@ class State:
             out[f.name] = v[idx] if isinstance(v, np.ndarray) else v
         return State(**out)
 
+    @classmethod
+    def concat(cls, parts: list[State]) -> State:
+        """The runs of several sub-batches as one batch (``turn`` is the last part's: for summaries, which
+        read only per-run fields). Why: ``loop.run_batch`` summarises every run that finished in a batch
+        at once, as one pandas table rather than one per turn."""
+        out = {}
+        for f in fields(cls):
+            vals = [getattr(p, f.name) for p in parts]
+            if f.name == "aff_shift" and any(v is not None for v in vals):  # a shift some parts never had is 0
+                shape = next(v.shape[1:] for v in vals if v is not None)
+                vals = [np.zeros((len(p.keys), *shape)) if v is None else v for p, v in zip(parts, vals, strict=True)]
+            out[f.name] = np.concatenate(vals) if isinstance(vals[0], np.ndarray) else vals[-1]
+        return cls(**out)
+
 
 @dataclass
 class Decision:

@@ -120,7 +120,7 @@ MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compil
                  "inputs.postures",
                  "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
                  "engine.injects", "engine.kernel", "engine.loop", "engine.outcomes", "engine.resolution",
-                 "engine.rng", "engine.rules", "engine.state", "engine.columns", "experiments",
+                 "engine.resolve_kernel", "engine.rng", "engine.rules", "engine.state", "engine.columns", "experiments",
                  "experiments.measures", "experiments.store", "experiments.worker")
 
 
