@@ -109,8 +109,10 @@ def _text_rows() -> list[str]:
     load = [line for line in parallel if line.startswith("load average before")]
     if ratio:
         x = float(re.search(r"([\d.]+)x", ratio[0]).group(1))
+        before = float(re.search(r"before: ([\d.]+)", load[0]).group(1)) if load else float("nan")
+        why = "" if x >= 1.8 else (" (cores free: see below)" if before < 1.0 else " (cores not free: see below)")
         rows.append(f"| 2 workers / 1 (free cores) | >= 1.8x | {x:.2f}x ({load[0] if load else 'load ?'}) | "
-                    f"{'yes' if x >= 1.8 else '**no** (cores not free: see below)'} | - |")
+                    f"{'yes' if x >= 1.8 else '**no**'}{why} | - |")
     return rows
 
 
