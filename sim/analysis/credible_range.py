@@ -43,12 +43,14 @@ def lever_effects(scenario: str | Path, runs: int, seed: int = 0, *, evaluator: 
 
 
 def credible_vs_levers(scenario: str | Path, *, draws: int, runs: int, lever_runs: int, seed: int = 0,
-                       posterior: str | Path = POSTERIOR, evaluator: object | None = None) -> dict[str, Any]:
+                       posterior: str | Path = POSTERIOR, evaluator: object | None = None,
+                       levers: pd.DataFrame | None = None) -> dict[str, Any]:
     """One scenario's row: P(use of force) over the posterior, its 90% range (raw and net of sampling
-    noise), and the largest lever effect on force and on the levers' own measures."""
+    noise), and the largest lever effect on force and on the levers' own measures (``levers``: effects
+    already measured by :func:`lever_effects`, else measured here with ``lever_runs``)."""
     t = posterior_ensemble(Condition.of(scenario), draws, runs, seed, posterior=posterior,
                            evaluator=evaluator).loc["use_of_force"]
-    lev = lever_effects(scenario, lever_runs, seed, evaluator=evaluator)
+    lev = lever_effects(scenario, lever_runs, seed, evaluator=evaluator) if levers is None else levers
     row: dict[str, Any] = {"scenario": Path(scenario).stem, "p": float(t.p), "draw_p05": float(t.draw_p05),
                            "draw_p95": float(t.draw_p95), "width": float(t.draw_p95 - t.draw_p05),
                            "width_net": float(2 * Z90 * t.parameter_sd)}
@@ -69,7 +71,10 @@ def credible_markdown(rows: list[dict[str, Any]]) -> str:
     lines = ["| scenario | P(force) | 90% range over draws | width (net of sampling) | largest lever on force | "
              "largest lever on its own measure | range narrower? |", "|---|---|---|---|---|---|---|"]
     for r in rows:
-        verdict = "yes" if r["narrower"] else ("net only" if r["narrower_net"] else "no")
+        if r["width_net"] == 0 and r["lever_force_effect"] == 0:
+            verdict = "neither moves force"
+        else:
+            verdict = "yes" if r["narrower"] else ("net of sampling only" if r["narrower_net"] else "no")
         lines.append(f"| {r['scenario']} | {r['p']:.1%} | [{r['draw_p05']:.1%}, {r['draw_p95']:.1%}] | "
                      f"{100 * r['width']:.1f} pt ({100 * r['width_net']:.1f}) | "
                      f"{100 * r['lever_force_effect']:+.1f} pt ({r['lever_force'] or '-'}) | "
