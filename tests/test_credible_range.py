@@ -27,8 +27,17 @@ def test_lever_effects_are_paired_on_common_seeds():
 
 def test_credible_row_and_table(posterior):
     row = C.credible_vs_levers(SCEN, draws=3, runs=30, lever_runs=30, seed=1, posterior=posterior)
-    assert 0 <= row["draw_p05"] <= row["draw_p95"] <= 1 and row["width"] >= 0 and row["width_net"] >= 0
+    assert 0 <= row["draw_p05"] <= row["draw_p95"] <= 1 and row["width"] >= 0 and row["binomial_width"] >= 0
     assert row["narrower"] == (row["width"] < abs(row["lever_force_effect"]))
     assert row["lever_force_measure"] == "use_of_force" and row["lever_own"]
     text = C.credible_markdown([row])
     assert text.count("\n") == 3 and "| senkaku |" in text
+
+
+def test_verdicts():
+    row = {"width": 0.004, "lever_force_effect": -0.002}
+    assert C.verdict(row) == "no"
+    assert C.verdict({**row, "lever_force_effect": -0.01}) == "yes"
+    assert C.verdict({"width": 0.0, "lever_force_effect": 0.0}) == "neither moves force"
+    assert C.verdict({"width": 0.002, "runs": 500, "lever_force_effect": 0.0}) == "neither moves force"
+    assert C.verdict({"width": 0.004, "runs": 500, "lever_force_effect": 0.0}) == "no"
