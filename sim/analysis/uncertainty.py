@@ -5,7 +5,9 @@ from a posterior sample (``posterior.csv`` of ``run_sim.py calibrate``; the ship
 to the calibrated set), every draw with the same seed, so the draws differ by their parameters and
 not by their random numbers. For each headline measure it reports the sampling-only 95% interval
 (Wilson, all runs pooled, as if the parameters were known) beside the total one, which adds the
-between-draw variance of the probability net of its binomial part (law of total variance).
+between-draw variance of the probability (law of total variance). The draws share seeds (common
+random numbers), so that variance is not inflated by independent binomial noise and is used as it
+is, without subtracting a binomial part (which would remove real parameter variance).
 """
 
 from __future__ import annotations
@@ -61,8 +63,10 @@ def intervals(per_draw: dict[str, pd.DataFrame], measures: Iterable[str] = MEASU
         p_draw = ks / ns
         p = ks.sum() / ns.sum()
         lo, hi = (float(x) for x in wilson(int(ks.sum()), int(ns.sum())))
-        binom = float(np.mean(p_draw * (1 - p_draw) / ns))
-        var_par = max(float(np.var(p_draw, ddof=1)) - binom, 0.0) if len(p_draw) > 1 else 0.0
+        # every draw runs the same seeds (common random numbers), so the draws' spread is not inflated by
+        # independent binomial noise: subtracting it would remove real parameter variance. The raw spread is
+        # kept (conservative: what little sampling noise is left in it stays in).
+        var_par = float(np.var(p_draw, ddof=1)) if len(p_draw) > 1 else 0.0
         half = math.hypot((hi - lo) / 2, Z95 * math.sqrt(var_par))
         rows[m] = {"label": MEASURE_LABELS.get(m, m), "p": p, "sampling_low": lo, "sampling_high": hi,
                    "total_low": max(p - half, 0.0), "total_high": min(p + half, 1.0),
