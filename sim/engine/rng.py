@@ -4,12 +4,15 @@ Every draw is a pure function of (run key, turn, stream, index): a SplitMix64 ha
 vectorised in NumPy. No generator state is carried between runs or turns, so a run
 gives identical draws whether it is simulated alone in the Mesa model, in a batch of
 a million, in any order, on any worker. Run keys come from one
-``numpy.random.SeedSequence`` per seed.
+``numpy.random.SeedSequence`` per seed. The per-draw hash is one compiled loop (``_unit``, Numba;
+with ``NUMBA_DISABLE_JIT=1`` the same loop runs as Python): the same integer arithmetic as ``mix``,
+so the numbers do not depend on which runs it.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -48,6 +51,21 @@ def draw(keys: np.ndarray, turn: int, stream: int, lanes: np.ndarray | int) -> n
         lanes = np.arange(lanes)
     salt = np.uint64(((turn & 0xFFFFF) << 40) | ((stream & 0xFF) << 32))
     lane = np.asarray(lanes, dtype=np.uint64) + salt
-    with np.errstate(over="ignore"):
-        z = mix(keys[:, None] ^ mix(lane * _GOLD)[None, :])
-    return (z >> _S11).astype(np.float64) * _TO_UNIT
+    with np.errstate(over="ignore"):  # wrapping multiplication (also for the uncompiled loop's scalars)
+        return _unit(np.ascontiguousarray(keys, np.uint64), mix(lane * _GOLD))
+
+
+@njit(cache=True, nogil=True)
+def _unit(keys: np.ndarray, lanes: np.ndarray) -> np.ndarray:
+    """``mix(key ^ lane)`` for every (key, lane), as uniforms in [0, 1) from the top 53 bits."""
+    out = np.empty((keys.shape[0], lanes.shape[0]))
+    for i in range(keys.shape[0]):
+        for j in range(lanes.shape[0]):
+            z = keys[i] ^ lanes[j]
+            z = z ^ (z >> _S30)
+            z = z * _M1
+            z = z ^ (z >> _S27)
+            z = z * _M2
+            z = z ^ (z >> _S31)
+            out[i, j] = np.float64(z >> _S11) * _TO_UNIT
+    return out
