@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from sim.engine.ensemble import simulate
@@ -20,3 +21,11 @@ def specs():
 def ensembles(specs):
     """2,000 seeded runs of each core scenario (seed 11)."""
     return {name: simulate(spec, 11, 2000) for name, spec in specs.items()}
+
+
+@pytest.fixture
+def posterior(tmp_path):
+    """A two-draw posterior file with very different temperatures: parameter uncertainty dominates."""
+    f = tmp_path / "posterior.csv"
+    pd.DataFrame({"parameters.temperature_scale": [0.5, 2.0], "weight": [0.5, 0.5]}).to_csv(f, index=False)
+    return f

@@ -3,19 +3,12 @@
 from __future__ import annotations
 
 import pandas as pd
-import pytest
 
 from sim.analysis import credible_range as C
 from sim.inputs.library import SCENARIOS_DIR
 
 SCEN = SCENARIOS_DIR / "senkaku.yaml"
 
-
-@pytest.fixture
-def posterior(tmp_path):
-    f = tmp_path / "posterior.csv"
-    pd.DataFrame({"parameters.temperature_scale": [0.5, 2.0], "weight": [0.5, 0.5]}).to_csv(f, index=False)
-    return f
 
 
 def test_lever_effects_are_paired_on_common_seeds():

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
-import pytest
 
 from sim.analysis import uncertainty as U
 from sim.cli import main
@@ -13,13 +11,6 @@ from sim.inputs.library import SCENARIOS_DIR
 
 SCEN = SCENARIOS_DIR / "senkaku.yaml"
 
-
-@pytest.fixture
-def posterior(tmp_path):
-    """Two very different temperatures: parameter uncertainty dominates the sampling noise."""
-    f = tmp_path / "posterior.csv"
-    pd.DataFrame({"parameters.temperature_scale": [0.5, 2.0], "weight": [0.5, 0.5]}).to_csv(f, index=False)
-    return f
 
 
 def test_draws_are_seeded_and_carry_the_values(posterior):

@@ -7,9 +7,8 @@ credible range is the 5th-95th percentile of P(use of force) over the draws (wha
 shows). Every draw runs on the same seeds, so runs the parameters do not change have the same outcome at
 every draw: the range is the parameters' doing, plus the noise of the runs they do change (more runs per
 draw shrink that part). It is not reduced by a binomial variance: with common seeds the draws' spread is
-far below the binomial one, so subtracting it (as ``uncertainty.intervals`` does for its total interval)
-would remove parameter variance too. Lever effects are reported on P(use of force) and on each lever's
-own measure (the scenario file's ``measure``).
+far below the binomial one, so subtracting it would remove parameter variance too. Lever effects are
+reported on P(use of force) and on each lever's own measure (the scenario file's ``measure``).
 """
 
 from __future__ import annotations
@@ -50,8 +49,8 @@ def lever_effects(scenario: str | Path, runs: int, seed: int = 0, *, evaluator: 
 def credible_vs_levers(scenario: str | Path, *, draws: int, runs: int, lever_runs: int, seed: int = 0,
                        posterior: str | Path = POSTERIOR, evaluator: object | None = None,
                        levers: pd.DataFrame | None = None) -> dict[str, Any]:
-    """One scenario's row: P(use of force) over the posterior, its 90% range (raw and net of sampling
-    noise), and the largest lever effect on force and on the levers' own measures (``levers``: effects
+    """One scenario's row: P(use of force) over the posterior, its 90% range over the draws, and the
+    largest lever effect on force and on the levers' own measures (``levers``: effects
     already measured by :func:`lever_effects`, else measured here with ``lever_runs``)."""
     t = posterior_ensemble(Condition.of(scenario), draws, runs, seed, posterior=posterior,
                            evaluator=evaluator).loc["use_of_force"]
