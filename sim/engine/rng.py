@@ -4,9 +4,9 @@ Every draw is a pure function of (run key, turn, stream, index): a SplitMix64 ha
 vectorised in NumPy. No generator state is carried between runs or turns, so a run
 gives identical draws whether it is simulated alone in the Mesa model, in a batch of
 a million, in any order, on any worker. Run keys come from one
-``numpy.random.SeedSequence`` per seed. The per-draw hash is one compiled loop (``_unit``, Numba;
-with ``NUMBA_DISABLE_JIT=1`` the same loop runs as Python): the same integer arithmetic as ``mix``,
-so the numbers do not depend on which runs it.
+``numpy.random.SeedSequence`` per seed. ``mix`` and the per-draw loop (``_unit``) are compiled (Numba;
+with ``NUMBA_DISABLE_JIT=1`` the same code runs as Python): pure integer arithmetic, so the numbers
+do not depend on which runs it.
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ _TO_UNIT = 1.0 / float(1 << 53)
 # stream identifiers live in sim.names.Stream (one per kind of draw)
 
 
+@njit(cache=True, nogil=True)
 def mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64 finaliser on a uint64 array (wrapping arithmetic)."""
+    """SplitMix64 finaliser on a uint64 array or scalar (wrapping arithmetic); ``_unit`` calls it per draw."""
     z = z ^ (z >> _S30)
     z = z * _M1
     z = z ^ (z >> _S27)
@@ -61,11 +62,5 @@ def _unit(keys: np.ndarray, lanes: np.ndarray) -> np.ndarray:
     out = np.empty((keys.shape[0], lanes.shape[0]))
     for i in range(keys.shape[0]):
         for j in range(lanes.shape[0]):
-            z = keys[i] ^ lanes[j]
-            z = z ^ (z >> _S30)
-            z = z * _M1
-            z = z ^ (z >> _S27)
-            z = z * _M2
-            z = z ^ (z >> _S31)
-            out[i, j] = np.float64(z >> _S11) * _TO_UNIT
+            out[i, j] = np.float64(mix(keys[i] ^ lanes[j]) >> _S11) * _TO_UNIT
     return out
