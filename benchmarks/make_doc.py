@@ -98,21 +98,29 @@ def summary() -> list[str]:
 def _text_rows() -> list[str]:
     """Summary rows from the text outputs: peak memory of the largest job without events, 2 workers vs 1."""
     rows = []
-    scaling, parallel = _text("scaling") or [], _text("parallel") or []
+    scaling = _text("scaling") or []
     sizes = [line.split()[0] for line in scaling if line.strip()[:1].isdigit()]
     peak = [line for line in scaling if line.startswith("peak memory")]
     if sizes and peak:
         gib = float(re.search(r"\(([\d.]+) GiB\)", peak[0]).group(1))
         rows.append(f"| {sizes[-1]} runs without events: peak memory | < 2 GiB | {gib:.2f} GiB | "
                     f"{'yes' if gib < 2 else '**no**'} | - |")
-    ratio = [line for line in parallel if line.startswith("ratio 2 workers")]
-    load = [line for line in parallel if line.startswith("load average before")]
-    if ratio:
-        x = float(re.search(r"([\d.]+)x", ratio[0]).group(1))
-        before = float(re.search(r"before: ([\d.]+)", load[0]).group(1)) if load else float("nan")
-        why = "" if x >= 1.8 else (" (cores free: see below)" if before < 1.0 else " (cores not free: see below)")
-        rows.append(f"| 2 workers / 1 (free cores) | >= 1.8x | {x:.2f}x ({load[0] if load else 'load ?'}) | "
-                    f"{'yes' if x >= 1.8 else '**no**'}{why} | - |")
+    par = RESULTS / "parallel.json"
+    pooled: dict[int, dict] = {}  # every saved run of a size (bench_parallel.py --append), in one row
+    for r in json.loads(par.read_text())["results"] if par.exists() else []:
+        p = pooled.setdefault(r["runs"], {"runs": r["runs"], "ratios": [], "same": True, "load": [9e9, 0.0]})
+        p["ratios"] += r["ratios"]
+        p["same"] &= r["same"]
+        p["load"] = [min(p["load"][0], r["load"][0]), max(p["load"][1], r["load"][1])]
+    for r in pooled.values():
+        xs, (lo, hi) = r["ratios"], r["load"]
+        x = statistics.median(xs)
+        ok = x >= 1.8 and r["same"]
+        why = "" if ok else (" (cores free: see below)" if lo < 1.0 else " (cores not free: see below)")
+        rows.append(f"| 2 workers / 1, {r['runs']:,} runs, fresh `run_sim.py run` each (free cores) | >= 1.8x | "
+                    f"{x:.2f}x ({min(xs):.2f}-{max(xs):.2f}; load {lo:.2f}-{hi:.2f}) | "
+                    f"{"yes" if ok else "**no**"}{why} | "
+                    f"files 1 = 2 workers: {'yes' if r['same'] else 'NO'} |")
     return rows
 
 

@@ -243,8 +243,19 @@ def _calibrate_args(ca: argparse.ArgumentParser) -> None:
 # ============================================================================ handlers
 
 
+def _prestart_pool(a: argparse.Namespace) -> None:
+    """A job that will run on a local pool starts its warm fork server first, so the model loads
+    there while this process imports the job machinery (sim.experiments.forkserver)."""
+    from sim.experiments import forkserver
+
+    jobs = a.jobs if a.jobs is not None else (os.cpu_count() or 1) * (a.runs >= forkserver.AUTO_PARALLEL_MIN_RUNS)
+    if a.backend == "local" and jobs > 1 and a.posterior is None:
+        forkserver.prestart()
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     """Chunked job (sim.experiments.jobs): parts streamed to OUT/<table>/, consolidated at the end."""
+    _prestart_pool(a)
     from sim.experiments.jobs import run_job
     from sim.inputs.condition import Condition, parse_override
 

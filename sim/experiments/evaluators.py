@@ -1,7 +1,7 @@
 """Evaluators: where a job's chunks are computed (EMA-Workbench style, one class per backend).
 
 ``SequentialEvaluator`` computes in this process (no start-up cost, easy to debug),
-``ProcessPoolEvaluator`` on a local pool of spawned processes (the default for ``jobs > 1``, no
+``ProcessPoolEvaluator`` on a local pool of processes forked from a warm server (the default for ``jobs > 1``, no
 server) and ``DaskEvaluator`` on a Dask cluster (a scheduler address, or a local cluster). They
 all run ``sim.experiments.worker.run_chunk``, so results do not depend on the evaluator. Pass
 your own instance as ``evaluator=`` to reuse a pool or a Dask client across jobs.
@@ -22,6 +22,7 @@ from types import TracebackType
 from typing import Any
 
 from sim.errors import InputError
+from sim.experiments import forkserver
 from sim.experiments.worker import ChunkResult, Task, init_pool_worker, run_chunk, run_chunk_limited
 
 LOST_WORKERS_TIMEOUT = 60.0  # seconds a Dask job waits with no worker at all before it fails
@@ -101,7 +102,7 @@ class SequentialEvaluator(Evaluator):
 
 
 class ProcessPoolEvaluator(Evaluator):
-    """A local process pool (the default backend): spawned workers, one BLAS thread each."""
+    """A local process pool (the default backend): workers from the warm fork server, one BLAS thread each."""
 
     name = "local"
 
@@ -112,13 +113,12 @@ class ProcessPoolEvaluator(Evaluator):
 
     def start(self) -> None:
         if self._ex is None:
-            import multiprocessing
             from concurrent.futures import ProcessPoolExecutor
 
-            # spawn, not fork: workers start clean (no inherited threads or locks) and import numpy
-            # only after the initialiser has set the thread limits
-            self._ex = ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                           initializer=init_pool_worker)
+            # forked from the warm fork server (clean: no inherited threads or locks; the model already
+            # loaded, one BLAS thread), or spawned where there is none (sim.experiments.forkserver)
+            self._ex = ProcessPoolExecutor(self.workers, mp_context=forkserver.context(),
+                                           initializer=init_pool_worker, initargs=(os.getpid(),))
 
     def submit(self, task: Task) -> Future:
         self.start()

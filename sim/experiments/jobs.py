@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
 from sim.experiments.evaluators import Evaluator, check_backend, default_workers, make_evaluator
+from sim.experiments.forkserver import AUTO_PARALLEL_MIN_RUNS
 from sim.experiments.lock import FolderLock
 from sim.experiments.seeds import check_seed
 from sim.experiments.store import (
@@ -64,7 +65,6 @@ if TYPE_CHECKING:
     from sim.inputs.compile import Spec
 
 MIN_AUTO_CHUNK, MAX_AUTO_CHUNK = 5_000, 20_000  # batches under ~5k runs are markedly slower per run
-AUTO_PARALLEL_MIN_RUNS = 20_000  # below this, starting a pool (~2 s) costs more than it saves
 MAX_RUNS = 100_000_000
 RESULT_FILES = ("runs.parquet", "events.parquet", "injects.parquet", "design.parquet")
 #: ``progress=``: True for a tqdm bar, a callback receiving run counts as they finish, or False.

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
+from sim.experiments.forkserver import BLAS_VARS
 from sim.experiments.store import Chunk
 from sim.inputs.condition import Condition
 from sim.inputs.library import OVERLAYS_DIR
@@ -36,7 +37,6 @@ from sim.inputs.library import OVERLAYS_DIR
 if TYPE_CHECKING:
     from sim.inputs.compile import Spec
 
-BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compil
                  "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
                  "engine.injects", "engine.kernel", "engine.loop", "engine.outcomes", "engine.resolution",
                  "engine.resolve_kernel", "engine.rng", "engine.rules", "engine.state", "engine.columns", "experiments",
-                 "experiments.measures", "experiments.store", "experiments.worker")
+                 "experiments.forkserver", "experiments.measures", "experiments.store", "experiments.worker")
 
 
 def _hash_code() -> str:
@@ -235,29 +235,45 @@ PARENT_POLL = 0.5  # seconds between a worker's checks that its parent is alive
 
 
 def watch_parent(parent: int | None = None, poll: float = PARENT_POLL) -> None:
-    """Exit this worker process within ``poll`` seconds of its parent's death (however it died:
-    SIGKILL or the OOM killer run no clean-up, and an orphaned worker would otherwise finish its
-    chunk and then wait for work for ever). A daemon thread compares the parent pid."""
+    """Exit this worker process within ``poll`` seconds of the job's process's death (however it
+    died: SIGKILL or the OOM killer run no clean-up, and an orphaned worker would otherwise finish
+    its chunk and then wait for work for ever). A daemon thread waits on a pidfd of ``parent``
+    (Linux: readable once that process has exited; it need not be this process's parent, as with
+    workers forked by the fork server), else compares this process's parent pid."""
+    import select
     import threading
 
-    parent = os.getppid() if parent is None else parent
+    ppid = os.getppid()
+    parent = ppid if parent is None else parent
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:  # gone already
+        os._exit(1)
+    except (AttributeError, OSError):  # no pidfd here: the parent pid changes when the parent dies
+        fd = None
 
     def watch() -> None:
         while True:
-            time.sleep(poll)
-            if os.getppid() != parent:
-                os._exit(1)
+            if fd is not None:
+                if select.select([fd], [], [], poll)[0]:
+                    os._exit(1)
+            else:
+                time.sleep(poll)
+                if os.getppid() != ppid:
+                    os._exit(1)
 
     threading.Thread(target=watch, name="crisis-sim-parent-watch", daemon=True).start()
 
 
-def init_pool_worker() -> None:
-    """Process-pool initialiser: runs before numpy is imported in a spawned worker."""
+def init_pool_worker(parent: int | None = None) -> None:
+    """Process-pool initialiser: caps the threads (before numpy loads in a spawned worker; a worker forked
+    from the warm server has numpy already, with one BLAS thread), leaves Ctrl-C to the parent, and
+    exits when ``parent``, the job's process, does."""
     import signal
 
     limit_threads()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    watch_parent()
+    watch_parent(parent)
 
 
 _LIMITED = False
