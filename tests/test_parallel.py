@@ -17,6 +17,7 @@ import pytest
 from sim.cli import main
 from sim.engine.ensemble import simulate
 from sim.errors import InputError
+from sim.experiments import forkserver
 from sim.experiments.evaluators import DaskEvaluator, ProcessPoolEvaluator, SequentialEvaluator
 from sim.experiments.jobs import run_job
 from sim.experiments.measures import HEADLINE
@@ -99,6 +100,23 @@ def test_pool_workers_run_one_blas_thread():
         threads = ev._ex.submit(blas_threads).result() if importlib.util.find_spec("threadpoolctl") else [1]
     assert env == dict.fromkeys(BLAS_VARS, "1")
     assert threads and set(threads) == {1}
+
+
+def loaded_before_any_task() -> tuple[bool, int]:
+    """In a worker: is the compiled turn imported already (the fork server's warm-up), and who is the parent."""
+    return "sim.engine.resolve_kernel" in sys.modules and "sim.experiments.warm" in sys.modules, os.getppid()
+
+
+@pytest.mark.skipif(not forkserver.available(), reason="no fork server on this platform")
+def test_pool_workers_fork_from_a_warm_server_and_leave_the_callers_environment_alone():
+    before = {v: os.environ.get(v) for v in BLAS_VARS}
+    forkserver.prestart()
+    assert {v: os.environ.get(v) for v in BLAS_VARS} == before
+    with ProcessPoolEvaluator(2) as ev:
+        ev.start()
+        (warm_a, ppid_a), (warm_b, ppid_b) = (ev._ex.submit(loaded_before_any_task).result() for _ in range(2))
+    assert warm_a and warm_b, "workers start without the model: the fork server did not preload sim.experiments.warm"
+    assert ppid_a == ppid_b != os.getpid()  # forked by the server, not spawned by this process
 
 
 class Recording(SequentialEvaluator):
