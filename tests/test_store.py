@@ -174,3 +174,14 @@ def test_streamed_consolidation_deletes_each_part_once_read_and_keeps_the_bytes(
         assert all(p.exists() for p in paths) is not delete
     assert outs[0] == outs[1]
     assert alive == [7, 6, 5, 4, 3, 2, 1]  # when each part is read, the ones before it are gone
+
+
+def test_consolidation_reports_each_part_for_the_combining_bar(tmp_path):
+    paths = []
+    for k, start in enumerate(range(0, 30, 10)):
+        p = tmp_path / f"part-{k:06d}.parquet"
+        p.write_bytes(pbytes(frame(start, start + 10)))
+        paths.append(p)
+    seen: list[int] = []
+    concat_parts(paths, tmp_path / "all.parquet", on_part=lambda: seen.append(len(seen)))
+    assert seen == [0, 1, 2]

@@ -19,7 +19,7 @@ import math
 import sys
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -178,6 +178,19 @@ class Progress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+    @contextlib.contextmanager
+    def combining(self, parts: int) -> Iterator[Callable[[], None]]:
+        """A second bar while the parts are combined into the result files (a big event log takes
+        a while, and a silent terminal after the runs reads as a hang); a no-op without a bar."""
+        if not self.enabled or self.cb:
+            yield lambda: None
+            return
+        from tqdm import tqdm
+
+        with tqdm(total=parts, unit="part", desc="combining parts", file=sys.stderr, leave=False,
+                  disable=None) as bar:
+            yield bar.update
 
 
 def progress_bar(progress: ProgressArg, desc: str) -> Progress:
@@ -432,8 +445,9 @@ class _Execution:
             self.info["until_ci"] = _ci_reports(self.store, self.job, self.final, self.chunk_size)
         produced = {f"{t}.parquet" for t in tables} | ({"design.parquet"} if self.job.write_extra else set())
         if self.consolidate:
-            for t in sorted(tables, key=lambda t: t in STREAMED):  # streamed tables delete their parts: last
-                self.store.consolidate(t, self.chunks)
+            with self.bar.combining(len(tables) * len(self.chunks)) as step:
+                for t in sorted(tables, key=lambda t: t in STREAMED):  # streamed tables delete their parts: last
+                    self.store.consolidate(t, self.chunks, on_part=step)
         for name in RESULT_FILES:
             if name not in produced:
                 (self.out / name).unlink(missing_ok=True)

@@ -323,7 +323,7 @@ class Store:
 
     # ---------------------------------------------------------------- consolidation
     def consolidate(self, table: str, chunks: Sequence[Chunk], dest: Path | None = None,
-                    row_group: int | None = None) -> Path:
+                    row_group: int | None = None, on_part: Callable[[], None] | None = None) -> Path:
         """Stream a table's parts, in chunk order, into one file (``<table>.parquet`` by default).
 
         A table in :data:`STREAMED` deletes each part as soon as it has been read, so the disk
@@ -333,7 +333,7 @@ class Store:
         """
         dest = dest or self.out / f"{table}.parquet"
         concat_parts([self.part(table, c) for c in chunks], dest, row_group or row_group_of(table),
-                     name=table, delete=table in STREAMED)
+                     name=table, delete=table in STREAMED, on_part=on_part)
         return dest
 
 
@@ -426,13 +426,14 @@ def _conform(t: pa.Table, schema: pa.Schema, dicts: dict[str, pa.Array]) -> pa.T
 
 
 def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP, name: str | None = None,
-                 delete: bool = False) -> None:
+                 delete: bool = False, on_part: Callable[[], None] | None = None) -> None:
     """Stream Parquet parts, in order, into one file with fixed-size row groups (atomically).
 
     Row groups are cut at fixed row counts, not at part boundaries, so the same rows give
     the same bytes however they were chunked. ``name`` picks the table's writer settings;
     ``delete`` removes each part as soon as it has been read (see ``Store.consolidate``): the
     folder then holds the remaining parts plus the file written so far, about one copy.
+    ``on_part`` is called after each part (a progress bar: combining a big event log takes a while).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -451,6 +452,8 @@ def concat_parts(paths: Sequence[Path], dest: Path, row_group: int = ROW_GROUP, 
                     p.unlink()
                 if dicts is not None:
                     t = _conform(t, schema, dicts)
+                if on_part is not None:
+                    on_part()
                 buf.append(t)
                 n += t.num_rows
                 while n >= row_group:
