@@ -299,10 +299,10 @@ def _say_inputs(a: argparse.Namespace, scenario: str | Path) -> None:
 def _say_job(a: argparse.Namespace, res) -> None:
     """--verbose: how the job ran."""
     if getattr(a, "verbose", False):
-        job = res.manifest.get("job", {})
+        job, ex = res.manifest.get("job", {}), res.manifest.get("execution", {})
         print(f"job {res.manifest.get('job_id', '')}: {res.chunks_computed} chunks computed, "
-              f"{res.chunks_reused} reused, chunk size {job.get('chunk_size')}, backend {job.get('backend')}, "
-              f"{res.seconds:.1f} s", file=sys.stderr)
+              f"{res.chunks_reused} reused, chunk size {job.get('chunk_size')}, backend {ex.get('backend')} "
+              f"({ex.get('workers')} worker(s)), {res.seconds:.1f} s", file=sys.stderr)
 
 
 def _parameters(choice: str | None) -> str | None:
