@@ -248,7 +248,7 @@ def _prestart_pool(a: argparse.Namespace) -> None:
     there while this process imports the job machinery (sim.experiments.forkserver)."""
     from sim.experiments import forkserver
 
-    jobs = a.jobs if a.jobs is not None else (os.cpu_count() or 1) * (a.runs >= forkserver.AUTO_PARALLEL_MIN_RUNS)
+    jobs = a.jobs if a.jobs is not None else forkserver.auto_workers(a.runs, a.backend)
     if a.backend == "local" and jobs > 1 and a.posterior is None:
         forkserver.prestart()
 

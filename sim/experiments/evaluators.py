@@ -23,18 +23,11 @@ from typing import Any
 
 from sim.errors import InputError
 from sim.experiments import forkserver
+from sim.experiments.forkserver import default_workers
 from sim.experiments.worker import ChunkResult, Task, init_pool_worker, run_chunk, run_chunk_limited
 
 LOST_WORKERS_TIMEOUT = 60.0  # seconds a Dask job waits with no worker at all before it fails
 WORKER_POLL = 2.0  # seconds between checks that a Dask cluster still has workers
-
-
-def default_workers() -> int:
-    """The CPUs this process may use (its affinity mask, which containers and taskset narrow)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        return os.cpu_count() or 1
 
 
 class Evaluator(ABC):

@@ -10,7 +10,8 @@ own imports (the command line calls it before importing the job machinery).
 
 A worker's parent is the fork server, which exits when this process does (it watches a pipe this
 process holds), so ``watch_parent`` still ends orphaned workers. Where the platform has no fork
-server, pools spawn as before. This module imports nothing heavy: the command line loads it first.
+server, pools spawn as before. This module imports nothing heavy: the command line loads it first (it also holds the
+worker-count rule, so the command line and the job decide alike).
 """
 
 from __future__ import annotations
@@ -23,6 +24,19 @@ from multiprocessing.context import BaseContext
 PRELOAD = ["sim.experiments.warm"]
 BLAS_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 AUTO_PARALLEL_MIN_RUNS = 20_000  # below this, starting a pool (~2 s) costs more than it saves
+
+
+def default_workers() -> int:
+    """The CPUs this process may use (its affinity mask, which containers and taskset narrow)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def auto_workers(runs: int, backend: str = "local") -> int:
+    """Workers when the user gave no --jobs: a pool only when the job is big enough to pay for it."""
+    return default_workers() if backend == "dask" or runs >= AUTO_PARALLEL_MIN_RUNS else 1
 
 
 def available() -> bool:

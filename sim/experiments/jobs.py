@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sim.errors import InputError
-from sim.experiments.evaluators import Evaluator, check_backend, default_workers, make_evaluator
-from sim.experiments.forkserver import AUTO_PARALLEL_MIN_RUNS
+from sim.experiments.evaluators import Evaluator, check_backend, make_evaluator
+from sim.experiments.forkserver import auto_workers
 from sim.experiments.lock import FolderLock
 from sim.experiments.seeds import check_seed
 from sim.experiments.store import (
@@ -240,7 +240,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
         if chunk_size is None:  # resuming: the parts on disk are cut by the recorded size
             chunk_size = _recorded_chunk_size(existing, previous)
         if jobs is None and evaluator is None:  # automatic: a pool only when the job is big enough to pay for it
-            jobs = default_workers() if backend == "dask" or sum(job.caps) >= AUTO_PARALLEL_MIN_RUNS else 1
+            jobs = auto_workers(sum(job.caps), backend)
         if chunk_size is None:
             workers = evaluator.workers if evaluator else jobs
             chunk_size = auto_chunk_size(max(job.caps), workers)
