@@ -46,8 +46,23 @@ def test_observed_patterns_are_recomputed_from_the_shipped_data():
     assert (obs.loc["v_serious_violence", ["k", "n"]] == [45, 71]).all()
     assert (obs.loc["mid_force", ["k", "n"]] == [141, 236]).all()  # base_rates.md section 4: 59.7%
     assert (obs.loc["nuclear_war", ["k", "n"]] == [0, 31]).all() and obs.loc["nuclear_war", "se"] > 0
+    assert (obs.loc["nv_within_120", ["k", "n"]] == [30, 78]).all()  # trgterra <= 120 (3 rows uncoded)
     assert len(cal.asian_actor_rows()) == 149
     assert all(p.source.citation and p.mapping for p in spec.patterns)
+
+
+def test_the_calibration_runs_every_scenario_for_its_horizon_in_days():
+    """ICB crises last months: a 48-hour-turn scenario gets half the turns of a 24-hour one for the same days,
+    and the compiled spec runs that long (without the field each scenario keeps its own window)."""
+    spec = cal.load(cal.CalibrationFile, cal.CALIBRATION_FILE)
+    assert spec.horizon_days == 180 and spec.horizon_reason
+    conds = cal.conditions(spec, {})
+    assert dict(conds["scenarios/taiwan_strait.yaml"].overrides)["turns.max"] == 180
+    assert dict(conds["scenarios/korean_peninsula.yaml"].overrides)["turns.max"] == 90
+    compiled = compile_scenario(conds["scenarios/korean_peninsula.yaml"])
+    assert compiled.steps * compiled.dt == pytest.approx(180)
+    own = cal.conditions(spec.model_copy(update={"horizon_days": None}), {})
+    assert "turns.max" not in dict(own["scenarios/taiwan_strait.yaml"].overrides)
 
 
 def test_calibrate_writes_outputs_and_resumes(tmp_path, capsys):

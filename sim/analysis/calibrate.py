@@ -36,7 +36,7 @@ from sim.errors import InputError
 from sim.inputs.condition import Condition
 from sim.inputs.library import ROOT, VALIDATION_DIR
 from sim.inputs.loader import load
-from sim.inputs.schema import CalibrationFile
+from sim.inputs.schema import CalibrationFile, ScenarioFile
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,12 +59,13 @@ class Budget:
 
 
 #: ``tiny``: seconds, for tests and CI. ``real``: the documented calibration, about 20 minutes on two
-#: cores shared with other work (4-6 s per particle: six scenarios compiled and run 120 times each):
-#: population 24, 3 generations, at most 300 particles simulated; 16 posterior draws of 240 runs
-#: per scenario for the predictive intervals.
+#: cores (2-4 s per particle: six scenarios compiled and run 120 times each for 180 days):
+#: population 40, 4 generations, at most 600 particles simulated (24 particles and 3 generations left
+#: an effective sample of 4.6 of 24 with five parameters); 16 posterior draws of 240 runs per scenario
+#: for the predictive intervals.
 BUDGETS = {
     "tiny": Budget(population=4, generations=2, runs=8, max_evaluations=16, ppc_draws=3, ppc_runs=8),
-    "real": Budget(population=24, generations=3, runs=120, max_evaluations=300, ppc_draws=16, ppc_runs=240),
+    "real": Budget(population=40, generations=4, runs=120, max_evaluations=600, ppc_draws=16, ppc_runs=240),
 }
 
 
@@ -115,6 +116,7 @@ OBSERVED: dict[str, Callable[[str], tuple[int, int]]] = {
     "icb_violent_response": _icb(lambda r: r.majres >= 8),
     "icb_serious_violence": _icb(lambda r: r.viol >= 3),
     "icb_short": _icb(lambda r: r.trgterra <= 20),
+    "icb_within_120": _icb(lambda r: r.trgterra <= 120),
     "icb_agreement": _icb(lambda r: r.forout.isin([1, 2])),
     "mid_display": _mid(3),
     "mid_force": _mid(4),
@@ -155,6 +157,7 @@ SIMULATED: dict[str, Callable[[pd.DataFrame], tuple[float, int]]] = {
     "use_of_force": lambda r: (float(r.use_of_force.sum()), len(r)),
     "serious_clash": lambda r: (float(_measure(r, "serious_clash").sum()), len(r)),
     "ended_within_20_days": lambda r: (float((_ended(r) & (r.duration_days <= 20)).sum()), len(r)),
+    "ended_within_120_days": lambda r: (float((_ended(r) & (r.duration_days <= 120)).sum()), len(r)),
     "agreement_if_ended": lambda r: (float((r.end_form.astype(str)[_ended(r)] == "agreement").sum()),
                                      int(_ended(r).sum())),
     "peak3_if_militarised": lambda r: _militarised(r, 3),
@@ -170,11 +173,25 @@ def _measure(r: pd.DataFrame, name: str) -> np.ndarray:
     return measure(r, name)
 
 
+def horizon_turns(spec: CalibrationFile, scenario: Path) -> int | None:
+    """The scenario's ``turns.max`` for the file's ``horizon_days`` at the scenario's own turn length."""
+    if spec.horizon_days is None:
+        return None
+    hours = float(load(ScenarioFile, scenario).turns.hours)
+    return max(1, math.ceil(spec.horizon_days * 24 / hours))
+
+
 def conditions(spec: CalibrationFile, values: Mapping[str, float]) -> dict[str, Condition]:
-    """One condition per calibration scenario with the parameter values as overrides."""
+    """One condition per calibration scenario with the parameter values as overrides (and the file's
+    horizon, so crises can run as long as ICB's do)."""
     paths = {p.id: p.path for p in spec.parameters}
     overrides = [(paths[k], float(v)) for k, v in values.items()]
-    return {s.file: Condition.of(ROOT / s.file, overrides=overrides, label=s.file) for s in spec.scenarios}
+    out = {}
+    for s in spec.scenarios:
+        turns = horizon_turns(spec, ROOT / s.file)
+        extra = [] if turns is None else [("turns.max", turns)]
+        out[s.file] = Condition.of(ROOT / s.file, overrides=[*extra, *overrides], label=s.file)
+    return out
 
 
 def simulate(spec: CalibrationFile, values: Mapping[str, float], runs: int, seed: int, *,

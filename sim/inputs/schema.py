@@ -920,11 +920,12 @@ class Pattern(Strict):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]{0,60}$")
     label: str
-    observed: Literal["icb_violent_response", "icb_serious_violence", "icb_short", "icb_agreement",
-                      "mid_display", "mid_force", "mid_war", "icb_nuclear_dyad_war"] = Field(
+    observed: Literal["icb_violent_response", "icb_serious_violence", "icb_short", "icb_within_120",
+                      "icb_agreement", "mid_display", "mid_force", "mid_war", "icb_nuclear_dyad_war"] = Field(
         description="Recipe computing the observed share (sim.analysis.calibrate.OBSERVED).")
     trigger: Literal["non_violent", "violent", "any"] = "any"
-    simulated: Literal["use_of_force", "serious_clash", "ended_within_20_days", "agreement_if_ended",
+    simulated: Literal["use_of_force", "serious_clash", "ended_within_20_days", "ended_within_120_days",
+                       "agreement_if_ended",
                        "peak3_if_militarised", "peak4_if_militarised", "peak5_if_militarised",
                        "nuclear_dyad_war"] = Field(description="Model statistic, pooled over the scenarios of "
                                                                "the trigger class (sim.analysis.calibrate.SIMULATED).")
@@ -938,6 +939,10 @@ class CalibrationFile(Strict):
     schema_version: Literal[1]
     purpose: str = ""
     seed: int = Field(0, ge=0)
+    horizon_days: float | None = Field(None, gt=0, le=3650, description=(
+        "Days every calibration scenario runs (its turns.max is set from its turn length); none keeps each "
+        "scenario's own horizon. ICB crises run for months, so a shipped 30-day window would censor them."))
+    horizon_reason: str = ""
     scenarios: list[CalibrationScenario] = Field(min_length=1)
     parameters: list[FreeParameter] = Field(min_length=1)
     patterns: list[Pattern] = Field(min_length=1)
