@@ -266,10 +266,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         return _run_posterior(a, condition)
     res = run_job(condition, a.runs, a.seed, a.out, events=not a.no_events, jobs=a.jobs, backend=a.backend,
                   scheduler=a.scheduler, chunk_size=a.chunk_size, resume=a.resume, until_ci=a.until_ci,
-                  batch_size=a.batch_size, progress=not a.quiet, force=a.force)
+                  batch_size=a.batch_size, progress=not a.quiet, force=a.force, say=_note)
     _say_job(a, res)
-    if res.discarded:
-        print(f"note: discarded the interrupted job in {res.out} (--resume continues one)", file=sys.stderr)
     _notes(res.manifest.get("notes", []))
     if not a.quiet:
         from sim.analysis.tables import format_summary
@@ -347,10 +345,8 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     _say_inputs(a, a.file)
     res = run_sweep(a.file, a.out, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler,
                     chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet,
-                    force=a.force)
+                    force=a.force, say=_note)
     _say_job(a, res)
-    if res.discarded:
-        print(f"note: discarded the interrupted sweep in {res.out} (--resume continues one)", file=sys.stderr)
     if not a.quiet:
         from sim.experiments.store import read_design, summarise
 
@@ -376,7 +372,12 @@ def cmd_validate(a: argparse.Namespace) -> int:
 def _notes(notes) -> None:
     """Deprecations and other things the user should hear once, on stderr."""
     for n in notes:
-        print(f"note: {n}", file=sys.stderr)
+        _note(n)
+
+
+def _note(text: str) -> None:
+    """One note on stderr (also with --quiet), e.g. the job's before it computes (an interrupted job discarded)."""
+    print(f"note: {text}", file=sys.stderr)
 
 
 def cmd_migrate(a: argparse.Namespace) -> int:

@@ -163,8 +163,34 @@ def test_a_fresh_run_discards_an_interrupted_one(reference, tmp_path, capsys):
     interrupted(out)
     assert main([str(SCEN), "--runs", str(RUNS), "--seed", str(SEED), "--out", str(out), "--quiet",
                  "--chunk-size", "600"]) == 0
-    assert "discarded the interrupted job" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"discarding the interrupted job in {out}: 3 of 8 chunks were done (750 of 2,000 runs)" in err
+    assert f"--resume without --chunk-size (the job's own is {CHUNK}) would have continued it" in err
+    assert err.count("\n") == 1  # said once (before computing: test_discarding_is_said_before_computing)
     same_files(reference, out)
+
+
+def test_discarding_is_said_before_computing(tmp_path):
+    """Forgetting --resume: the note comes before the first chunk is computed, with how far the job got."""
+    out = tmp_path / "o"
+    interrupted(out)
+    heard: list = []
+    res = run_job(SCEN, RUNS, SEED, out, jobs=1, chunk_size=CHUNK, say=heard.append, progress=heard.append,
+                  starting=lambda: heard.append("starting"))
+    assert res.discarded and res.chunks_computed == 8 and res.chunks_reused == 0
+    note = heard[0]
+    assert note == (f"discarding the interrupted job in {out}: 3 of 8 chunks were done (750 of 2,000 runs) and are "
+                    "computed again; --resume would have continued it")
+    assert heard[1] == "starting" and all(isinstance(n, int) for n in heard[2:])  # then the runs
+    interrupted(out)
+    heard.clear()
+    run_job(SCEN, RUNS, SEED + 1, out, jobs=1, chunk_size=CHUNK, say=heard.append)  # another job: no --resume hint
+    assert len(heard) == 1 and "3 finished chunk(s) of another job: it differs in seed" in heard[0]
+    assert "--resume would refuse it" in heard[0]
+    heard.clear()
+    run_job(SCEN, RUNS, SEED + 1, out, jobs=1, chunk_size=CHUNK, say=heard.append, resume=True,
+            starting=lambda: heard.append("starting"))  # complete: nothing to say, nothing to compute
+    assert heard == []
 
 
 def test_until_ci_job_resumes_to_the_same_stop(tmp_path):

@@ -220,10 +220,14 @@ def packed_chunk_size(runs_per_point: int, points: int, workers: int) -> int | N
 def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "local", scheduler: str | None = None,
             evaluator: Evaluator | None = None, chunk_size: int | None = None, resume: bool = False,
             batch_size: int = 5_000, progress: ProgressArg = False, consolidate: bool = True,
-            force: bool = True) -> JobResult:
+            force: bool = True, say: Callable[[str], object] | None = None,
+            starting: Callable[[], object] | None = None) -> JobResult:
     """Run (or resume) a job into ``out``: where are we, how many runs (--until-ci), compute, finish.
 
-    ``force=False`` (the command line without ``--force``) refuses to replace completed results."""
+    ``force=False`` (the command line without ``--force``) refuses to replace completed results.
+    ``say`` hears notes the user should have before the job computes (an interrupted job in ``out``
+    is about to be discarded: how far it got, whether ``resume=True`` would continue it);
+    ``starting`` is called once, just before the first chunk is computed (not at all if none is)."""
     t0 = time.perf_counter()
     if evaluator is None:
         check_backend(backend, scheduler, jobs)
@@ -237,6 +241,7 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
             refuse_completed(out)
         existing = read_json(out / JOB_FILE) if resume else None
         previous = read_json(out / MANIFEST_FILE) if resume and existing is None else None
+        asked_chunk_size = chunk_size
         if chunk_size is None:  # resuming: the parts on disk are cut by the recorded size
             chunk_size = _recorded_chunk_size(existing, previous)
         if jobs is None and evaluator is None:  # automatic: a pool only when the job is big enough to pay for it
@@ -247,7 +252,8 @@ def execute(job: Job, out: Path, *, jobs: int | None = None, backend: str = "loc
             if job.is_sweep and job.until_ci is None and len(set(job.caps)) == 1:
                 chunk_size = packed_chunk_size(job.caps[0], len(job.caps), workers) or chunk_size
         run = _Execution(job, out, chunk_size, batch_size, consolidate, Progress(progress, job.title),
-                         given=evaluator, backend=backend, jobs=jobs, scheduler=scheduler)
+                         given=evaluator, backend=backend, jobs=jobs, scheduler=scheduler, say=say,
+                         starting=starting, asked_chunk_size=asked_chunk_size)
         man = run.locate(existing, previous)
         if man is None:
             run.compute()
@@ -289,6 +295,9 @@ class _Execution:
     backend: str = "local"
     jobs: int | None = None
     scheduler: str | None = None
+    say: Callable[[str], object] | None = None  # notes for the user before computing (``execute``)
+    starting: Callable[[], object] | None = None  # called before the first chunk is computed
+    asked_chunk_size: int | None = None  # the chunk size the caller gave (None: automatic)
     job_id: str = ""
     final: list[int] | None = None  # runs per point, once settled
     chunks: list[Chunk] = field(default_factory=list)  # the final plan
@@ -333,8 +342,10 @@ class _Execution:
     def start_afresh(self) -> None:
         """Forget what another job left in ``out``: its manifest first (the folder no longer claims
         to hold complete results), its result files and parts; then write ``job.json`` (--resume
-        reads it)."""
+        reads it). An interrupted job is discarded only after ``say`` has told how far it got."""
         self.info["discarded"] = self.job_path.exists()
+        if self.info["discarded"] and self.say:
+            self.say(self.discard_note())
         (self.out / MANIFEST_FILE).unlink(missing_ok=True)
         for name in RESULT_FILES:
             (self.out / name).unlink(missing_ok=True)
@@ -347,6 +358,33 @@ class _Execution:
         write_json_atomic({"format": FORMAT, "job_id": self.job_id, "kind": self.job.kind, "identity": self.identity,
                            "final_runs": None, "scenario": str(self.job.scenario),
                            "created": datetime.now(UTC).isoformat(timespec="seconds")}, self.job_path)
+
+    def discard_note(self) -> str:
+        """What starting afresh throws away: the interrupted job's finished chunks, and whether
+        ``--resume`` (the same arguments) would have continued it instead of computing them again."""
+        what = "sweep" if self.job.is_sweep else "job"
+        try:
+            old = read_json(self.job_path) or {}
+        except InputError:
+            old = {}
+        ident = old.get("identity") if isinstance(old.get("identity"), dict) else {}
+        size = ident.get("chunk_size")
+        mine = {k: v for k, v in self.identity.items() if k != "chunk_size"}
+        theirs = {k: v for k, v in ident.items() if k != "chunk_size"}
+        if not (theirs == mine and isinstance(size, int) and size >= 1):
+            n = len(self.store.part_files("runs"))
+            differs = _describe_diff(theirs, mine) if ident else "an unreadable job.json"
+            return (f"discarding the interrupted {what} in {self.out} ({n} finished chunk(s) of another {what}: it "
+                    f"differs in {differs or 'format'}; --resume would refuse it) and starting this one afresh")
+        final = old.get("final_runs")
+        until_ci = self.job.until_ci is not None and not final
+        plan = plan_chunks(final or self.job.caps, size, self.job.is_sweep, pack=self.job.until_ci is None)
+        done = self.store.done(plan)
+        how = "--resume" if self.asked_chunk_size in (None, size) else \
+            f"--resume without --chunk-size (the job's own is {size})"
+        return (f"discarding the interrupted {what} in {self.out}: {len(done)} of {'up to ' if until_ci else ''}"
+                f"{len(plan)} chunks were done ({sum(c.n for c in done):,} of {sum(c.n for c in plan):,} runs) and "
+                f"are computed again; {how} would have continued it")
 
     # ---------------------------------------------------------------- computing
     def compute(self) -> None:
@@ -366,6 +404,8 @@ class _Execution:
     def evaluator(self, n_tasks: int) -> Evaluator:
         """The evaluator, made on first use (nothing to compute: no pool) and closed with the job."""
         if self.ev is None:
+            if self.starting:
+                self.starting()
             ev = self.given or make_evaluator(self.backend, self.jobs, self.scheduler, n_tasks)
             if self.given is None:
                 self.stack.enter_context(ev)
@@ -575,7 +615,8 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
             scheduler: str | None = None, evaluator: Evaluator | None = None, chunk_size: int | None = None,
             resume: bool = False, until_ci: float | None = None, ci_step: int = 1_000, batch_size: int = 5_000,
             progress: ProgressArg = False, consolidate: bool = True, argv: list[str] | None = None,
-            force: bool = True) -> JobResult:
+            force: bool = True, say: Callable[[str], object] | None = None,
+            starting: Callable[[], object] | None = None) -> JobResult:
     """Run ``runs`` seeded runs of a condition into ``out`` (chunked, parallel, resumable).
 
     ``scenario``: a ``Condition`` or a scenario file (``levers``, ``overlays`` and ``overrides``
@@ -586,7 +627,7 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
     ``until_ci``: stop at the first multiple of ``ci_step`` runs where every headline
     probability's 95% half-width is below it; ``runs`` is then the cap. The results do not
     depend on ``jobs``, ``backend``, ``chunk_size`` or ``batch_size``. Read them with
-    ``sim.experiments.store.read_runs(out)`` or ``result.read_runs()``.
+    ``sim.experiments.store.read_runs(out)`` or ``result.read_runs()``. ``say``, ``starting``: see ``execute``.
     """
     from sim.experiments.manifest import manifest
     from sim.inputs.compile import compile_scenario, remember
@@ -612,7 +653,7 @@ def run_job(scenario: str | Path | Condition | None = None, runs: int = 10_000, 
               until_ci=until_ci, ci_step=ci_step, manifest=build_manifest)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,
                    chunk_size=chunk_size, resume=resume, batch_size=batch_size, progress=progress,
-                   consolidate=consolidate, force=force)
+                   consolidate=consolidate, force=force, say=say, starting=starting)
 
 
 def _check_runs(runs: int, until_ci: float | None, ci_step: int) -> None:
@@ -628,12 +669,13 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
               backend: str = "local", scheduler: str | None = None, evaluator: Evaluator | None = None,
               chunk_size: int | None = None, resume: bool = False, batch_size: int = 5_000,
               progress: ProgressArg = False, consolidate: bool = True, argv: list[str] | None = None,
-              force: bool = True) -> JobResult:
+              force: bool = True, say: Callable[[str], object] | None = None,
+              starting: Callable[[], object] | None = None) -> JobResult:
     """Run every design point of a sweep into ``out`` (chunked, parallel, resumable).
 
     ``sweep``: a sweep file, a ``SweepFile`` or a dict in its format. Read the results with
     ``sim.experiments.store.read_runs(out)`` and ``read_design(out)``, or per-point
-    probabilities with ``sim.experiments.store.summarise(out)``.
+    probabilities with ``sim.experiments.store.summarise(out)``. ``say``, ``starting``: see ``execute``.
     """
     sf, sweep_path, raw = as_sweep(sweep)
     where = str(sweep_path or "sweep")
@@ -645,7 +687,7 @@ def run_sweep(sweep: str | Path | SweepFile | dict, out: str | Path | None = Non
     job = _sweep_job(sf, points, base, scenario=scenario, where=where, raw=raw, argv=argv)
     return execute(job, out, jobs=jobs, backend=backend, scheduler=scheduler, evaluator=evaluator,
                    chunk_size=chunk_size or sf.chunk_size, resume=resume, batch_size=batch_size, progress=progress,
-                   consolidate=consolidate, force=force)
+                   consolidate=consolidate, force=force, say=say, starting=starting)
 
 
 def _compile_probes(sf: SweepFile, points: list[DesignPoint], where: str) -> Spec:
