@@ -253,6 +253,22 @@ def _prestart_pool(a: argparse.Namespace) -> None:
         forkserver.prestart()
 
 
+def _say_compile(a: argparse.Namespace) -> None:
+    """Before a job that will compile the turn kernel (nothing in Numba's cache for it yet: the first
+    run after installing), say why it is slow, once, from this process (sim.engine.jit_cache): the job
+    calls this just before its first chunk, after the inputs were checked (bad input stays one line).
+    The pool's fork server (``_prestart_pool``) may be compiling by then; any kernel still missing from
+    the cache means it is, and a cache it has completed already means there is nothing to wait for.
+    Not with --quiet, nor for a remote Dask cluster, whose workers have their own caches."""
+    if a.quiet or getattr(a, "scheduler", None):
+        return
+    from sim.engine.jit_cache import cold_cache, compile_notice
+
+    where = cold_cache()
+    if where is not None:
+        print(compile_notice(where), file=sys.stderr)
+
+
 def cmd_run(a: argparse.Namespace) -> int:
     """Chunked job (sim.experiments.jobs): parts streamed to OUT/<table>/, consolidated at the end."""
     _prestart_pool(a)
@@ -266,7 +282,8 @@ def cmd_run(a: argparse.Namespace) -> int:
         return _run_posterior(a, condition)
     res = run_job(condition, a.runs, a.seed, a.out, events=not a.no_events, jobs=a.jobs, backend=a.backend,
                   scheduler=a.scheduler, chunk_size=a.chunk_size, resume=a.resume, until_ci=a.until_ci,
-                  batch_size=a.batch_size, progress=not a.quiet, force=a.force, say=_note)
+                  batch_size=a.batch_size, progress=not a.quiet, force=a.force, say=_note,
+                  starting=lambda: _say_compile(a))
     _say_job(a, res)
     _notes(res.manifest.get("notes", []))
     if not a.quiet:
@@ -345,7 +362,7 @@ def cmd_sweep(a: argparse.Namespace) -> int:
     _say_inputs(a, a.file)
     res = run_sweep(a.file, a.out, jobs=a.jobs, backend=a.backend, scheduler=a.scheduler,
                     chunk_size=a.chunk_size, resume=a.resume, batch_size=a.batch_size, progress=not a.quiet,
-                    force=a.force, say=_note)
+                    force=a.force, say=_note, starting=lambda: _say_compile(a))
     _say_job(a, res)
     if not a.quiet:
         from sim.experiments.store import read_design, summarise

@@ -56,7 +56,7 @@ def installed(tmp_path_factory) -> dict:
 
 
 def run(inst: dict, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CRISIS_SIM_ACTORS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CRISIS_SIM_ACTORS", "NUMBA_CACHE_DIR")}
     return subprocess.run([str(inst["bin"] / "crisis-sim"), *args], cwd=inst["cwd"], capture_output=True,
                           text=True, timeout=timeout, env={**env, "MPLBACKEND": "Agg"})
 
@@ -83,6 +83,12 @@ def test_default_run_list_and_check_claims_from_outside(installed):
     r = run(installed, "--runs", "300", "--out", "default")
     assert r.returncode == 0, r.stderr
     assert "Taiwan" in r.stdout and (installed["cwd"] / "default" / "runs.parquet").exists()
+    # the first run after installing compiles the turn kernel, and says so; the next one reuses the cache
+    engine_cache = installed["site"] / "sim" / "engine" / "__pycache__"
+    assert f"compiling the turn kernel once (about 30 s); later runs reuse Numba's cache in {engine_cache}" \
+        in r.stderr, r.stderr
+    r = run(installed, "--runs", "50", "--out", "again")
+    assert r.returncode == 0 and "compiling" not in r.stderr, r.stderr
     r = run(installed, "list")
     assert r.returncode == 0 and "scenarios/senkaku.yaml" in r.stdout, r.stderr
     r = run(installed, "check-claims", "--runs", "200")
