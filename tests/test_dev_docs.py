@@ -461,14 +461,39 @@ def test_readme_imports_resolve():
 
 
 README_EXAMPLES = examples(ROOT / "README.md")
+#: Blocks that read the README's results folder (results/senkaku/): run beside a small one made for them.
+READS_RESULTS = {"readme-read-runs", "readme-events-columns"}
+
+
+def test_readme_shows_reading_only_the_columns_needed():
+    """The event log in pandas is big: the README shows reading a few columns, and DuckDB filtering first."""
+    assert READS_RESULTS.issubset(README_EXAMPLES)
+    block = README_EXAMPLES["readme-events-columns"]
+    assert 'pd.read_parquet("results/senkaku/events.parquet",' in block and "columns=[" in block
+    assert "WHERE" in block and ".df()" in block
+
+
+@pytest.fixture(scope="module")
+def senkaku_results(tmp_path_factory) -> Path:
+    """A folder holding results/senkaku/ as the README's command writes it (fewer runs)."""
+    from sim.experiments.jobs import run_job
+
+    where = tmp_path_factory.mktemp("readme")
+    run_job(SENKAKU, 300, 7, where / "results" / "senkaku", jobs=1)
+    return where
 
 
 @pytest.mark.parametrize("name", sorted(README_EXAMPLES))
-def test_readme_example_runs(name, monkeypatch):
-    """README blocks marked ``<!-- test: ... -->`` run as written, from the repository root."""
-    monkeypatch.chdir(ROOT)
+def test_readme_example_runs(name, monkeypatch, request):
+    """README blocks marked ``<!-- test: ... -->`` run as written, from the repository root (or, for
+    those reading results, from a folder with results/senkaku/)."""
+    monkeypatch.chdir(request.getfixturevalue("senkaku_results") if name in READS_RESULTS else ROOT)
     ns: dict = {}
     exec(compile(README_EXAMPLES[name], f"README:{name}", "exec"), ns)
+    if name == "readme-events-columns":
+        assert list(ns["ev"].columns) == ["run", "turn", "actor", "action", "rung_realised", "mid_hostility"]
+        assert list(ns["force"].columns) == ["run", "turn", "actor", "action", "rung_realised_index"]
+        assert (ns["force"].rung_realised_index.notna()).all() and ns["moves"].n.sum() == len(ns["ev"])
     if "res" in ns and isinstance(ns["res"], dict):
         assert all(len(r.runs) > 0 for r in ns["res"].values())
     if "m" in ns:
