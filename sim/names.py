@@ -3,7 +3,7 @@
 Data files name things by id; the compiled arrays carry small integer codes. Both come from
 here, so a schema, a rule and a results column cannot disagree about what ``2`` means, and the
 JSON Schemas emit their enums from these tuples. Rungs with a meaning in the rules (the use of
-force, the calm ceiling, ...) are named once, in the ``thresholds`` block of
+force, major war, ...) are named once, in the ``thresholds`` block of
 ``sim/data/ladder.yaml``, and looked up through :class:`Threshold`.
 """
 
@@ -254,7 +254,6 @@ class Threshold(StrEnum):
 
     BASELINE = "baseline"  # where a quiet crisis sits; escalation is measured from here
     COOPERATIVE_CEILING = "cooperative_ceiling"  # at or below: a cooperative move (accepts an offer)
-    CALM_CEILING = "calm_ceiling"  # at or below: a calm turn (toward fading)
     GREY = "grey"  # grey-zone pressure or worse makes encounters more often unsafe
     FORCE = "force"  # the first rung that is a use of force
     WAR = "war"  # major war ends the run

@@ -110,14 +110,15 @@ def runs_initiating_force(actor: str):
 
 
 def support_after_attack(patron: str, ally: str, attacker: str, attacked: bool = True):
-    """Share of the patron's moves that support its ally, in the three days after the ally was attacked
-    (``attacked=True``) or at all other times (``False``): a window in days, so it does not depend on the
-    turn length."""
+    """Share of the patron's moves (holding aside, as in ``share_of_moves``: a crisis that lasts longer has
+    more quiet days, which says nothing of whom the patron backs) that support its ally, in the three days
+    after the ally was attacked (``attacked=True``) or at all other times (``False``): a window in days, so it
+    does not depend on the turn length."""
     def m(res: Results):
         e = res.events
         hit = e[(e.actor == attacker) & (e.target == ally) & (e.rung_realised.cat.codes >= rung("harass"))]
         marked = {(r, int(t) + d) for r, t in zip(hit.run, hit.day, strict=True) for d in range(1, ANSWER_DAYS + 1)}
-        p = e[(e.actor == patron) & ~e.scripted]
+        p = e[(e.actor == patron) & ~e.scripted & (e.action != "hold")]
         sel = np.array([(r, int(t)) in marked for r, t in zip(p.run, p.day, strict=True)], bool)
         sel = sel if attacked else ~sel
         return int(p.action.isin(SUPPORT).to_numpy()[sel].sum()), int(sel.sum())

@@ -91,3 +91,29 @@ def test_incidents_come_from_encounters(specs, ensembles):
     inc = ev[ev.incident]
     assert (inc.rung_realised.cat.codes >= CAT.rung_index("harass")).all()
     assert np.isin(inc.actor.astype(str), ["PRC", "JPN", "US"]).all()
+
+
+def test_a_crisis_ends_when_threat_is_back_at_its_pre_crisis_level_for_calm_days():
+    """ICB's termination (threat perception back at its norm), not a quiet spell of moves: a run with every
+    move at the status quo but one side's threat above its starting level stays open; one whose threat is back
+    ends after ``calm_days``; held personnel keep it open whatever the threat."""
+    from sim.engine import resolve_kernel as rk
+
+    R, A = 3, 2
+    adversary = np.array([[False, True], [True, False]])
+    H0 = np.full((A, A), 0.2)
+    H = np.full((R, A, A), 0.1)
+    H[0, 1, 0] = 0.25  # run 0: the second actor still feels more threat than before the crisis
+    captive = np.zeros((R, A, A), bool)
+    captive[2, 0, 1] = True  # run 2: personnel held
+    realised = np.zeros((R, A), np.int64)
+    offers = np.zeros((R, A, A), np.float32)
+    calm, end, end_turn = np.zeros(R, np.float32), np.zeros(R, np.int8), np.full(R, -1, np.int64)
+    ends = []
+    for turn in range(1, 5):
+        rk.terminate(turn, 10, realised, captive, offers, adversary, H, H0, (99, 100), np.float32(1.0),
+                     np.float32(3.0 - 1e-6), calm, end, end_turn)
+        ends.append(end.copy())
+    assert [int(e[1]) for e in ends] == [0, 0, rk.END_FADED, rk.END_FADED]  # day 3 of threat at its norm
+    assert all(int(e[0]) == 0 and int(e[2]) == 0 for e in ends)
+    assert calm[0] == 0 and calm[2] == 0

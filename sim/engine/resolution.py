@@ -196,12 +196,14 @@ def track(spec: Spec, st: State, mv: Move) -> None:
 
 
 def terminate(spec: Spec, st: State, mv: Move) -> None:
-    """A run ends at the turn limit, when calm has lasted (held personnel keep a crisis open: it cannot fade
-    while one side holds the other's people), by agreement (an offer between adversaries met by an offer
-    from the other side within its window), or in war or nuclear use (``resolve_kernel.terminate``)."""
+    """A run ends at the turn limit; when every actor's threat from its adversaries has been back at its
+    pre-crisis level for ``calm_days`` (ICB's termination: threat perception returns to its norm; held
+    personnel keep a crisis open: it cannot fade while one side holds the other's people); by agreement (an
+    offer between adversaries met by an offer from the other side within its window); or in war or nuclear
+    use (``resolve_kernel.terminate``)."""
     cat = spec.catalogue
     st.calm, st.end, st.end_turn = st.calm.copy(), np.zeros(len(st.keys), np.int8), st.end_turn.copy()
     resolve_kernel.terminate(
-        st.turn, spec.steps, mv.realised, st.captive, st.offers, spec.dyads.adversary,
-        cat.threshold(Threshold.CALM_CEILING), (cat.threshold(Threshold.WAR), cat.threshold(Threshold.NUCLEAR)),
+        st.turn, spec.steps, mv.realised, st.captive, st.offers, spec.dyads.adversary, st.H, spec.world.hostility,
+        (cat.threshold(Threshold.WAR), cat.threshold(Threshold.NUCLEAR)),
         np.float32(spec.dt), np.float32(spec.constants.calm_days - 1e-6), st.calm, st.end, st.end_turn)

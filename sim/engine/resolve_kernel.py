@@ -300,21 +300,23 @@ def track(turn, day, realised, intended, forced, slip, accident, opt, mid, viol,
 
 
 @njit(cache=True, nogil=True)
-def terminate(turn, steps, realised, captive, offers, adversary, calm_ceiling, th, dt32, calm_days32, calm, end,
+def terminate(turn, steps, realised, captive, offers, adversary, H, H0, th, dt32, calm_days32, calm, end,
               end_turn) -> None:
-    """``resolution.terminate`` (see there) for every run: calm lasts (not while personnel are held), an
-    agreement (offers both ways between adversaries), the turn limit, war or nuclear use end it.
-    ``th`` = (war, nuclear) rungs. Mutates the (freshly copied) ``calm``, ``end``, ``end_turn``."""
+    """``resolution.terminate`` (see there) for every run: every actor's threat from its adversaries back at
+    its pre-crisis level for long enough (not while personnel are held), an agreement (offers both ways
+    between adversaries), the turn limit, war or nuclear use end it. ``th`` = (war, nuclear) rungs.
+    Mutates the (freshly copied) ``calm``, ``end``, ``end_turn``."""
     R, A = realised.shape
     for r in range(R):
-        top, held, agreed = realised[r, 0], False, False
+        top, held, agreed, tense = realised[r, 0], False, False, False
         for a in range(1, A):
             top = max(top, realised[r, a])
         for i in range(A):
             for j in range(A):
                 held |= captive[r, i, j]
                 agreed |= offers[r, i, j] > 0 and offers[r, j, i] > 0 and adversary[i, j]
-        calm[r] = calm[r] + dt32 if (top <= calm_ceiling and not held) else np.float32(0.0)
+                tense |= adversary[i, j] and H[r, i, j] > H0[i, j]
+        calm[r] = calm[r] + dt32 if (not tense and not held) else np.float32(0.0)
         why = 0
         if turn >= steps:
             why = END_TIME_LIMIT

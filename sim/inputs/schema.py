@@ -97,6 +97,15 @@ class Ladder(Strict):
     )
     thresholds: dict[ThresholdName, str] = Field(description="Rungs with a meaning in the rules, by name.")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_thresholds(cls, data: Any) -> Any:
+        """Older ladders named a ``calm_ceiling`` (a calm day was one at or below it); a crisis now ends when
+        threat perception is back at its pre-crisis level (MODEL.md 3.5), so the key is dropped on loading."""
+        if isinstance(data, dict) and isinstance(data.get("thresholds"), dict) and "calm_ceiling" in data["thresholds"]:
+            data = {**data, "thresholds": {k: v for k, v in data["thresholds"].items() if k != "calm_ceiling"}}
+        return data
+
     @model_validator(mode="after")
     def _thresholds(self) -> Ladder:
         missing = [t.value for t in Threshold if t not in self.thresholds]
@@ -354,7 +363,8 @@ class Baseline(Strict):
     ally_spillover: Value = Field(description="Share of an attack on an ally felt as a threat to oneself.")
     frame_spillover: Value = Field(description="Share of the US-China climate carried into cross-camp dyads.")
     talk_days: Days = Field(description="Days talks stay open after an answered call, a proposal or mediation.")
-    calm_days: Days = Field(description="Consecutive calm days after which a crisis has ended (faded or tacitly).")
+    calm_days: Days = Field(description="Consecutive days with every actor's threat from its adversaries at or below "
+                                        "its pre-crisis level after which a crisis has ended (faded or tacitly).")
     response_days: Days = Field(description="Days a crossed red line or a blow received calls for an answer.")
     fatigue_days: Days = Field(description="Days of crisis after which the pressure to settle is at its full weight.")
     misread_up: Value = Field(description="Share of misreadings that see a move as more escalatory than it was.")

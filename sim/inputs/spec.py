@@ -183,7 +183,7 @@ class RuleConstants:
     steps_per_turn: int  # engine steps in one scenario turn (a workshop move)
     talk_days: float  # days talks stay open
     offer_days: float  # days an agreement offer stays open (parameters.agreement_days)
-    calm_days: float  # consecutive calm days after which the crisis has ended
+    calm_days: float  # consecutive days with threat back at its pre-crisis level: the crisis has ended
     response_days: float  # days a crossed red line or a blow received calls for an answer
     fatigue_days: float  # days after which the pressure to settle is at full weight
     decay: float  # share of perceived threat that fades in one turn (from the per-day rate)
