@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.engine import rng, rules
+from sim.engine import interrupt, rng, rules
 from sim.engine.loop import run_batch
 from sim.engine.outcomes import EventLog
 from sim.inputs.compile import Spec
@@ -70,14 +70,18 @@ def simulate(
     batch_size: int = DEFAULT_BATCH,
     progress: Callable[[int], None] | None = None,
 ) -> Results:
-    """Run ``runs`` (a count, or explicit run indices) of a compiled scenario under ``seed``."""
+    """Run ``runs`` (a count, or explicit run indices) of a compiled scenario under ``seed``.
+
+    Ctrl-C is held while compiled code runs and raised as KeyboardInterrupt between turns
+    (``sim.engine.interrupt``), never as the SystemError Numba gives for one raised inside a kernel."""
     idx = np.arange(runs, dtype=np.int64) if np.isscalar(runs) else np.asarray(runs, np.int64)
     log = EventLog(spec, enabled=events)
     parts = []
-    for start in range(0, len(idx), batch_size):
-        chunk = idx[start:start + batch_size]
-        parts.append(simulate_batch(spec, seed, chunk, log))
-        if progress:
-            progress(len(chunk))
+    with interrupt.deferred():
+        for start in range(0, len(idx), batch_size):
+            chunk = idx[start:start + batch_size]
+            parts.append(simulate_batch(spec, seed, chunk, log))
+            if progress:
+                progress(len(chunk))
     table = runs_frame(_concat(parts)) if parts else pd.DataFrame()
     return Results(runs=table, events=log.frame(), injects=log.inject_frame())

@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.engine import rules
+from sim.engine import interrupt, rules
 from sim.engine.outcomes import EventLog, summarise
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.compile import Spec
@@ -56,6 +56,7 @@ def run_batch(spec: Spec, st: State, log: EventLog, seed: int, decide: Decide = 
     if max_turn is not None and st.turn >= max_turn:
         return [summarise(spec, st, seed)] if len(st.keys) else []
     while len(st.keys):
+        interrupt.checkpoint()  # a Ctrl-C held while compiled code ran (``sim.engine.interrupt``)
         advance(spec, st, log, decide)
         fin = st.end > 0
         if max_turn is not None and st.turn >= max_turn:

@@ -21,6 +21,7 @@ from concurrent.futures import wait as wait_futures
 from types import TracebackType
 from typing import Any
 
+from sim.engine import interrupt
 from sim.errors import InputError
 from sim.experiments import forkserver
 from sim.experiments.forkserver import default_workers
@@ -115,7 +116,11 @@ class ProcessPoolEvaluator(Evaluator):
 
     def submit(self, task: Task) -> Future:
         self.start()
-        return self._ex.submit(run_chunk, task)
+        # submitting may start a worker: a Ctrl-C between the fork server's fork and the pool's record
+        # of the child would leave it out of close(), to die on its own after this process has exited
+        # and print a traceback; it is held until the pool knows the worker (sim.engine.interrupt)
+        with interrupt.deferred():
+            return self._ex.submit(run_chunk, task)
 
     def result(self, future: Future) -> ChunkResult:
         from concurrent.futures.process import BrokenProcessPool

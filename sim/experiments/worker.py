@@ -119,7 +119,8 @@ MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compil
                  "inputs.injects", "inputs.library", "inputs.loader", "inputs.parameters", "inputs.paths",
                  "inputs.postures",
                  "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
-                 "engine.injects", "engine.kernel", "engine.loop", "engine.outcomes", "engine.resolution",
+                 "engine.injects", "engine.interrupt", "engine.kernel", "engine.loop", "engine.outcomes",
+                 "engine.resolution",
                  "engine.resolve_kernel", "engine.rng", "engine.rules", "engine.state", "engine.columns", "experiments",
                  "experiments.forkserver", "experiments.measures", "experiments.store", "experiments.worker")
 
