@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,3 +72,17 @@ def test_sweep_points_are_paired_with_common_seeds():
     assert not own.loc[1, "paired"] and own.loc[1, "diff_low"] == own.loc[1, "unpaired_low"]
     with pytest.raises(KeyError):
         point_comparison(pd.concat(frames, ignore_index=True), reference=5)
+
+
+def test_runs_for_power_has_an_answer_where_the_solver_has_none():
+    """statsmodels' root finder returns NaN for effects far outside its bracket (check-claims crashed on a
+    claim whose effect was 20 standard deviations from its threshold); a huge effect needs a handful of runs,
+    a vanishing one more than any run count, and an ordinary one agrees with the solver."""
+    from statsmodels.stats.power import TTestPower
+
+    from sim.analysis.stats import runs_for_power
+
+    assert runs_for_power(1.0, 20.0) <= 3 and runs_for_power(1.0, 100.0) <= 3
+    assert runs_for_power(1.0, 1e-9) == 10**9 or runs_for_power(1.0, 1e-9) > 10**12
+    n = TTestPower().solve_power(effect_size=0.1, alpha=0.05, power=0.9, alternative="two-sided")
+    assert runs_for_power(1.0, 0.1) == math.ceil(n)

@@ -15,6 +15,7 @@ these functions, so "95%" and "the model agrees" mean the same everywhere:
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -180,11 +181,24 @@ def runs_for_power(sd_diff: float, shift: float, power: float = 0.9, alpha: floa
     differences with standard deviation ``sd_diff``) is detected with ``power`` by a two-sided
     test at ``alpha`` (``statsmodels.stats.power.TTestPower``)."""
     from statsmodels.stats.power import TTestPower
+    from statsmodels.tools.sm_exceptions import ConvergenceWarning  # imported first: it sets its own filter
 
     if sd_diff <= 0:
         return 2
-    n = TTestPower().solve_power(effect_size=shift / sd_diff, alpha=alpha, power=power, alternative="two-sided")
-    return math.ceil(float(np.atleast_1d(n)[0]))
+    test, size = TTestPower(), shift / sd_diff
+    with warnings.catch_warnings():  # the root finder fails outside its bracket; decided below
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        n = float(np.atleast_1d(test.solve_power(effect_size=size, alpha=alpha, power=power,
+                                                 alternative="two-sided"))[0])
+        if math.isfinite(n):
+            return max(2, math.ceil(n))
+        # no root (the solver's bracket): an effect so large that a handful of runs have the power (the
+        # smallest such count, where the power is computable), or so small that no count does
+        for k in range(2, 11):
+            pk = float(test.power(effect_size=size, nobs=k, alpha=alpha, alternative="two-sided"))
+            if math.isfinite(pk) and pk >= power:
+                return k
+    return 10**9
 
 
 # =============================================================================== time to event
