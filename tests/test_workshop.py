@@ -288,7 +288,10 @@ def test_skip_is_an_engine_decline_and_old_logs_load(tmp_path):
 
 
 def test_the_models_verdict_is_said_once_and_play_goes_on(tmp_path):
-    s = Session.create(tmp_path / "e", SENKAKU, seed=1, overrides=[("turns.max", 6), ("baseline.calm_days.value", 2.0)])
+    # threat that fades within a day or two, so the model's end (threat back at its pre-crisis level for two
+    # days) comes inside the six moves
+    s = Session.create(tmp_path / "e", SENKAKU, seed=1, overrides=[("turns.max", 6), ("baseline.calm_days.value", 2.0),
+                                                                   ("parameters.hostility_decay_per_day", 0.9)])
     for _ in range(4):
         s.play_move()
     said = [h.text for h in s.state.headlines if "crisis has ended" in h.text]
