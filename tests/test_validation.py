@@ -49,9 +49,11 @@ def test_claim_verdicts_match_the_file(claims_table):
     assert len(stable) >= 15
     bad = stable.loc[~stable.matches, ["id", "effect", "ci_low", "ci_high", "verdict", "recorded", "runs_needed"]]
     assert bad.empty, bad.to_string()
-    # 11 of 24 with contact accidents at the record's rate and the relative threshold for rare outcomes
-    # (MODEL.md §6.1); a further drop must come with a documented mechanism, not pass silently
-    assert (claims_table.verdict == "supported").sum() >= 10
+    # 10 of 24 at 17,000 runs with contact accidents at the record's rate, the relative threshold for rare
+    # outcomes and threat-based termination (MODEL.md §6.1; C05 left the supported set with that change, its
+    # model_disagrees says why; C08, C12 and C21-rules are borderline, so at the suite's count one may not
+    # show); a further drop must come with a documented mechanism, not pass silently
+    assert (claims_table.verdict == "supported").sum() >= 9
     row = claims_table.set_index("id").loc["C03"]
     assert row.paired and row.ci_low <= row.effect <= row.ci_high < 0
     assert row.unpaired_high - row.unpaired_low > row.ci_high - row.ci_low  # common seeds: the paired one is narrower

@@ -58,7 +58,7 @@ class Budget:
     ppc_runs: int
 
 
-#: ``tiny``: seconds, for tests and CI. ``real``: the documented calibration, about 20 minutes on two
+#: ``tiny``: seconds, for tests and CI. ``real``: the documented calibration, about 25 minutes on two
 #: cores (2-4 s per particle: six scenarios compiled and run 120 times each for 180 days):
 #: population 40, 4 generations, at most 600 particles simulated (24 particles and 3 generations left
 #: an effective sample of 4.6 of 24 with five parameters); 16 posterior draws of 240 runs per scenario

@@ -94,3 +94,32 @@ def credible_markdown(rows: list[dict[str, Any]]) -> str:
                      f"({r['lever_own'] or '-'}, {r['lever_own_measure'] or '-'}) | "
                      f"{r['verdict']} |")
     return "\n".join(lines) + "\n"
+
+
+#: The shipped scenarios MODEL.md section 6.4 reports, in its order.
+SCENARIOS = ("taiwan_strait", "taiwan_visit", "us_china_intercept", "korean_peninsula", "senkaku", "south_china_sea",
+             "japan_korea", "regional_missiles", "dprk_collapse")
+
+
+def main(argv: list[str] | None = None) -> None:  # pragma: no cover - the measurement itself, minutes
+    """``python -m sim.analysis.credible_range``: MODEL.md section 6.4's table, on a local pool."""
+    import argparse
+
+    from sim.experiments.evaluators import ProcessPoolEvaluator
+    from sim.inputs.library import SCENARIOS_DIR
+
+    ap = argparse.ArgumentParser(description=main.__doc__)
+    ap.add_argument("--draws", type=int, default=20)
+    ap.add_argument("--runs", type=int, default=500, help="runs per posterior draw")
+    ap.add_argument("--lever-runs", type=int, default=10_000, help="paired runs per lever")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args(argv)
+    with ProcessPoolEvaluator(a.jobs) as ev:
+        rows = [credible_vs_levers(SCENARIOS_DIR / f"{n}.yaml", draws=a.draws, runs=a.runs, lever_runs=a.lever_runs,
+                                   seed=a.seed, evaluator=ev) for n in SCENARIOS]
+    print(credible_markdown(rows), end="")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
