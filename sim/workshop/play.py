@@ -16,7 +16,7 @@ import hashlib
 import numpy as np
 
 from sim.analysis import stats
-from sim.engine import loop, rng, rules
+from sim.engine import interrupt, loop, rng, rules
 from sim.engine.outcomes import EventLog
 from sim.inputs.compile import Spec, compiled
 from sim.inputs.condition import Condition
@@ -204,7 +204,8 @@ def forecast(spec: Spec, st: rules.State, seed: int, run_index: int, salt: int, 
     batch = dataclasses.replace(st.take(np.zeros(runs, int)), keys=keys, run=np.arange(runs),
                                 end=np.zeros(runs, st.end.dtype), calm=np.zeros(runs, st.calm.dtype))
     limit = spec.steps if turns is None else min(spec.steps, st.turn + turns * spec.constants.steps_per_turn)
-    done = loop.run_batch(spec, batch, EventLog(spec, enabled=False), seed, max_turn=limit)
+    with interrupt.deferred():  # Ctrl-C on the console's main thread: a KeyboardInterrupt, not a SystemError
+        done = loop.run_batch(spec, batch, EventLog(spec, enabled=False), seed, max_turn=limit)
     cls = np.concatenate([np.asarray(d["outcome"].codes) for d in done])
     peak = np.concatenate([d["peak_rung_index"] for d in done])
     k = np.bincount(cls, minlength=len(OUTCOMES))
