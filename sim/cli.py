@@ -816,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"interrupted{_resume_hint(args, argv)}", file=sys.stderr)
+        _exit_if_stuck(130)
         return 130
     except BrokenPipeError:  # ``crisis-sim list | head``: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -824,6 +825,33 @@ def main(argv: list[str] | None = None) -> int:
         where = exc.filename or "output"
         print(f"error: {one_line(f'{where}: {exc.strerror or exc}')}", file=sys.stderr)
         return 1
+
+
+#: Seconds an interrupted command waits for its helper threads (a pool's manager thread) before leaving
+#: without them: Python joins them at exit without a time limit, so one stuck thread would hang the
+#: command after it has said "interrupted" (seen once in CI with two workers; an assumption: a pool
+#: torn down by ``close(cancel=True)`` stops within seconds, so ten is generous).
+EXIT_GRACE_SECONDS = 10.0
+
+
+def _exit_if_stuck(code: int) -> None:
+    """After an interrupt: if a non-daemon thread outlives the grace period, say so and exit at once (the
+    finished chunks are already on disk; nothing else is left to write)."""
+    import threading
+    import time
+
+    deadline = time.monotonic() + EXIT_GRACE_SECONDS
+    for t in threading.enumerate():
+        if t is not threading.main_thread() and not t.daemon:
+            t.join(max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon
+             and t.is_alive()]
+    if stuck:
+        print(f"note: {', '.join(stuck)} did not stop within {EXIT_GRACE_SECONDS:.0f} s; leaving without it",
+              file=sys.stderr)
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(code)
 
 
 def _use_actors(path: Path) -> None:
