@@ -800,6 +800,7 @@ def _is_scenario_arg(arg: str) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse, dispatch, and turn failures into exit codes: 2 bad input, 1 environment, 130 interrupted."""
+    whole_process = argv is None  # the command line itself, not a test or notebook calling main([...])
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help") and _is_scenario_arg(argv[0])):
         argv = [DEFAULT_COMMAND, *argv]
@@ -816,7 +817,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"interrupted{_resume_hint(args, argv)}", file=sys.stderr)
-        _exit_if_stuck(130)
+        if whole_process:
+            _exit_if_stuck(130)
         return 130
     except BrokenPipeError:  # ``crisis-sim list | head``: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -835,8 +837,9 @@ EXIT_GRACE_SECONDS = 10.0
 
 
 def _exit_if_stuck(code: int) -> None:
-    """After an interrupt: if a non-daemon thread outlives the grace period, say so and exit at once (the
-    finished chunks are already on disk; nothing else is left to write)."""
+    """After an interrupt of the command line (never of an in-process ``main([...])``, whose caller's threads
+    are its own): if a non-daemon thread outlives the grace period, say so and exit at once (the finished
+    chunks are already on disk; nothing else is left to write)."""
     import threading
     import time
 

@@ -394,6 +394,19 @@ print("returned")
 """
 
 
+INPROC = """
+import dataclasses, os, threading
+import sim.cli as cli
+cli.EXIT_GRACE_SECONDS = 0.5
+threading.Thread(target=threading.Event().wait, name="stuck-manager", daemon=False).start()
+def interrupted(a):
+    raise KeyboardInterrupt
+cli.COMMANDS["list"] = dataclasses.replace(cli.COMMANDS["list"], handler=interrupted)
+print(cli.main(["list"]), flush=True)
+os._exit(0)  # the stuck thread would keep this test process alive
+"""
+
+
 def test_an_interrupted_command_leaves_even_if_a_helper_thread_is_stuck():
     """Python joins non-daemon threads at exit without a limit; after Ctrl-C a stuck pool thread would hang the
     command after it said "interrupted". It exits 130 after the grace period and names the thread."""
@@ -403,3 +416,6 @@ def test_an_interrupted_command_leaves_even_if_a_helper_thread_is_stuck():
     quiet = subprocess.run([sys.executable, "-c", "import sim.cli as c; c._exit_if_stuck(130); print('returned')"],
                            cwd=ROOT, capture_output=True, text=True, timeout=30)
     assert quiet.returncode == 0 and quiet.stdout.strip() == "returned" and not quiet.stderr
+    # an in-process main([...]) (a test, a notebook) is never ended for its caller's threads: it returns 130
+    r = subprocess.run([sys.executable, "-c", INPROC], cwd=ROOT, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0 and r.stdout.split() == ["130"], (r.returncode, r.stdout, r.stderr)

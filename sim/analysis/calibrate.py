@@ -35,7 +35,7 @@ import pandas as pd
 from sim.errors import InputError
 from sim.inputs.condition import Condition
 from sim.inputs.library import ROOT, VALIDATION_DIR
-from sim.inputs.loader import load
+from sim.inputs.loader import load, load_shared
 from sim.inputs.schema import CalibrationFile, ScenarioFile
 
 if TYPE_CHECKING:
@@ -177,7 +177,7 @@ def horizon_turns(spec: CalibrationFile, scenario: Path) -> int | None:
     """The scenario's ``turns.max`` for the file's ``horizon_days`` at the scenario's own turn length."""
     if spec.horizon_days is None:
         return None
-    hours = float(load(ScenarioFile, scenario).turns.hours)
+    hours = float(load_shared(ScenarioFile, scenario).turns.hours)  # once per file, not per particle
     return max(1, math.ceil(spec.horizon_days * 24 / hours))
 
 
