@@ -61,6 +61,12 @@ def test_mid_code_implies_hostility(action):
 
 @pytest.mark.parametrize("action", CAT.actions, ids=lambda a: a.id)
 def test_use_of_force_is_violent_on_every_scale(action):
+    """MID hostility 4 is violent on every scale, except grey-zone law enforcement (an arrest under domestic law:
+    MID's seizure, no ICB violence), which says so in its notes and names the lower firebreak it crosses."""
+    if action.mid_hostility >= 4 and action.firebreak_unit is not None:
+        assert "seizure" in action.scale_notes and action.effects.detain, action.id
+        assert CAT.rung_index(action.rung) < CAT.rung_index("harass")
+        return
     if action.mid_hostility >= 4:
         assert action.icb_trigger in (8, 9)
         assert action.icb_viol >= 2
@@ -130,3 +136,28 @@ def test_agreement_days_is_the_offer_window(specs):
     assert specs["senkaku"].constants.offer_days == 2
     spec = compile_scenario(SCENARIOS_DIR / "senkaku.yaml", [("parameters.agreement_days", 5.0)])
     assert spec.constants.offer_days == 5
+
+
+def test_a_lower_firebreak_is_checked_and_needs_a_reason(tmp_path):
+    """``firebreak_unit`` must be a unit at or below the rung's, with a ``firebreak_basis``; the error names the
+    file and the field."""
+    import yaml
+
+    from sim.errors import InputError
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.library import DATA_DIR
+
+    cases = (("above", {"firebreak_unit": "war"}, "actions.0.firebreak_unit"),
+             ("unknown", {"firebreak_unit": "nowhere"}, "actions.0.firebreak_unit"),
+             ("no_basis", {"firebreak_unit": "cooperation", "firebreak_basis": None}, "firebreak_basis"))
+    for name, change, field in cases:
+        folder = tmp_path / name
+        folder.mkdir()
+        for f in ("ladder.yaml", "actions.yaml", "channels.yaml"):
+            (folder / f).write_text((DATA_DIR / f).read_text())
+        data = yaml.safe_load((folder / "actions.yaml").read_text())
+        data["actions"][0].update({"firebreak_basis": "a reason", **change})
+        (folder / "actions.yaml").write_text(yaml.safe_dump(data))
+        with pytest.raises(InputError, match=field) as err:
+            load_catalogue(str(folder))
+        assert "actions.yaml" in str(err.value)

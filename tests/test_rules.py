@@ -117,3 +117,61 @@ def test_a_crisis_ends_when_threat_is_back_at_its_pre_crisis_level_for_calm_days
     assert [int(e[1]) for e in ends] == [0, 0, rk.END_FADED, rk.END_FADED]  # day 3 of threat at its norm
     assert all(int(e[0]) == 0 and int(e[2]) == 0 for e in ends)
     assert calm[0] == 0 and calm[2] == 0
+
+
+def test_coast_guard_moves_cross_only_the_coercion_firebreak_in_their_users_eyes(specs):
+    """Grey-zone law enforcement (``firebreak_unit: coercion`` in actions.yaml) costs its user the "don't rock
+    the boat" threshold, not militarisation: from the subcrisis a coast-guard patrol crosses one firebreak, a
+    military exercise two. Fails if the option table ignores the action's own unit."""
+    spec, cat = specs["senkaku"], load_catalogue()
+    a = spec.actor_ids.index("PRC")
+    opts = {cat.actions[n].id: k for k, n in enumerate(spec.options.action[a]) if n >= 0}
+    sub, coercion = cat.unit_index("subcrisis"), cat.unit_index("coercion")
+    display = cat.unit_index("display")
+    sal = {u.id: u.salience for u in cat.ladder.units}
+    fb = spec.options.firebreak[sub, a]
+    assert fb[opts["coast_guard_patrol"]] == pytest.approx(sal["coercion"])
+    assert fb[opts["military_exercise"]] == pytest.approx(sal["coercion"] + sal["display"])
+    assert spec.options.unit[a, opts["coast_guard_patrol"]] == coercion
+    assert spec.options.unit[a, opts["military_exercise"]] == display
+
+
+def _arrest_scenario(tmp_path):
+    """The shipped Senkaku scenario with Japan scripted to arrest a Chinese crew on day 1."""
+    import yaml
+
+    from sim.inputs.library import SCENARIOS_DIR
+
+    data = yaml.safe_load((SCENARIOS_DIR / "senkaku.yaml").read_text(encoding="utf-8"))
+    data["injects"] = [{"id": "A1", "title": "JCG arrests a trawler's crew", "kind": "scheduled", "day": 1,
+                        "effects": {"force_action": {"actor": "JPN", "action": "arrest_crew", "target": "PRC"}}}]
+    path = tmp_path / "senkaku_arrest.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_an_arrest_is_a_use_of_force_by_mid_that_holds_the_crew_and_keeps_its_users_military_firebreak(tmp_path):
+    """An arrest under domestic law is MID's seizure (use of force, hostility 4: first force on day 1, scripted,
+    by Japan) though it sits on the grey-zone rung; the crew is held, so no run fades while it is; and it does
+    not waive Japan's own militarisation threshold (its record stays at the coercion unit)."""
+    from sim.engine import rules
+    from sim.engine.ensemble import simulate
+    from sim.engine.loop import advance
+    from sim.engine.outcomes import EventLog
+    from sim.engine.rng import run_keys
+    from sim.inputs.compile import compile_scenario
+
+    spec = compile_scenario(_arrest_scenario(tmp_path))
+    runs = simulate(spec, 5, 300, events=False).runs
+    jpn = spec.actor_ids.index("JPN")
+    assert (runs["peak_mid_hostility"] >= 4).all() and runs["use_of_force"].all()
+    assert (runs["first_force_turn"] == 1).all()
+    assert set(runs["first_force_cause"].astype(str)) == {"scripted"}
+    assert set(runs["first_force_actor"].astype(str)) == {"JPN"}
+    st = rules.State.initial(spec, run_keys(5, np.arange(50)), np.arange(50))
+    advance(spec, st, EventLog(spec, enabled=False))
+    prc = spec.actor_ids.index("PRC")
+    assert st.captive[:, prc, jpn].all()  # the PRC's crew, held by Japan
+    assert (st.own_crossed[:, jpn] <= load_catalogue().unit_index("coercion")).all()
+    faded = runs["end_reason"].astype(str) == "faded"
+    assert not (faded & (runs["duration_days"] < spec.constants.calm_days)).any()

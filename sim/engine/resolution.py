@@ -149,9 +149,10 @@ def hostility(spec: Spec, st: State, mv: Move) -> None:
     resolve_kernel.hostility(
         mv.act, mv.target, mv.realised, st.perc, st.level, st.turn, np.float32(day), day + k.response_days,
         (float(k.decay), float(k.hostility_gain), float(k.ally_spillover)),
-        (cat.threshold(Threshold.BASELINE), cat.threshold(Threshold.FORCE), cat.rung_index("seize")),
-        spec.ladder.esc, acts.target_kind, acts.relief, acts.provocation, acts.relation, acts.rung,
-        spec.dyads.commitment, spec.behaviour.red_lines, spec.dyads.adversary, st.H, st.rel, st.attacked, st.wronged,
+        (cat.threshold(Threshold.BASELINE), cat.threshold(Threshold.FORCE)),
+        spec.ladder.esc, acts.target_kind, acts.relief, acts.provocation, acts.relation, acts.detain,
+        spec.dyads.commitment, spec.behaviour.red_lines, spec.dyads.adversary, st.H, st.rel, st.attacked,
+        st.wronged,
         st.wronged_until, st.last_hostile, st.last_hostile_turn, st.captive, st.owed, st.owed_until,
         rt.actor, rt.by, rt.action, rt.bits)
 
@@ -187,8 +188,10 @@ def track(spec: Spec, st: State, mv: Move) -> None:
     # does not erase its own firebreak
     resolve_kernel.track(
         st.turn, st.day(spec), mv.realised, mv.intended, np.ascontiguousarray(mv.forced), mv.slip, mv.accident,
-        np.ascontiguousarray(mv.opt, np.int64), mv.mid, mv.viol, np.ascontiguousarray(mv.target, np.int64),
-        spec.options.hold, spec.ladder.unit, (cat.threshold(Threshold.FORCE), cat.threshold(Threshold.WAR)),
+        np.ascontiguousarray(mv.opt, np.int64), mv.mid, spec.actions.mid[mv.act], mv.viol,
+        np.ascontiguousarray(mv.target, np.int64),
+        spec.options.hold, spec.ladder.unit, spec.options.unit,
+        (cat.threshold(Threshold.FORCE), cat.threshold(Threshold.WAR)),
         st.crisis, st.crossed, st.own_crossed, st.last_used, st.peak_mid, st.peak_viol, st.first_force, st.hist,
         st.first_force_cause, st.first_force_actor, st.war_cause, st.war_actor, st.war_target)
     st.forced[:] = -1
@@ -196,14 +199,15 @@ def track(spec: Spec, st: State, mv: Move) -> None:
 
 
 def terminate(spec: Spec, st: State, mv: Move) -> None:
-    """A run ends at the turn limit; when every actor's threat from its adversaries has been back at its
-    pre-crisis level for ``calm_days`` (ICB's termination: threat perception returns to its norm; held
-    personnel keep a crisis open: it cannot fade while one side holds the other's people); by agreement (an
+    """A run ends at the turn limit; when every actor's threat from its adversaries has been back within
+    ``calm_band`` of its pre-crisis level for ``calm_days`` (ICB's termination: threat perception returns to its
+    norm; held personnel keep a crisis open: it cannot fade while one side holds the other's people); by agreement (an
     offer between adversaries met by an offer from the other side within its window); or in war or nuclear
     use (``resolve_kernel.terminate``)."""
     cat = spec.catalogue
     st.calm, st.end, st.end_turn = st.calm.copy(), np.zeros(len(st.keys), np.int8), st.end_turn.copy()
     resolve_kernel.terminate(
-        st.turn, spec.steps, mv.realised, st.captive, st.offers, spec.dyads.adversary, st.H, spec.world.hostility,
+        st.turn, spec.steps, mv.realised, st.captive, st.offers, spec.dyads.adversary, st.H,
+        spec.world.hostility + spec.constants.calm_band,
         (cat.threshold(Threshold.WAR), cat.threshold(Threshold.NUCLEAR)),
         np.float32(spec.dt), np.float32(spec.constants.calm_days - 1e-6), st.calm, st.end, st.end_turn)

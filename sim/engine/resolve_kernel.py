@@ -36,7 +36,7 @@ END_TIME_LIMIT, END_FADED, END_AGREEMENT, END_MAJOR_WAR, END_NUCLEAR_USE = (
 
 
 @njit(inline="always")
-def remember_blow(r, a, b, act, realised, perc, turn, day32, until, baseline, seize, rung, wronged, wronged_until,
+def remember_blow(r, a, b, act, realised, perc, turn, day32, until, baseline, detain, wronged, wronged_until,
                   last_hostile, last_hostile_turn, captive, owed, owed_until, rt_actor, rt_by, rt_action, rt_bits):
     """For one run: the target remembers a hostile move above the baseline as
     a blow that calls for an answer (as it perceived it), and owes its declared answer if it crossed a red line."""
@@ -50,7 +50,7 @@ def remember_blow(r, a, b, act, realised, perc, turn, day32, until, baseline, se
     wronged_until[r, b, a] = until
     last_hostile[r, b, a] = act
     last_hostile_turn[r, b, a] = turn
-    captive[r, b, a] |= rung[act] == seize
+    captive[r, b, a] |= detain[act]
     for line in range(rt_actor.shape[0]):
         if b == rt_actor[line] and a == rt_by[line] and act == rt_action[line]:
             prior = np.uint64(0) if owed_until[r, b, a] <= day32 else owed[r, b, a]
@@ -60,14 +60,15 @@ def remember_blow(r, a, b, act, realised, perc, turn, day32, until, baseline, se
 
 @njit(cache=True, nogil=True)
 def hostility(act, target, realised, perc, level, turn, day32, until, k, th, esc, a_kind, a_relief, a_provocation,
-              a_relation, a_rung, commitment, red_lines, adversary, H, rel, attacked, wronged, wronged_until,
+              a_relation, a_detain, commitment, red_lines, adversary, H, rel, attacked, wronged, wronged_until,
               last_hostile, last_hostile_turn, captive, owed, owed_until, rt_actor, rt_by, rt_action, rt_bits) -> None:
     """``resolution.hostility`` (see there) for every run: threat decays, then each actor's move in turn
     raises its target's threat (and its target's allies'), trips red lines, is remembered as a blow,
     reassures an ally, and moves the relationship. ``k`` = (decay, hostility_gain, ally_spillover);
-    ``th`` = (baseline, force, seize) rungs. Mutates the state arrays in place."""
+    ``th`` = (baseline, force) rungs; ``a_detain``: the actions that hold the target's people or assets.
+    Mutates the state arrays in place."""
     decay, gain, spill = k[0], k[1], k[2]
-    baseline, force, seize = th[0], th[1], th[2]
+    baseline, force = th[0], th[1]
     R, A = act.shape
     keep = 1.0 - decay
     for r in range(R):
@@ -90,7 +91,7 @@ def hostility(act, target, realised, perc, level, turn, day32, until, k, th, esc
             for c in range(A):
                 H[r, c, a] = clip(H[r, c, a] + red_lines[c, a, n], 0.0, 1.0)
             if hit != 0.0:
-                remember_blow(r, a, b, n, realised[r, a], perc, turn, day32, until, baseline, seize, a_rung, wronged,
+                remember_blow(r, a, b, n, realised[r, a], perc, turn, day32, until, baseline, a_detain, wronged,
                               wronged_until, last_hostile, last_hostile_turn, captive, owed, owed_until, rt_actor,
                               rt_by, rt_action, rt_bits)
                 if realised[r, a] >= force:
@@ -268,33 +269,40 @@ def _how(r, realised, intended, forced, slip, accident, threshold) -> tuple:
 
 
 @njit(cache=True, nogil=True)
-def track(turn, day, realised, intended, forced, slip, accident, opt, mid, viol, target, hold, unit, th, crisis,
-          crossed, own_crossed, last_used, peak_mid, peak_viol, first_force, hist, ff_cause, ff_actor, war_cause,
-          war_actor, war_target) -> None:
-    """``resolution.track`` and ``_first_crossings`` (see there) for every run: how the crisis first reached the
-    use of force and major war, its peak, the thresholds crossed (an actor's own only by choice or script),
-    the day each chosen option was last taken, peak MID and ICB levels, first use of force, the path.
-    ``th`` = (force, war) rungs. Mutates the (freshly copied) state arrays in place."""
+def track(turn, day, realised, intended, forced, slip, accident, opt, mid, meant_mid, viol, target, hold, unit,
+          opt_unit, th, crisis, crossed, own_crossed, last_used, peak_mid, peak_viol, first_force, hist, ff_cause,
+          ff_actor, war_cause, war_actor, war_target) -> None:
+    """``resolution.track`` (see there) for every run: how the crisis first reached the use of force and major
+    war, its peak, the thresholds crossed (an actor's own only by choice or script), the day each chosen option
+    was last taken, peak MID and ICB levels, first use of force, the path. A move crosses the firebreak of its
+    option's unit (``opt_unit``: its rung's, or a lower one the action names); a slip or an accident carries
+    the crisis (not the actor's own record) to the rung it reached. The use of force is MID's (a move at
+    hostility 4 or more; ``meant_mid``: the level of the action chosen, so a slip or an accident is told from
+    a choice), major war the ladder's (``th`` = (force, war) rungs). Mutates the (freshly copied) state
+    arrays in place."""
     R, A = realised.shape
     for r in range(R):
         top = realised[r, 0]
         for a in range(1, A):
             top = max(top, realised[r, a])
-        if top >= th[0] and crisis[r] < th[0]:
-            ff_cause[r], ff_actor[r] = _how(r, realised, intended, forced, slip, accident, th[0])
+        top_mid = mid[r, 0]
+        for a in range(1, A):
+            top_mid = max(top_mid, mid[r, a])
+        if top_mid >= MID_USE_OF_FORCE and peak_mid[r] < MID_USE_OF_FORCE:
+            ff_cause[r], ff_actor[r] = _how(r, mid, meant_mid, forced, slip, accident, MID_USE_OF_FORCE)
         if top >= th[1] and crisis[r] < th[1]:
             war_cause[r], who = _how(r, realised, intended, forced, slip, accident, th[1])
             war_actor[r], war_target[r] = who, target[r, max(who, 0)]
         crisis[r] = max(crisis[r], top)
-        crossed[r] = unit[crisis[r]]
         for a in range(A):
-            deliberate = intended[r, a] if (slip[r, a] or accident[r, a]) else realised[r, a]
-            own_crossed[r, a] = max(own_crossed[r, a], unit[deliberate])
+            chosen = opt_unit[a, opt[r, a]]
+            crossed[r] = max(crossed[r], unit[realised[r, a]] if (slip[r, a] or accident[r, a]) else chosen)
+            own_crossed[r, a] = max(own_crossed[r, a], chosen)
             if not forced[r, a] and opt[r, a] != hold[a]:
                 last_used[r, a, opt[r, a]] = day
             peak_mid[r] = max(peak_mid[r], mid[r, a])
             peak_viol[r] = max(peak_viol[r], viol[r, a])
-        if first_force[r] < 0 and top >= th[0]:
+        if first_force[r] < 0 and top_mid >= MID_USE_OF_FORCE:
             first_force[r] = turn
         hist[r, turn] = top
 
@@ -303,9 +311,9 @@ def track(turn, day, realised, intended, forced, slip, accident, opt, mid, viol,
 def terminate(turn, steps, realised, captive, offers, adversary, H, H0, th, dt32, calm_days32, calm, end,
               end_turn) -> None:
     """``resolution.terminate`` (see there) for every run: every actor's threat from its adversaries back at
-    its pre-crisis level for long enough (not while personnel are held), an agreement (offers both ways
-    between adversaries), the turn limit, war or nuclear use end it. ``th`` = (war, nuclear) rungs.
-    Mutates the (freshly copied) ``calm``, ``end``, ``end_turn``."""
+    or below ``H0`` (its pre-crisis level plus the calm band) for long enough (not while personnel are held),
+    an agreement (offers both ways between adversaries), the turn limit, war or nuclear use end it.
+    ``th`` = (war, nuclear) rungs. Mutates the (freshly copied) ``calm``, ``end``, ``end_turn``."""
     R, A = realised.shape
     for r in range(R):
         top, held, agreed, tense = realised[r, 0], False, False, False

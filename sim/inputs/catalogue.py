@@ -101,6 +101,14 @@ def _check(cat: Catalogue, paths: dict[str, Path]) -> None:
             val = getattr(a.requires, key)
             if val is not None and val not in rung_ids:
                 raise InputError(act, f"actions.{i}.requires.{key}", f"unknown rung {val!r}")
+        if a.firebreak_unit is not None:
+            if a.firebreak_unit not in units:
+                raise InputError(act, f"actions.{i}.firebreak_unit", f"unknown unit {a.firebreak_unit!r}")
+            own = cat.unit_index(cat.ladder.rungs[cat.rung_index(a.rung)].unit)
+            if cat.unit_index(a.firebreak_unit) > own:
+                raise InputError(act, f"actions.{i}.firebreak_unit",
+                                 f"{a.firebreak_unit!r} is above the unit of rung {a.rung!r}: a move cannot cross "
+                                 "a firebreak beyond its own rung's")
         if a.rivera_category is not None and a.rivera_category not in cats:
             raise InputError(act, f"actions.{i}.rivera_category", f"unknown category {a.rivera_category!r}")
     for i, c in enumerate(cat.channels):

@@ -205,6 +205,8 @@ def build_actions(cat: Catalogue) -> ActionTable:
         target_kind=col(lambda a: TargetKind.parse(a.target), int),
         restraint=col(lambda a: a.effects.restraint),
         broker=col(lambda a: a.effects.broker, bool),
+        unit=col(lambda a: cat.unit_index(a.firebreak_unit or cat.ladder.rungs[cat.rung_index(a.rung)].unit), int),
+        detain=col(lambda a: a.effects.detain, bool),
     )
 
 
@@ -424,7 +426,8 @@ def build_options(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Postur
         req_talks=valid & req["talks"][safe],
         multilateral=valid & (actions.channel[safe] == ChannelEffect.MULTILATERAL),
         # firebreak penalty of each option given the unit the crisis has already reached
-        firebreak=ladder.firebreaks[:, np.where(valid, ladder.unit[o_rung], 0)],
+        firebreak=ladder.firebreaks[:, np.where(valid, actions.unit[safe], 0)],
+        unit=np.where(valid, actions.unit[safe], 0),
         hold=np.array([int(np.flatnonzero(opt_action[ai] == hold)[0]) for ai in range(len(actor_ids))]),
     )
 
@@ -587,6 +590,7 @@ def build_constants(scen: ScenarioFile, baseline: Baseline, where: str, notes: l
     step, per_turn = steps(dt)
     return RuleConstants(
         dt=step, steps_per_turn=per_turn, talk_days=b.talk_days.value, offer_days=offer, calm_days=b.calm_days.value,
+        calm_band=b.calm_band.value,
         response_days=b.response_days.value, fatigue_days=b.fatigue_days.value,
         decay=1.0 - (1.0 - decay) ** step, misread_up=b.misread_up.value, refusal_signal=b.refusal_signal.value,
         incident_shock=b.incident_shock.value, deliberate_read=b.deliberate_read.value,

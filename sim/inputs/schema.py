@@ -154,6 +154,8 @@ class ActionEffects(Strict):
     mediation: bool = Field(False, description="Seeks a third-party mediator (succeeds with parameters.mediation).")
     restraint: Unit = Field(0.0, description="Raises the target partner's cost of escalating, for response_days.")
     broker: bool = Field(False, description="Opens talks between the target partner and its main adversary.")
+    detain: bool = Field(False, description="Holds the target's personnel or assets until an offer from the actor "
+                                            "returns them (a seizure, an arrest, an occupied feature).")
 
     @model_validator(mode="before")
     @classmethod
@@ -183,8 +185,20 @@ class Action(Strict):
     econ_disruption: Unit = Field(0.0, description="Damage to economic ties with the target (0..1).")
     support: bool = Field(False, description="A deterrent or reassuring move on behalf of an ally.")
     scale_notes: str = ""
+    firebreak_unit: str | None = Field(
+        None, description="The ladder unit whose firebreak the move crosses in its actor's eyes, where that is "
+        "lower than its rung's unit (a coast guard or militia acting under domestic law crosses no threshold of "
+        "militarisation or of the use of force, though MID codes the act by what it did). Absent: its rung's unit.")
+    firebreak_basis: str | None = Field(None, description="Why the move crosses a lower firebreak (required "
+                                                          "with firebreak_unit).")
     requires: ActionPreconditions = ActionPreconditions()
     effects: ActionEffects = ActionEffects()
+
+    @model_validator(mode="after")
+    def _firebreak_basis(self) -> Action:
+        if self.firebreak_unit is not None and not (self.firebreak_basis or "").strip():
+            raise ValueError("firebreak_unit needs a firebreak_basis: why the move crosses a lower threshold")
+        return self
 
 
 class ActionCatalogue(Strict):
@@ -365,6 +379,11 @@ class Baseline(Strict):
     talk_days: Days = Field(description="Days talks stay open after an answered call, a proposal or mediation.")
     calm_days: Days = Field(description="Consecutive days with every actor's threat from its adversaries at or below "
                                         "its pre-crisis level after which a crisis has ended (faded or tacitly).")
+    calm_band: Value = Field(
+        default_factory=lambda: Value(value=0.0, assumption="Not in this (older) baseline file: threat must be back "
+                                      "at its pre-crisis level exactly, the rule before the band existed."),
+        description="How far above its pre-crisis level a threat perception still counts as back at its norm, "
+                    "for the end of a crisis (0..1).")
     response_days: Days = Field(description="Days a crossed red line or a blow received calls for an answer.")
     fatigue_days: Days = Field(description="Days of crisis after which the pressure to settle is at its full weight.")
     misread_up: Value = Field(description="Share of misreadings that see a move as more escalatory than it was.")

@@ -59,6 +59,8 @@ class ActionTable(_Frozen):
     target_kind: np.ndarray  # sim.names.TargetKind
     restraint: np.ndarray  # raises the target partner's escalation cost
     broker: np.ndarray  # opens talks between the target partner and its main adversary
+    unit: np.ndarray  # the ladder unit whose firebreak the move crosses (its rung's unless it names a lower one)
+    detain: np.ndarray  # holds the target's personnel or assets until an offer returns them
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,7 @@ class OptionTable(_Frozen):
     req_talks: np.ndarray
     multilateral: np.ndarray
     firebreak: np.ndarray  # (u, a, k) firebreak salience crossed from unit u
+    unit: np.ndarray  # (a, k) the ladder unit whose firebreak the option crosses (ActionTable.unit)
     hold: np.ndarray  # (a,) the option index of "hold"
 
 
@@ -184,6 +187,7 @@ class RuleConstants:
     talk_days: float  # days talks stay open
     offer_days: float  # days an agreement offer stays open (parameters.agreement_days)
     calm_days: float  # consecutive days with threat back at its pre-crisis level: the crisis has ended
+    calm_band: float  # how far above its pre-crisis level a threat still counts as back at its norm
     response_days: float  # days a crossed red line or a blow received calls for an answer
     fatigue_days: float  # days after which the pressure to settle is at full weight
     decay: float  # share of perceived threat that fades in one turn (from the per-day rate)
