@@ -190,8 +190,7 @@ def track(spec: Spec, st: State, mv: Move) -> None:
         st.turn, st.day(spec), mv.realised, mv.intended, np.ascontiguousarray(mv.forced), mv.slip, mv.accident,
         np.ascontiguousarray(mv.opt, np.int64), mv.mid, spec.actions.mid[mv.act], mv.viol,
         np.ascontiguousarray(mv.target, np.int64),
-        spec.options.hold, spec.ladder.unit, spec.options.unit,
-        (cat.threshold(Threshold.FORCE), cat.threshold(Threshold.WAR)),
+        spec.options.hold, spec.ladder.unit, spec.options.unit, cat.threshold(Threshold.WAR),
         st.crisis, st.crossed, st.own_crossed, st.last_used, st.peak_mid, st.peak_viol, st.first_force, st.hist,
         st.first_force_cause, st.first_force_actor, st.war_cause, st.war_actor, st.war_target)
     st.forced[:] = -1

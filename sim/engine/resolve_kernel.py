@@ -270,7 +270,7 @@ def _how(r, realised, intended, forced, slip, accident, threshold) -> tuple:
 
 @njit(cache=True, nogil=True)
 def track(turn, day, realised, intended, forced, slip, accident, opt, mid, meant_mid, viol, target, hold, unit,
-          opt_unit, th, crisis, crossed, own_crossed, last_used, peak_mid, peak_viol, first_force, hist, ff_cause,
+          opt_unit, war, crisis, crossed, own_crossed, last_used, peak_mid, peak_viol, first_force, hist, ff_cause,
           ff_actor, war_cause, war_actor, war_target) -> None:
     """``resolution.track`` (see there) for every run: how the crisis first reached the use of force and major
     war, its peak, the thresholds crossed (an actor's own only by choice or script), the day each chosen option
@@ -278,7 +278,7 @@ def track(turn, day, realised, intended, forced, slip, accident, opt, mid, meant
     option's unit (``opt_unit``: its rung's, or a lower one the action names); a slip or an accident carries
     the crisis (not the actor's own record) to the rung it reached. The use of force is MID's (a move at
     hostility 4 or more; ``meant_mid``: the level of the action chosen, so a slip or an accident is told from
-    a choice), major war the ladder's (``th`` = (force, war) rungs). Mutates the (freshly copied) state
+    a choice), major war the ladder's (``war``: its rung). Mutates the (freshly copied) state
     arrays in place."""
     R, A = realised.shape
     for r in range(R):
@@ -290,8 +290,8 @@ def track(turn, day, realised, intended, forced, slip, accident, opt, mid, meant
             top_mid = max(top_mid, mid[r, a])
         if top_mid >= MID_USE_OF_FORCE and peak_mid[r] < MID_USE_OF_FORCE:
             ff_cause[r], ff_actor[r] = _how(r, mid, meant_mid, forced, slip, accident, MID_USE_OF_FORCE)
-        if top >= th[1] and crisis[r] < th[1]:
-            war_cause[r], who = _how(r, realised, intended, forced, slip, accident, th[1])
+        if top >= war and crisis[r] < war:
+            war_cause[r], who = _how(r, realised, intended, forced, slip, accident, war)
             war_actor[r], war_target[r] = who, target[r, max(who, 0)]
         crisis[r] = max(crisis[r], top)
         for a in range(A):

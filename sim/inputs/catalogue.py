@@ -57,6 +57,10 @@ class Catalogue:
         """Index of the rung that plays a role in the rules (``thresholds`` in ladder.yaml)."""
         return self.rung_index(self.ladder.thresholds[Threshold(name).value])
 
+    def firebreak_unit(self, action: Action) -> int:
+        """Index of the ladder unit whose firebreak ``action`` crosses: the one it names, else its rung's."""
+        return self.unit_index(action.firebreak_unit or self.ladder.rungs[self.rung_index(action.rung)].unit)
+
     def score_points(self, rung: Rung) -> float:
         return next(c.points for c in self.ladder.score_categories if c.id == rung.score_category)
 
@@ -104,8 +108,7 @@ def _check(cat: Catalogue, paths: dict[str, Path]) -> None:
         if a.firebreak_unit is not None:
             if a.firebreak_unit not in units:
                 raise InputError(act, f"actions.{i}.firebreak_unit", f"unknown unit {a.firebreak_unit!r}")
-            own = cat.unit_index(cat.ladder.rungs[cat.rung_index(a.rung)].unit)
-            if cat.unit_index(a.firebreak_unit) > own:
+            if cat.firebreak_unit(a) > cat.unit_index(cat.ladder.rungs[cat.rung_index(a.rung)].unit):
                 raise InputError(act, f"actions.{i}.firebreak_unit",
                                  f"{a.firebreak_unit!r} is above the unit of rung {a.rung!r}: a move cannot cross "
                                  "a firebreak beyond its own rung's")

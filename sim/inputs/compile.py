@@ -205,7 +205,7 @@ def build_actions(cat: Catalogue) -> ActionTable:
         target_kind=col(lambda a: TargetKind.parse(a.target), int),
         restraint=col(lambda a: a.effects.restraint),
         broker=col(lambda a: a.effects.broker, bool),
-        unit=col(lambda a: cat.unit_index(a.firebreak_unit or cat.ladder.rungs[cat.rung_index(a.rung)].unit), int),
+        unit=col(cat.firebreak_unit, int),
         detain=col(lambda a: a.effects.detain, bool),
     )
 
