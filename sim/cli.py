@@ -654,12 +654,13 @@ def cmd_backtest(a: argparse.Namespace) -> int:
     )
 
     table = backtest(a.cases, runs=a.runs, seed=a.seed)
-    cols = ["case", "trigger_class", "actual_peak", "p1", "p2", "p3", "p4", "p5", "rps", "rps_base", "skill",
-            "p80_low", "p80_high", "in_80", "actual_outcome", "p_outcome"]
+    cols = ["case", "trigger_class", "out_of_sample", "actual_peak", "p1", "p2", "p3", "p4", "p5", "rps", "rps_base",
+            "skill", "p80_low", "p80_high", "in_80", "actual_outcome", "p_outcome"]
     print(table[cols].to_string(index=False, float_format=lambda x: f"{x:.3f}"))
     by_class, coding = backtest_by_class(table), coding_sensitivity(table, a.cases)
     fmt = {"mean_rps": "{:.3f}".format, "mean_rps_base": "{:.3f}".format, "skill": "{:+.2f}".format}
-    print("\nskill vs the MID NEA50 base rate, by trigger class (nothing is fitted to these cases: out-of-sample):")
+    print("\nskill vs the MID NEA50 base rate, by trigger class (nothing is fitted to these cases; 'out of sample':"
+          " no input was changed because of the case's miss, see informed_by in the cases file):")
     print(by_class.to_string(formatters=fmt))
     print("\ncoding sensitivity (the same runs scored against each alternative coding of a peak):")
     print(coding.to_string(formatters=fmt))

@@ -173,6 +173,21 @@ class Stream(IntEnum):
     FORECAST = 13  # the workshop's "forecast from here" continuations
 
 
+class Incident(StrEnum):
+    """Incidents a red line can name besides actions: not a move a government chooses, but something its
+    side is blamed for (``RedLine.incident``; compiled as trigger index ``len(actions) + i``)."""
+
+    COLLISION = "collision"  # a collision at sea or in the air the offender's side is held responsible for
+
+    @property
+    def label(self) -> str:
+        """In a briefing's words (``sim.analysis.explain``: "after PRC's collision it is blamed for")."""
+        return {"collision": "collision it is blamed for"}[self.value]
+
+
+INCIDENTS = tuple(i.value for i in Incident)
+
+
 class Cause(IntEnum):
     """How a threshold was first crossed (``first_force_cause``, ``war_cause``)."""
 

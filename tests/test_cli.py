@@ -78,6 +78,10 @@ BAD = [
         force_action={"actor": "PRC", "action": "teleport"}), "injects.0.effects.force_action.action"),
     ("inadmissible forced action", lambda d: d["injects"][0]["effects"].update(
         force_action={"actor": "JPN", "action": "nuclear_use"}), "preconditions"),
+    ("collision blamed on an absent actor", lambda d: d["injects"][0]["effects"].update(
+        collision={"by": "DPRK", "against": "JPN"}), "injects.0.effects.collision.by"),
+    ("collision with oneself", lambda d: d["injects"][0]["effects"].update(
+        collision={"by": "JPN", "against": "JPN"}), "injects.0.effects.collision.against"),
     ("unknown rung in condition", lambda d: d["injects"][1]["when"].update(
         crisis_rung_at_least="armageddon"), "armageddon"),
     ("too many turns", lambda d: d["turns"].update(max=10_000), "turns.max"),

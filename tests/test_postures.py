@@ -108,6 +108,21 @@ def test_unknown_posture_keys_are_errors(tmp_path):
         load(Posture, p)
 
 
+def test_a_red_line_names_an_action_or_an_incident():
+    from pydantic import ValidationError
+
+    from sim.inputs.schema import RedLine
+
+    base = {"by": "PRC", "threat": {"value": 0.1, "assumption": "test"}, "description": "x"}
+    assert RedLine(**base, incident="collision").trigger == "collision"
+    assert RedLine(**base, action="seizure").trigger == "seizure"
+    for bad in ({}, {"action": "seizure", "incident": "collision"}):
+        with pytest.raises(ValidationError, match="an 'action' or an 'incident'"):
+            RedLine(**base, **bad)
+    with pytest.raises(ValidationError):
+        RedLine(**base, incident="meteor")
+
+
 def test_value_needs_exactly_one_provenance():
     with pytest.raises(ValueError):
         Value.model_validate({"value": 1.0})
@@ -247,11 +262,11 @@ def test_repertoires_and_answers_are_actions_the_state_can_take(postures, catalo
             assert rq.actors is None or actor in rq.actors, f"{actor}: the catalogue never lets it take {act}"
             assert rq.capability is None or rq.capability in held, f"{actor}: {act} needs {rq.capability}"
         for rl in p.red_lines:
-            assert rl.action in ids, f"{actor}: red line on unknown action {rl.action!r}"
-            assert rl.response, f"{actor}: red line {rl.by}:{rl.action} has no declared answer"
+            assert rl.action is None or rl.action in ids, f"{actor}: red line on unknown action {rl.action!r}"
+            assert rl.response, f"{actor}: red line {rl.by}:{rl.trigger} has no declared answer"
             for r in rl.response:
                 assert r in ids, f"{actor}: unknown answer {r!r}"
-                assert r in p.repertoire, f"{actor}: answer {r} to {rl.by}:{rl.action} is not in its repertoire"
+                assert r in p.repertoire, f"{actor}: answer {r} to {rl.by}:{rl.trigger} is not in its repertoire"
         for key in p.affinity:
             if key in ids:
                 assert key in p.repertoire, f"{actor}: affinity for {key}, which it never takes"

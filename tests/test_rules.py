@@ -175,3 +175,84 @@ def test_an_arrest_is_a_use_of_force_by_mid_that_holds_the_crew_and_keeps_its_us
     assert (st.own_crossed[:, jpn] <= load_catalogue().unit_index("coercion")).all()
     faded = runs["end_reason"].astype(str) == "faded"
     assert not (faded & (runs["duration_days"] < spec.constants.calm_days)).any()
+
+
+def _collision_scenario(tmp_path, blamed: bool):
+    """The shipped Senkaku scenario with only a scripted day-1 collision: a private trawler rams a JCG cutter.
+    ``blamed``: the inject blames the Chinese side (``effects.collision``), else it is threat only."""
+    import yaml
+
+    from sim.inputs.library import SCENARIOS_DIR
+
+    data = yaml.safe_load((SCENARIOS_DIR / "senkaku.yaml").read_text(encoding="utf-8"))
+    effects = {"hostility": [{"a": "JPN", "b": "PRC", "value": 0.15}]}
+    if blamed:
+        effects["collision"] = {"by": "PRC", "against": "JPN"}
+    data["injects"] = [{"id": "C1", "title": "A trawler rams a JCG cutter", "kind": "scheduled", "day": 1,
+                        "effects": effects}]
+    data["levers"] = []
+    path = tmp_path / f"senkaku_collision_{blamed}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def test_a_scripted_collision_is_a_blow_that_owes_the_victims_declared_answer_but_no_state_move(tmp_path):
+    """A collision blamed on a side (``effects.collision``) is remembered by its victim as a blow at the use of
+    force and crosses the victim's collision red line (Japan: arrest the master), as an encounter collision
+    does; it is counted as an incident but is no move of the blamed state's, so it carries no MID level.
+    Fails if the inject ignores ``collision`` or if it makes the PRC's side a user of force."""
+    from sim.engine import injects
+    from sim.engine.ensemble import simulate
+    from sim.engine.rng import run_keys
+    from sim.engine.state import State
+    from sim.inputs.compile import compile_scenario
+
+    spec = compile_scenario(_collision_scenario(tmp_path, blamed=True))
+    cat, (jpn, prc) = load_catalogue(), (spec.actor_ids.index(x) for x in ("JPN", "PRC"))
+    st = State.initial(spec, run_keys(3, np.arange(20)), np.arange(20))
+    injects.begin_turn(spec, st)
+    assert (st.wronged[:, jpn, prc] == cat.threshold("force")).all()
+    assert (st.wronged_until[:, jpn, prc] > st.day(spec)).all()
+    arrest = np.flatnonzero(spec.options.action[jpn] == cat.action_index("arrest_crew"))[0]
+    assert ((st.owed[:, jpn, prc] >> np.uint64(arrest)) & np.uint64(1)).all()
+    assert (st.incidents == 1).all()
+    runs = simulate(spec, 3, 400, events=True)
+    ev = runs.events
+    day1_prc = ev[(ev.day <= 1) & (ev.actor.astype(str) == "PRC")]
+    assert not ((day1_prc.mid_hostility >= 4) & day1_prc.incident).any()  # no Chinese state move was made
+    arrested = ev[(ev.actor.astype(str) == "JPN") & (ev.action.astype(str) == "arrest_crew") & (ev.day <= 7)]
+    plain = simulate(compile_scenario(_collision_scenario(tmp_path, blamed=False)), 3, 400, events=True).events
+    plain_arrests = plain[(plain.actor.astype(str) == "JPN") & (plain.action.astype(str) == "arrest_crew")
+                          & (plain.day <= 7)]
+    assert arrested.run.nunique() / 400 > 0.5 > 0.1 > plain_arrests.run.nunique() / 400
+    first = arrested[arrested.day <= 2]  # the next day, before any later Chinese move: it answers the collision
+    assert len(first) > 100 and (first.cause_action.astype(str) == "collision").all()
+
+
+def test_an_encounter_collision_is_a_blow_even_when_the_responsible_side_made_no_move_at_its_victim():
+    """A collision in an encounter is blamed on one side (the one pressing, or a toss-up); its victim remembers
+    it as a blow at the use of force whether or not that side's move this turn was aimed at the victim.
+    Fails if only the hostility step (which sees moves, not collisions) records blows."""
+    from sim.engine import resolve_kernel as rk
+
+    R, A, force = 1, 2, 5
+    act, realised = np.zeros((R, A), np.int64), np.zeros((R, A), np.int64)
+    mid, viol = np.zeros((R, A), np.int64), np.zeros((R, A), np.int64)
+    incident, accident = np.zeros((R, A), bool), np.zeros((R, A), bool)
+    u = np.zeros((R, 1, 6))
+    u[0, 0, 5] = 0.9  # the toss-up blames the second side
+    H, clarity = np.zeros((R, A, A)), np.zeros((R, A, A))
+    wronged, wronged_until = -np.ones((R, A, A), np.int8), np.zeros((R, A, A), np.float32)
+    owed, owed_until = np.zeros((R, A, A), np.uint64), np.zeros((R, A, A), np.float32)
+    lines = (np.array([0]), np.array([1]), np.array([7]), np.array([4], np.uint64))  # actor 0 owes option 2
+    red_lines = np.zeros((A, A, 8))
+    last_hostile, last_hostile_turn = -np.ones((R, A, A), np.int16), np.zeros((R, A, A), np.int16)
+    rk.encounters(act, realised, mid, viol, incident, accident, u, np.array([0]), np.array([1]), np.array([1]),
+                  np.ones((1, 3)), np.ones(1), np.ones(1), np.ones(1), np.zeros(1), np.zeros(1, np.int64),
+                  (3, force), (0.0, 0.1, 0.1, 0.5, 0.5), H, clarity, np.zeros(R, np.int16), np.zeros(R, np.int16),
+                  4, (np.float32(1.0), np.float32(8.0)), 7, red_lines,
+                  (wronged, wronged_until, owed, owed_until, last_hostile, last_hostile_turn), lines)
+    assert accident[0, 1] and not accident[0, 0]
+    assert wronged[0, 0, 1] == force and wronged_until[0, 0, 1] == 8.0
+    assert owed[0, 0, 1] == 4 and owed_until[0, 0, 1] == 8.0
+    assert last_hostile[0, 0, 1] == 7 and last_hostile_turn[0, 0, 1] == 4  # the answer is logged as to the collision

@@ -15,6 +15,11 @@ from sim.names import TERM_LABELS
 
 
 def _label(action: str) -> str:
+    """An action's label, or an incident's (a move answered may be a collision: ``sim.names.Incident``)."""
+    from sim.names import INCIDENTS, Incident
+
+    if action in INCIDENTS:
+        return Incident(action).label
     cat = load_catalogue()
     return cat.actions[cat.action_index(action)].label.lower()
 

@@ -51,7 +51,8 @@ EVENT_COLUMNS: dict[str, EventColumn] = {
     "p_choice": EventColumn("float32", "probability the chosen move had this turn (1 if scripted)", bits=8),
     "long_odds": EventColumn("bool", "a chosen move with p_choice below 0.05 (decided before rounding)"),
     "cause_actor": EventColumn("category", "whose earlier move this one answers (null: none)", nullable=True),
-    "cause_action": EventColumn("category", "that earlier move's action (null: none)", nullable=True),
+    "cause_action": EventColumn("category", "that earlier move's action, or the incident it answers (collision; "
+                                "null: none)", nullable=True),
     "cause_turn": EventColumn("Int16", "the step it was made (null: none)", nullable=True),
     "driver1": EventColumn("category", "term that most favoured the move over holding (null if scripted)",
                            nullable=True),

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.engine import rng
+from sim.engine import resolution, resolve_kernel, rng
 from sim.engine.state import State
 from sim.inputs.spec import CondNode, Spec
-from sim.names import Stream
+from sim.names import Stream, Threshold
 
 
 def _eval(node: CondNode, st: State, spec: Spec) -> np.ndarray:
@@ -129,6 +129,13 @@ def apply_inject(spec: Spec, st: State, index: int, mask: np.ndarray, inj=None) 
         if st.aff_shift is None:  # a facilitator's new inject may shift preferences mid-game
             st.aff_shift = np.zeros((len(st.keys), *spec.options.action.shape))
         st.aff_shift[:, a, opt] += delta * m
+    if inj.collision is not None:
+        resp, victim = inj.collision
+        day32, until = resolution.when(spec, st)
+        resolve_kernel.scripted_collision(
+            np.flatnonzero(mask), victim, resp, spec.catalogue.threshold(Threshold.FORCE), st.turn, day32, until,
+            resolution.collision_trigger(spec), spec.behaviour.red_lines, st.H, st.incidents, resolution.blows(st),
+            resolution.lines(spec))
     if inj.force is not None:
         a, opt, tgt = inj.force
         st.forced[mask, a] = opt

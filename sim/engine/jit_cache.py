@@ -25,9 +25,11 @@ from pathlib import Path
 #: Every module with ``@njit(cache=True)`` functions (tests/test_kernel.py checks the list is whole).
 KERNEL_MODULES = ("sim.engine.rng", "sim.engine.kernel", "sim.engine.resolve_kernel")
 #: Cached kernels a run never calls (``rules.firebreak_penalty`` and ``decisions.features`` with the
-#: computed features, used by tests and analysis), so a warm cache may lack them; tests/test_kernel.py
+#: computed features, used by tests and analysis), or calls only when its scenario asks (a scripted
+#: collision: a few seconds to compile on first use), so a warm cache may lack them; tests/test_kernel.py
 #: checks that a run leaves every other one cached.
-OFF_RUN_PATH = ("sim.engine.kernel.computed_features", "sim.engine.kernel.draw_options")
+OFF_RUN_PATH = ("sim.engine.kernel.computed_features", "sim.engine.kernel.draw_options",
+                "sim.engine.resolve_kernel.scripted_collision")
 
 
 def qualified(dispatcher) -> str:

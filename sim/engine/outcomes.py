@@ -14,7 +14,7 @@ from sim.engine.columns import EVENT_COLUMNS, ROUNDED, round_bits
 from sim.engine.decisions import LONG_ODDS, REASON_NAMES
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.compile import Spec
-from sim.names import END_REASONS, ICB_OUTCOMES, OUTCOMES, Cause, EndForm, EndReason, MidLevel, Threshold
+from sim.names import END_REASONS, ICB_OUTCOMES, INCIDENTS, OUTCOMES, Cause, EndForm, EndReason, MidLevel, Threshold
 
 
 def classify(spec: Spec, st: State) -> dict[str, np.ndarray]:
@@ -224,7 +224,8 @@ class EventLog:
         df["p_choice"] = cols["p_choice"]
         df["long_odds"] = ~cols["scripted"] & (cols["p_choice"] < LONG_ODDS)
         df["cause_actor"] = pd.Categorical.from_codes(cols["cause_actor"].astype(int), actors)
-        df["cause_action"] = pd.Categorical.from_codes(cols["cause_action"].astype(int), [a.id for a in cat.actions])
+        df["cause_action"] = pd.Categorical.from_codes(cols["cause_action"].astype(int),  # moves, then incidents
+                                                       [*(a.id for a in cat.actions), *INCIDENTS])
         df["cause_turn"] = pd.Series(cols["cause_turn"], dtype="Int16").where(cols["cause_actor"] >= 0, pd.NA).array
         names = list(REASON_NAMES)
         chosen = ~cols["scripted"]  # a scripted move has no reasons: nobody chose it

@@ -18,6 +18,8 @@ from sim.engine.channels import answer_prob
 from sim.engine.state import Decision, State, TurnRecord
 from sim.inputs.spec import Spec
 from sim.names import (
+    INCIDENTS,
+    Incident,
     Stream,
     Threshold,
 )
@@ -104,7 +106,30 @@ def encounters(spec: Spec, st: State, mv: Move) -> None:
         spec.actions.encounter, (spec.catalogue.threshold(Threshold.GREY), spec.catalogue.threshold(Threshold.FORCE)),
         (float(k.unsafe_pressure), float(k.incident_shock), float(k.deliberate_read), float(k.responder_share),
          _TOSS_UP),
-        st.H, st.clarity, st.incidents, st.casualties)
+        st.H, st.clarity, st.incidents, st.casualties, st.turn, when(spec, st), collision_trigger(spec),
+        spec.behaviour.red_lines, blows(st), lines(spec))
+
+
+def when(spec: Spec, st: State) -> tuple:
+    """Today (float32, as the state compares it) and the day a blow received today calls for an answer until."""
+    day = st.day(spec)
+    return np.float32(day), np.float32(day + spec.constants.response_days)
+
+
+def collision_trigger(spec: Spec) -> int:
+    """The collision's trigger index in the red-line tables (``Catalogue.trigger_index``)."""
+    return len(spec.catalogue.actions) + INCIDENTS.index(Incident.COLLISION)
+
+
+def blows(st: State) -> tuple:
+    """The state a blow received writes (``resolve_kernel.blame``)."""
+    return st.wronged, st.wronged_until, st.owed, st.owed_until, st.last_hostile, st.last_hostile_turn
+
+
+def lines(spec: Spec) -> tuple:
+    """The declared answers to red lines, as ``resolve_kernel.blame`` reads them."""
+    rt = spec.responses
+    return rt.actor, rt.by, rt.action, rt.bits
 
 
 def channels(spec: Spec, st: State, mv: Move) -> None:

@@ -36,26 +36,67 @@ END_TIME_LIMIT, END_FADED, END_AGREEMENT, END_MAJOR_WAR, END_NUCLEAR_USE = (
 
 
 @njit(inline="always")
+def _wrong(r, b, a, seen, day32, until, wronged, wronged_until) -> None:
+    """For one run: ``b`` remembers a blow from ``a`` at rung ``seen`` (the highest while the last still calls
+    for an answer)."""
+    if wronged_until[r, b, a] > day32:
+        wronged[r, b, a] = max(wronged[r, b, a], seen)
+    else:
+        wronged[r, b, a] = seen
+    wronged_until[r, b, a] = until
+
+
+@njit(inline="always")
+def _owe(r, b, a, trigger, day32, until, owed, owed_until, rt_actor, rt_by, rt_action, rt_bits) -> None:
+    """For one run: ``a`` crossed each of ``b``'s red lines on ``trigger`` (an action, or an incident's
+    trailing index), so ``b`` owes their declared answers."""
+    for line in range(rt_actor.shape[0]):
+        if b == rt_actor[line] and a == rt_by[line] and trigger == rt_action[line]:
+            prior = np.uint64(0) if owed_until[r, b, a] <= day32 else owed[r, b, a]
+            owed[r, b, a] = prior | rt_bits[line]
+            owed_until[r, b, a] = until
+
+
+@njit(inline="always")
 def remember_blow(r, a, b, act, realised, perc, turn, day32, until, baseline, detain, wronged, wronged_until,
                   last_hostile, last_hostile_turn, captive, owed, owed_until, rt_actor, rt_by, rt_action, rt_bits):
     """For one run: the target remembers a hostile move above the baseline as
     a blow that calls for an answer (as it perceived it), and owes its declared answer if it crossed a red line."""
     if realised <= baseline:
         return
-    seen = perc[r, b, a]
-    if wronged_until[r, b, a] > day32:
-        wronged[r, b, a] = max(wronged[r, b, a], seen)
-    else:
-        wronged[r, b, a] = seen
-    wronged_until[r, b, a] = until
-    last_hostile[r, b, a] = act
-    last_hostile_turn[r, b, a] = turn
+    _wrong(r, b, a, perc[r, b, a], day32, until, wronged, wronged_until)
+    if not (last_hostile_turn[r, b, a] == turn and last_hostile[r, b, a] >= detain.shape[0]):
+        last_hostile[r, b, a] = act  # (a collision the same day stays the move answered: see blame)
+        last_hostile_turn[r, b, a] = turn
     captive[r, b, a] |= detain[act]
-    for line in range(rt_actor.shape[0]):
-        if b == rt_actor[line] and a == rt_by[line] and act == rt_action[line]:
-            prior = np.uint64(0) if owed_until[r, b, a] <= day32 else owed[r, b, a]
-            owed[r, b, a] = prior | rt_bits[line]
-            owed_until[r, b, a] = until
+    _owe(r, b, a, act, day32, until, owed, owed_until, rt_actor, rt_by, rt_action, rt_bits)
+
+
+@njit(inline="always")
+def blame(r, victim, resp, force, turn, day32, until, collision, red_lines, H, blows, lines) -> None:
+    """For one run: ``victim`` holds ``resp`` responsible for a collision, whoever was at the helm. It is a
+    blow at the use of force that calls for an answer (so answering in kind crosses no firebreak), the move
+    the victim's answers are logged as answering (outranking ``resp``'s own move that day), and it crosses
+    the victim's collision red lines: their threat, and their declared answers owed.
+    ``blows`` = (wronged, wronged_until, owed, owed_until, last_hostile, last_hostile_turn); ``lines`` = the
+    response table's (actor, by, trigger, bits); ``collision``: the incident's trailing trigger index."""
+    wronged, wronged_until, owed, owed_until, last_hostile, last_hostile_turn = blows
+    _wrong(r, victim, resp, force, day32, until, wronged, wronged_until)
+    last_hostile[r, victim, resp] = collision
+    last_hostile_turn[r, victim, resp] = turn
+    h = H[r, victim, resp] + red_lines[victim, resp, collision]
+    H[r, victim, resp] = h if h <= 1.0 else 1.0
+    _owe(r, victim, resp, collision, day32, until, owed, owed_until, lines[0], lines[1], lines[2], lines[3])
+
+
+@njit(cache=True, nogil=True)
+def scripted_collision(rows, victim, resp, force, turn, day32, until, collision, red_lines, H, incidents, blows,
+                       lines) -> None:
+    """An inject's ``collision`` (``injects.apply_inject``) in the runs ``rows``: counted as an incident and
+    blamed on ``resp`` exactly as an encounter collision is (``blame``), with no state move and no MID level."""
+    for r in rows:
+        incidents[r] += 1
+        blame(r, victim, resp, force, turn, day32, until, collision, red_lines, H, blows, lines)
 
 
 @njit(cache=True, nogil=True)
@@ -195,11 +236,14 @@ def realise(opt, u, action, a_rung, friction, a_mid, min_mid, a_viol, top) -> tu
 
 @njit(cache=True, nogil=True)
 def encounters(act, realised, mid, viol, incident, accident, u, p, q, domain, occur, unsafe, rules, collision,
-               casualty, a_encounter, th, k, H, clarity, incidents, casualties) -> None:
+               casualty, a_encounter, th, k, H, clarity, incidents, casualties, turn, when, blamed, red_lines,
+               blows, lines) -> None:
     """``resolution.encounters`` and ``_collision`` (see there) for every run, encounter by encounter.
     ``occur`` (E, 3): the chance contact occurs this turn with 0, 1 or 2 sides active in its domain (computed
     in NumPy, which has the power function); ``th`` = (grey, force) rungs, ``k`` = (unsafe_pressure,
-    incident_shock, deliberate_read, responder_share, toss-up). Mutates the move and the state in place."""
+    incident_shock, deliberate_read, responder_share, toss-up); ``when`` = (day as float32, day an answer is
+    due by); ``blamed``: the collision's trailing trigger index; ``blows``, ``lines``: see ``blame``.
+    Mutates the move and the state in place."""
     grey, force = th[0], th[1]
     for r in range(realised.shape[0]):
         for e in range(p.shape[0]):
@@ -227,6 +271,7 @@ def encounters(act, realised, mid, viol, incident, accident, u, p, q, domain, oc
             H[r, victim, resp] = h if h <= 1.0 else 1.0
             g = H[r, resp, victim] + k[1] * k[3]
             H[r, resp, victim] = g if g <= 1.0 else 1.0
+            blame(r, victim, resp, force, turn, when[0], when[1], blamed, red_lines, H, blows, lines)
 
 
 @njit(cache=True, nogil=True)

@@ -15,7 +15,7 @@ from sim.errors import InputError
 from sim.inputs.library import DATA_DIR
 from sim.inputs.loader import load
 from sim.inputs.schema import Action, ActionCatalogue, Channel, ChannelTable, Ladder, Rung
-from sim.names import Threshold
+from sim.names import INCIDENTS, Threshold
 
 #: MID 5.0 action code -> hostility level (escalation_frameworks.md, section 2).
 MID_ACTION_HOSTILITY = {0: 1, **dict.fromkeys(range(1, 7), 2), **dict.fromkeys(range(7, 13), 3),
@@ -46,6 +46,13 @@ class Catalogue:
             if a.id == action_id:
                 return i
         raise KeyError(action_id)
+
+    def trigger_index(self, line) -> int:
+        """A red line's trigger as one index: its action's, or ``len(actions) + i`` for incident ``i``
+        (``sim.names.INCIDENTS``), so tables keyed by action carry incidents in trailing slots."""
+        if line.incident is not None:
+            return len(self.actions) + INCIDENTS.index(line.incident)
+        return self.action_index(line.action)
 
     def unit_index(self, unit_id: str) -> int:
         for i, u in enumerate(self.ladder.units):

@@ -43,6 +43,7 @@ from sim.inputs.spec import (
 )
 from sim.names import (
     ACTION_CATEGORIES,
+    INCIDENTS,
     RULE_COVERED_UNITS,
     WEIGHTED_TERMS,
     ChannelEffect,
@@ -451,12 +452,12 @@ def _per_actor(postures: dict[str, Posture], actor_ids: tuple[str, ...], fn) -> 
 
 def _red_lines(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture], actor_ids: tuple[str, ...],
                idx: dict[str, int]) -> np.ndarray:
-    out = np.zeros((len(actor_ids), len(actor_ids), len(cat.actions)))
+    out = np.zeros((len(actor_ids), len(actor_ids), len(cat.actions) + len(INCIDENTS)))
     for a in actor_ids:
         for rl in postures[a].red_lines:
             if rl.by in idx and (rl.flashpoints is None or scen.flashpoint in rl.flashpoints):
                 try:
-                    k = cat.action_index(rl.action)
+                    k = cat.trigger_index(rl)
                 except KeyError:
                     raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", "red_lines",
                                      f"unknown action {rl.action!r}") from None
@@ -615,7 +616,7 @@ def build_responses(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Post
             except KeyError as exc:
                 raise InputError(library.ACTORS_DIR / f"{a.lower()}.yaml", "red_lines.response",
                                  f"unknown action {exc.args[0]!r}") from None
-            rows.append((idx[a], idx[rl.by], cat.action_index(rl.action), np.isin(opt_action[idx[a]], list(answers))))
+            rows.append((idx[a], idx[rl.by], cat.trigger_index(rl), np.isin(opt_action[idx[a]], list(answers))))
     rows += _suspension_answers(cat, idx, opt_action)
     K = opt_action.shape[1]
     if K > 64:

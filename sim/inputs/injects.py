@@ -106,6 +106,14 @@ def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, injec
             need(idx, fa.target, where, f + ".effects.force_action.target")
             tgt = idx[fa.target]
         force = (idx[fa.actor], int(hits[0]), tgt)
+    collision = None
+    if e.collision is not None:
+        need(idx, e.collision.by, where, f + ".effects.collision.by")
+        need(idx, e.collision.against, where, f + ".effects.collision.against")
+        if e.collision.by == e.collision.against:
+            raise InputError(where, f + ".effects.collision.against",
+                             "a side cannot be blamed for colliding with itself")
+        collision = (idx[e.collision.by], idx[e.collision.against])
     shifts = []
     for j, sh in enumerate(e.affinity):
         need(idx, sh.actor, where, f"{f}.effects.affinity.{j}.actor")
@@ -127,7 +135,7 @@ def compile_one(i, inj: Inject, idx, cat, opt_action, chans, flags, where, injec
         stakes=tuple((idx[a], v) for a, v in e.stakes.items()),
         channels=tuple(channels), stress=e.stress,
         flags=tuple(flags.index(x) for x in e.flags), affinity=tuple(shifts), force=force,
-        talks=tuple((idx[pr.a], idx[pr.b]) for pr in e.talks),
+        talks=tuple((idx[pr.a], idx[pr.b]) for pr in e.talks), collision=collision,
     )
 
 

@@ -31,8 +31,9 @@ def walk(obj, path: str = "") -> Iterator[tuple[str, Value | Source]]:
         for i, v in enumerate(obj):
             label = getattr(v, "ally", None) or getattr(v, "by", None)
             key = f"{label}" if label else str(i)
-            if getattr(v, "action", None):
-                key += f":{v.action}"
+            what = getattr(v, "trigger", None) or getattr(v, "action", None)  # a red line's action or incident
+            if what:
+                key += f":{what}"
             yield from walk(v, f"{path}.{key}")
 
 
@@ -150,7 +151,7 @@ def reference(markdown: bool = False, actors_dir: Path | None = None) -> str:
         out += _repertoire(p, markdown)
         for rl in p.red_lines:
             if rl.response:
-                out.append(f"{'- ' if markdown else '  '}red line: {rl.by} {rl.action} -> answers: "
+                out.append(f"{'- ' if markdown else '  '}red line: {rl.by} {rl.trigger} -> answers: "
                            f"{', '.join(rl.response)}")
         for vname, var in p.variants.items():
             prov = _cell(Value(value=0, source=var.source, assumption=var.assumption)) \

@@ -20,6 +20,7 @@ from sim.names import (
     CHANNEL_KINDS,
     ENCOUNTER_UNITS,
     FLASHPOINTS,
+    INCIDENTS,
     OUTCOMES,
     TERM_NAMES,
     WEIGHTED_TERMS,
@@ -317,15 +318,30 @@ class Alliance(Strict):
 
 
 class RedLine(Strict):
-    """A counterpart action that the actor treats as crossing a red line."""
+    """A counterpart action (or an incident its side is blamed for) that the actor treats as crossing a red line."""
 
     by: ActorId
-    action: str
+    action: str | None = Field(None, description="The catalogue action that crosses the line (or `incident`).")
+    incident: Literal[INCIDENTS] | None = Field(
+        None, description="An incident the offender's side is blamed for that crosses the line (instead of "
+        "`action`): `collision`, from an encounter or a scripted inject (`effects.collision`)."
+    )
     flashpoints: list[Flashpoint] | None = None
     threat: Value = Field(description="Perceived-threat jump toward the offender when crossed (0..1).")
     description: str
     response: list[str] = Field(default_factory=list, description="Actions the actor has declared, or "
                                 "historically taken, in answer: credibility makes them likelier when crossed.")
+
+    @model_validator(mode="after")
+    def _one_trigger(self) -> RedLine:
+        if (self.action is None) == (self.incident is None):
+            raise ValueError("a red line names an 'action' or an 'incident' (one of them)")
+        return self
+
+    @property
+    def trigger(self) -> str:
+        """What crosses the line, for logs and documents: the action's or the incident's name."""
+        return self.action if self.action is not None else str(self.incident)
 
 
 class Domestic(Strict):
@@ -483,6 +499,17 @@ class InjectEffects(Strict):
     )
     talks: list[Pair] = Field(default_factory=list, description="Open a window of talks between a and b.")
     force_action: ForcedAction | None = None
+    collision: Blame | None = Field(
+        None, description="A collision the `by` side is blamed for, by vessels or aircraft its government does "
+        "not command (a private trawler): `against` remembers it as a blow at the use of force and owes the "
+        "answers its collision red lines declare, as after an encounter collision; no state move is made, so it "
+        "carries no MID level. How `against` reads it is the inject's `hostility` effect."
+    )
+
+
+class Blame(Strict):
+    by: ActorId
+    against: ActorId
 
 
 class Pair(Strict):
@@ -877,6 +904,11 @@ class Case(Strict):
     setup: ChangeSet = ChangeSet()
     peak: CasePeak
     outcome: CaseOutcome
+    informed_by: list[str] = Field(
+        default_factory=list, description="Model inputs changed after this case's back-test had missed, in answer "
+        "to the miss (postures cite the record, these cases included, by design; this lists what was changed "
+        "because of the case): its score is then reported apart from the out-of-sample ones."
+    )
     start_date: Described = None
     date_precision: Described = None
     end_date: Described = None

@@ -110,7 +110,8 @@ class BehaviourTable(_Frozen):
     entrap_fear: np.ndarray
     aband_fear: np.ndarray
     interdependence: np.ndarray  # (a, a)
-    red_lines: np.ndarray  # (a, offender, n) perceived-threat jump when the offender takes action n
+    red_lines: np.ndarray  # (a, offender, n) threat jump when the offender takes action n (or, past the actions, is
+    #                       blamed for incident n - len(actions): Catalogue.trigger_index)
     grievance_rate: np.ndarray  # per day
     nuclear: np.ndarray  # (a,) holds nuclear weapons in the scenario's year
     deterrent: np.ndarray  # (a,) nuclear-armed, or under a present nuclear ally's commitment
@@ -124,7 +125,7 @@ class ResponseTable(_Frozen):
 
     actor: np.ndarray  # (l,)
     by: np.ndarray  # (l,)
-    action: np.ndarray  # (l,) catalogue action that crosses the line
+    action: np.ndarray  # (l,) what crosses the line: a catalogue action or an incident (Catalogue.trigger_index)
     options: np.ndarray  # (l, k) the actor's options that answer it
     bits: np.ndarray  # (l,) the same as a bit mask over options (uint64)
 
@@ -234,6 +235,7 @@ class CInject:
     affinity: tuple[tuple[int, int, float], ...]  # actor, option index, delta
     talks: tuple[tuple[int, int], ...]
     force: tuple[int, int, int] | None  # actor, option index, target (-1 = rule)
+    collision: tuple[int, int] | None = None  # blamed side, victim (effects.collision)
 
 
 @dataclass(frozen=True, eq=False)
