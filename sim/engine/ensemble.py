@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from sim.engine import interrupt, rng, rules
+from sim.engine.allocator import keep_freed_memory
 from sim.engine.loop import run_batch
 from sim.engine.outcomes import EventLog
 from sim.inputs.compile import Spec
@@ -74,6 +75,7 @@ def simulate(
 
     Ctrl-C is held while compiled code runs and raised as KeyboardInterrupt between turns
     (``sim.engine.interrupt``), never as the SystemError Numba gives for one raised inside a kernel."""
+    keep_freed_memory()  # the batch's arrays are reused, not faulted in afresh every turn
     idx = np.arange(runs, dtype=np.int64) if np.isscalar(runs) else np.asarray(runs, np.int64)
     log = EventLog(spec, enabled=events)
     parts = []

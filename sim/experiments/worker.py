@@ -118,7 +118,7 @@ def _sha(data: bytes) -> str:
 MODEL_MODULES = ("errors", "names", "inputs", "inputs.catalogue", "inputs.compile", "inputs.condition",
                  "inputs.injects", "inputs.library", "inputs.loader", "inputs.parameters", "inputs.paths",
                  "inputs.postures",
-                 "inputs.schema", "inputs.spec", "engine", "engine.channels", "engine.decisions", "engine.ensemble",
+                 "inputs.schema", "inputs.spec", "engine", "engine.allocator", "engine.channels", "engine.decisions", "engine.ensemble",
                  "engine.injects", "engine.interrupt", "engine.kernel", "engine.loop", "engine.outcomes",
                  "engine.resolution",
                  "engine.resolve_kernel", "engine.rng", "engine.rules", "engine.state", "engine.columns", "experiments",
