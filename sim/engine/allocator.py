@@ -3,11 +3,12 @@
 Why: a batch replaces its arrays every turn (runs that end are dropped from the state, temporaries of
 a few MB come and go). glibc's malloc serves blocks above a (dynamic) threshold with fresh ``mmap``
 pages and returns freed heap tops to the OS, so the same memory is faulted in and zeroed again and
-again: 16 page faults per run on ``korean_peninsula``, 8-10% of a job's time spent in the OS kernel
-(``/usr/bin/time -f "%S sys %R faults" python run_sim.py run korean_peninsula --runs 50000 --jobs 1
---no-events``: 806,000 faults and 2.2 s of 22.7 s before, 60,000 and 0.35 s of 19.5-19.9 s after). Raising the two thresholds once per process keeps those
-blocks for reuse; results do not change (only where memory comes from). A process keeps up to
-``TRIM_THRESHOLD`` of freed memory instead of returning it. Nothing is done on other C libraries.
+again: 16 page faults per run on ``korean_peninsula``, 8-10% of a job's time spent in the OS kernel.
+Measured with ``/usr/bin/time -f "%S sys %R faults" python run_sim.py run korean_peninsula --runs
+50000 --jobs 1 --no-events``: 806,000 faults and 2.2 s of 22.7 s before, 60,000 and 0.35 s of
+19.5-19.9 s after. Raising the two thresholds once per process keeps those blocks for reuse; results
+do not change (only where memory comes from). A process keeps up to ``TRIM_THRESHOLD`` of freed
+memory instead of returning it. Nothing is done on other C libraries.
 """
 
 from __future__ import annotations
