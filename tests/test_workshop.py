@@ -538,3 +538,42 @@ def test_terminal_refuses_hostile_values_in_one_line(tmp_path):
     assert "! a ruling says 'succeed' or 'fail', then its reason" in text
     assert "! there is no adjudication to undo" in text and "Traceback" not in text
     assert all(e.get("ends") is None or e["ends"] < 1e10 for e in s.events if e["type"] == "timer")
+
+
+def test_a_written_inject_can_report_a_collision_the_facilitator_blames(tmp_path):
+    """The facilitator adjudicates "who rammed whom": a written inject with a collision blamed on one side is
+    the scenario format's ``effects.collision`` (the victim remembers a blow at the use of force and owes
+    its collision red line's answers: Japan, arrest the master), shown on the MSEL and kept on replay.
+    Fails if the form's collision fields are dropped on the way to the engine."""
+    import numpy as np
+
+    from sim.inputs.catalogue import load_catalogue
+
+    s = Session.create(tmp_path / "w", SENKAKU, seed=4, seats={"JPN": "human", "PRC": "ai", "US": "ai"})
+    s.start_move()
+    for bad, match in (({"collision_by": "PRC"}, "side blamed and the side struck"),
+                       ({"collision_by": "JPN", "collision_against": "JPN"}, "between two sides"),
+                       ({"collision_by": "DPRK", "collision_against": "JPN"}, "unknown actor")):
+        with pytest.raises(SessionError, match=match):
+            s.write_inject("Rammed", **bad)
+    before = int(s.state.st.incidents[0])
+    xid = s.write_inject("JCG cutter rammed off Kuba", "A trawler struck the Mizuki", to=["JPN"],
+                         collision_by="PRC", collision_against="JPN")
+    cat, st, spec = load_catalogue(), s.state.st, s.state.spec
+    jpn, prc = spec.actor_index("JPN"), spec.actor_index("PRC")
+    assert st.wronged[0, jpn, prc] == cat.threshold("force") and int(st.incidents[0]) == before + 1
+    arrest = np.flatnonzero(spec.options.action[jpn] == cat.action_index("arrest_crew"))[0]
+    assert (int(st.owed[0, jpn, prc]) >> int(arrest)) & 1
+    row = {r["id"]: r for r in views.msel_rows(s)}[xid]
+    assert row["written"] and row["note"] == "a collision blamed on PRC, against JPN"
+    again = Session.load(tmp_path / "w", read_only=True)
+    assert again.state.st.wronged[0, jpn, prc] == cat.threshold("force")
+
+
+def test_the_terminal_writes_a_collision_inject(tmp_path):
+    s = Session.create(tmp_path / "t", SENKAKU, seed=4, seats={"JPN": "human", "PRC": "ai", "US": "ai"})
+    s.start_move()
+    out = io.StringIO()
+    Console(s, stdin=io.StringIO('new JPN "Cutter rammed" "Off Kuba" collision=PRC:JPN\nquit\n'), stdout=out).cmdloop()
+    assert "a collision blamed on PRC, against JPN" in out.getvalue()
+    assert s.state.released[-1]["collision"] == ["PRC", "JPN"]

@@ -478,6 +478,9 @@ def Injects(token: str, say: Say, v: int = 0) -> None:
         WriteInject(token, say, actors)
 
 
+NO_COLLISION = "no collision"  # the new-inject form's collision fields when the inject reports none
+
+
 def _to_values(to: list[str]) -> list[str]:
     return ["all teams"] if "all" in to else list(to)
 
@@ -510,13 +513,21 @@ def EditInject(token: str, say: Say, row: dict, actors: list[str], done: Callabl
 
 @solara.component
 def WriteInject(token: str, say: Say, actors: list[str]) -> None:
-    values, set_field, reset = use_draft(token, "new-inject", {"title": "", "text": "", "to": ["all teams"]})
+    values, set_field, reset = use_draft(token, "new-inject", {"title": "", "text": "", "to": ["all teams"],
+                                                                 "by": NO_COLLISION, "against": NO_COLLISION})
     with solara.Column(style="gap:0;margin-top:8px"):
         solara.HTML(tag="b", unsafe_innerHTML="Write a new inject")
         to = inject_fields(values, set_field, actors)
+        with solara.Row(style="gap:8px;align-items:center;flex-wrap:wrap"):  # an adjudicated "who rammed whom"
+            solara.Select("Collision blamed on", values=[NO_COLLISION, *actors], value=values["by"],
+                          on_value=lambda x: set_field("by", x))
+            solara.Select("Collision against", values=[NO_COLLISION, *actors], value=values["against"],
+                          on_value=lambda x: set_field("against", x))
 
         def send() -> None:
-            if run(say, token, "write_inject", title=values["title"], text=values["text"], to=to()):
+            blame = {k: (None if values[k] == NO_COLLISION else values[k]) for k in ("by", "against")}
+            if run(say, token, "write_inject", title=values["title"], text=values["text"], to=to(),
+                   collision_by=blame["by"], collision_against=blame["against"]):
                 reset()
         solara.Button("Release new inject", on_click=send)
 

@@ -368,8 +368,10 @@ class Session:
         S.held.discard(src.id)
         # events logged before the workshop drew an inject's chance have no "drawn": they release for certain
         if play.release(S.spec, S.st, S.log, index, cinj, drawn=bool(ev.get("drawn"))):
+            hit = src.effects.collision
             S.released.append({"move": S.move, "id": src.id, "title": src.title, "text": src.text, "to": list(src.to),
-                               "edited": edited and index >= 0, "written": index < 0, "t": ev["t"]})
+                               "edited": edited and index >= 0, "written": index < 0, "t": ev["t"],
+                               "collision": [hit.by, hit.against] if hit else None})
             S.headlines.append(Headline(S.move, src.title, public="all" in src.to))
             return
         chance = src.probability
@@ -642,16 +644,31 @@ class Session:
             raise SessionError("an inject needs a title", "title")
         return self.release(inject={**src.model_dump(mode="json", exclude_defaults=True), **edits})
 
-    def write_inject(self, title: str, text: str = "", to: list[str] | str | None = None) -> str:
-        """Write and release a new inject (to all teams or the ones named); returns its id (X1, X2, ...)."""
+    def write_inject(self, title: str, text: str = "", to: list[str] | str | None = None,
+                     collision_by: str | None = None, collision_against: str | None = None) -> str:
+        """Write and release a new inject (to all teams or the ones named); returns its id (X1, X2, ...).
+
+        ``collision_by`` and ``collision_against``: the inject reports a collision the facilitator
+        blames on ``collision_by`` (its vessels or aircraft, or private ones it answers for), as a
+        scenario's ``effects.collision`` does: the victim remembers the blow and owes what its
+        collision red lines declare (an adjudicated "who rammed whom")."""
         if not title or not title.strip():
             raise SessionError("a new inject needs a title", "title")
+        inject = {"title": title.strip(), "text": text.strip(), "kind": "contingency",
+                  "to": self._recipients(to) or ["all"]}
+        if collision_by or collision_against:
+            if not (collision_by and collision_against):
+                raise SessionError("a collision needs the side blamed and the side struck", "collision_by")
+            self._actor(collision_by)
+            self._actor(collision_against)
+            if collision_by == collision_against:
+                raise SessionError("a collision is between two sides: the side blamed struck another", "collision_by")
+            inject["effects"] = {"collision": {"by": collision_by, "against": collision_against}}
         taken = {i.id for i in self.state.spec.scenario.injects} | {r["id"] for r in self.state.released}
         n = 1 + sum(1 for r in self.state.released if r.get("written"))
         while f"X{n}" in taken:
             n += 1
-        self.release(inject={"id": f"X{n}", "title": title.strip(), "text": text.strip(), "kind": "contingency",
-                             "to": self._recipients(to) or ["all"]})
+        self.release(inject={"id": f"X{n}", **inject})
         return f"X{n}"
 
     def _recipients(self, to: list[str] | str | None) -> list[str] | None:

@@ -168,13 +168,18 @@ class Console(cmd.Cmd):
         self._say(f"  released {iid}" + ("" if done else f": {self.s.state.headlines[-1].text}"))
 
     def do_new(self, arg: str) -> None:
-        """new TO "TITLE" ["TEXT"]: write and release a new inject (TO = all, or actors as A,B)."""
+        """new TO "TITLE" ["TEXT"] [collision=BY:AGAINST]: write and release a new inject (TO = all, or
+        actors as A,B); collision=PRC:JPN reports a collision blamed on the PRC, against Japan."""
         parts = shlex.split(arg)
+        blame = [p for p in parts if p.startswith("collision=")]
+        parts = [p for p in parts if not p.startswith("collision=")]
         if len(parts) == 4:  # the older form: new ID TO "TITLE" "TEXT" (the id is now given for you)
             parts = parts[1:]
         to, title, text = parts[0], parts[1], parts[2] if len(parts) > 2 else ""
-        iid = self.s.write_inject(title, text, to.split(","))
-        self._say(f"  released {iid} to {to}")
+        by, _, against = blame[-1].removeprefix("collision=").partition(":") if blame else ("", "", "")
+        iid = self.s.write_inject(title, text, to.split(","), collision_by=by or None,
+                                  collision_against=against or None)
+        self._say(f"  released {iid} to {to}" + (f" (a collision blamed on {by}, against {against})" if blame else ""))
 
     def do_hold(self, arg: str) -> None:
         """hold ID: hold an inject (it stays held until released, unheld or skipped)."""

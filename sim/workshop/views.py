@@ -179,7 +179,9 @@ def msel_rows(session: Session) -> list[dict]:
         if r.get("written"):
             rows.append({"id": r["id"], "title": r["title"], "text": r["text"], "to": r["to"], "status": "released",
                          "when": "written", "released": f"move {r['move']}, {r['t'][11:16]}", "edited": False,
-                         "expected": "", "note": "", "objective": "", "written": True})
+                         "expected": "", "objective": "", "written": True,
+                         "note": "a collision blamed on {}, against {}".format(*r["collision"]) if r.get("collision")
+                         else ""})
     return rows
 
 
