@@ -161,3 +161,20 @@ def test_a_lower_firebreak_is_checked_and_needs_a_reason(tmp_path):
         with pytest.raises(InputError, match=field) as err:
             load_catalogue(str(folder))
         assert "actions.yaml" in str(err.value)
+
+
+def test_an_action_may_not_take_an_incidents_name(tmp_path):
+    """The event log's cause_action holds actions and incidents as one category list: a clash is refused."""
+    import yaml
+
+    from sim.errors import InputError
+    from sim.inputs.catalogue import load_catalogue
+    from sim.inputs.library import DATA_DIR
+
+    for f in ("ladder.yaml", "actions.yaml", "channels.yaml"):
+        (tmp_path / f).write_text((DATA_DIR / f).read_text())
+    data = yaml.safe_load((tmp_path / "actions.yaml").read_text())
+    data["actions"][0]["id"] = "collision"
+    (tmp_path / "actions.yaml").write_text(yaml.safe_dump(data))
+    with pytest.raises(InputError, match="names an incident"):
+        load_catalogue(str(tmp_path))

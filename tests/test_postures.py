@@ -121,6 +121,13 @@ def test_a_red_line_names_an_action_or_an_incident():
             RedLine(**base, **bad)
     with pytest.raises(ValidationError):
         RedLine(**base, incident="meteor")
+    with pytest.raises(ValidationError, match="at least 1 item"):  # [] was read as "nowhere" and "everywhere"
+        RedLine(**base, action="seizure", flashpoints=[])
+    line = RedLine(**base, action="seizure", flashpoints=["east_china_sea"])
+    assert line.holds_at("east_china_sea") and not line.holds_at("korean_peninsula")
+    assert RedLine(**base, action="seizure").holds_at("korean_peninsula")
+    schema = RedLine.model_json_schema()  # the published schema says it too, not only the loader
+    assert schema["oneOf"] == [{"required": ["action"]}, {"required": ["incident"]}]
 
 
 def test_value_needs_exactly_one_provenance():

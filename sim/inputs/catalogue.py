@@ -102,6 +102,9 @@ def _check(cat: Catalogue, paths: dict[str, Path]) -> None:
     ids = [a.id for a in cat.actions]
     if len(set(ids)) != len(ids):
         raise InputError(act, "actions", "action ids must be unique")
+    for i, a in enumerate(cat.actions):  # the event log's cause_action names actions and incidents alike
+        if a.id in INCIDENTS:
+            raise InputError(act, f"actions.{i}.id", f"{a.id!r} names an incident: choose another action id")
     for i, a in enumerate(cat.actions):
         if a.rung not in rung_ids:
             raise InputError(act, f"actions.{i}.rung", f"unknown rung {a.rung!r}")

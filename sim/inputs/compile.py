@@ -455,7 +455,7 @@ def _red_lines(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Posture],
     out = np.zeros((len(actor_ids), len(actor_ids), len(cat.actions) + len(INCIDENTS)))
     for a in actor_ids:
         for rl in postures[a].red_lines:
-            if rl.by in idx and (rl.flashpoints is None or scen.flashpoint in rl.flashpoints):
+            if rl.by in idx and rl.holds_at(scen.flashpoint):
                 try:
                     k = cat.trigger_index(rl)
                 except KeyError:
@@ -609,7 +609,7 @@ def build_responses(cat: Catalogue, scen: ScenarioFile, postures: dict[str, Post
     rows = []
     for a in actor_ids:
         for rl in postures[a].red_lines:
-            if not rl.response or rl.by not in idx or (rl.flashpoints and scen.flashpoint not in rl.flashpoints):
+            if not rl.response or rl.by not in idx or not rl.holds_at(scen.flashpoint):
                 continue
             try:
                 answers = {cat.action_index(r) for r in rl.response}

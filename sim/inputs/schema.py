@@ -326,17 +326,26 @@ class RedLine(Strict):
         None, description="An incident the offender's side is blamed for that crosses the line (instead of "
         "`action`): `collision`, from an encounter or a scripted inject (`effects.collision`)."
     )
-    flashpoints: list[Flashpoint] | None = None
+    flashpoints: list[Flashpoint] | None = Field(
+        None, min_length=1, description="Where the line holds (omit it for every flashpoint; an empty list is refused)."
+    )
     threat: Value = Field(description="Perceived-threat jump toward the offender when crossed (0..1).")
     description: str
     response: list[str] = Field(default_factory=list, description="Actions the actor has declared, or "
                                 "historically taken, in answer: credibility makes them likelier when crossed.")
+
+    model_config = ConfigDict(**Strict.model_config, json_schema_extra={
+        "oneOf": [{"required": ["action"]}, {"required": ["incident"]}]})
 
     @model_validator(mode="after")
     def _one_trigger(self) -> RedLine:
         if (self.action is None) == (self.incident is None):
             raise ValueError("a red line names an 'action' or an 'incident' (one of them)")
         return self
+
+    def holds_at(self, flashpoint: str) -> bool:
+        """Whether the line applies in a scenario at ``flashpoint`` (one reading for its threat and its answers)."""
+        return self.flashpoints is None or flashpoint in self.flashpoints
 
     @property
     def trigger(self) -> str:
