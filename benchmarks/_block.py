@@ -39,7 +39,7 @@ def ensemble(cmd: dict) -> dict:
     t, c = time.perf_counter(), time.process_time()
     res = simulate(spec, cmd["seed"], cmd["runs"], events=cmd["events"], **kw)
     cpu, wall = time.process_time() - c, time.perf_counter() - t
-    out = {"cpu": cpu, "wall": wall, "digest": digest(res.runs)}
+    out = {"cpu": cpu, "wall": wall, "digest": digest(res.runs), "turns": float(res.runs["turns"].mean())}
     if cmd.get("rows"):
         out["rows_digest"] = digest(res.runs.iloc[cmd["rows"]].reset_index(drop=True))
     return out

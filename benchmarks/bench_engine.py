@@ -97,6 +97,8 @@ def bench_scenario(name: str, base: Contender, new: Contender, a: argparse.Names
             "rounds": a.rounds, "load": [round(load0, 2), round(load1, 2)], "identical_runs": identical,
             "series": {k: {"cpu_us": [x * 1e6 for x in v.cpu], "wall_us": [x * 1e6 for x in v.wall],
                            "loads": [round(x, 2) for x in v.loads]} for k, v in s.items()},
+            # the models differ, so a run lasts a different number of turns in each: CPU per run-turn beside it
+            "turns": {k: round(v.turns[0], 2) for k, v in s.items() if v.turns},
             "ratios": r}
 
 
@@ -110,6 +112,12 @@ def report(res: dict) -> list[str]:
         out.append(f"{k:<26}{fmt_range(v['cpu_us'], digits=1):>36}{min(v['loads']):>8.2f}-{max(v['loads']):.2f}")
     for k, v in res["ratios"].items():
         out.append(f"ratio {k:<38}{fmt_range(v):>24}")
+    t = res.get("turns", {})
+    if "ensemble 86ef001" in t and "ensemble today" in t:
+        longer = t["ensemble today"] / t["ensemble 86ef001"]
+        per_turn = [x * longer for x in res["ratios"]["ensemble today / ensemble 86ef001"]]
+        out.append(f"mean turns per run: 86ef001 {t['ensemble 86ef001']:.2f}, today {t['ensemble today']:.2f}; "
+                   f"ratio per run-turn, ensemble today / ensemble 86ef001: {fmt_range(per_turn)}")
     return out
 
 

@@ -97,8 +97,11 @@ class Series:
     loads: list[float] = field(default_factory=list)
     digests: set = field(default_factory=set)
     rows_digests: set = field(default_factory=set)
+    turns: list[float] = field(default_factory=list)  # mean turns per run of each block (ensemble blocks)
 
     def add(self, res: dict, n: int, before: float) -> None:
+        if "turns" in res:
+            self.turns.append(res["turns"])
         self.cpu.append(res["cpu"] / n)
         self.wall.append(res["wall"] / n)
         self.loads += [before, load()]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 import statistics
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +58,16 @@ def headline() -> str:
             "`python benchmarks/bench_engine.py`. " + "; ".join(parts) + ". The model's behaviour has changed since "
             f"{eng['baseline']}, so those are speed ratios of the same command (scenario, seed, runs), not of "
             f"identical runs; today's output files {'are' if same else 'are NOT'} byte-identical to commit "
-            f"{eng.get('same_as', '?')}'s (the same rules in NumPy) and to today's code run uncompiled.")
+            f"{eng.get('same_as', '?')}'s ({_same_as_reason(eng)}) and to today's code run uncompiled.")
+
+
+def _same_as_reason(eng: dict) -> str:
+    """Why the identity baseline is the one it is (``bench_engine.py --same-as``)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from harness import SAME_AS
+
+    return ("the same rules in NumPy" if eng.get("same_as") == SAME_AS else
+            "the commit before a change meant to alter speed only")
 
 
 def _identity(eng: dict, res: dict) -> str:
