@@ -415,11 +415,13 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     expect(f.get_by_text("timer minutes must be between").first).to_be_visible(timeout=30_000)
     expect(new.get_by_label("Title").last).to_have_value("PRIVATE-US-TITLE: embassy cable")
     toggle(new.locator(".v-select").filter(has_text="To").last, "all teams", "US")  # to the US only
-    fac.select("Collision blamed on", "PRC", new)  # the facilitator adjudicates who rammed whom
-    fac.select("Collision against", "JPN", new)
+    for label, side in (("Collision blamed on", "PRC"), ("Collision against", "JPN")):  # who rammed whom
+        new.locator(".v-select").filter(has_text=label).first.click()
+        f.get_by_role("option", name=side, exact=True).last.click()  # the newest menu: older ones stay in the page
     click("Release new inject")
     expect(teams["US"].page.get_by_text("PRIVATE-US-TITLE").first).to_be_visible(timeout=30_000)
     expect(f.get_by_text("a collision blamed on PRC, against JPN").first).to_be_visible(timeout=30_000)
+    fac.shoot("console_msel_collision")
     click("Pause")
     expect(proj.page.get_by_text("PAUSED").first).to_be_visible(timeout=30_000)
     expect(teams["TWN"].page.get_by_text("PAUSED").first).to_be_visible(timeout=30_000)
