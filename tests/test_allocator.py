@@ -35,8 +35,3 @@ def test_freed_arrays_are_reused_not_faulted_in_again():
     assert faults("default") > 10 * 100 * 128
     assert faults("tuned") < 2_000
 
-
-def test_keep_freed_memory_is_idempotent():
-    from sim.engine.allocator import keep_freed_memory
-
-    assert keep_freed_memory() == keep_freed_memory()

@@ -552,9 +552,9 @@ def test_a_written_inject_can_report_a_collision_the_facilitator_blames(tmp_path
     s = Session.create(tmp_path / "w", SENKAKU, seed=4, seats={"JPN": "human", "PRC": "ai", "US": "ai"})
     s.start_move()
     for bad, match in (({"collision_by": "PRC"}, "side blamed and the side struck"),
-                       ({"collision_by": "JPN", "collision_against": "JPN"}, "between two sides"),
-                       ({"collision_by": "DPRK", "collision_against": "JPN"}, "unknown actor")):
-        with pytest.raises(SessionError, match=match):
+                       ({"collision_by": "JPN", "collision_against": "JPN"}, "colliding with itself"),
+                       ({"collision_by": "DPRK", "collision_against": "JPN"}, "DPRK is not in the scenario")):
+        with pytest.raises(InputError, match=match):
             s.write_inject("Rammed", **bad)
     before = int(s.state.st.incidents[0])
     xid = s.write_inject("JCG cutter rammed off Kuba", "A trawler struck the Mizuki", to=["JPN"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import platform
 
 #: Blocks below this come from the heap (reused) rather than from fresh mmap pages. Above the largest
@@ -27,12 +28,17 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # glibc's mallopt parameters (mal
 _done = False
 
 
+@functools.cache
+def _glibc() -> bool:  # platform.libc_ver reads the interpreter's binary: once, not per simulate call
+    return platform.libc_ver()[0] == "glibc"
+
+
 def keep_freed_memory() -> bool:
     """Set glibc's thresholds for this process (once; idempotent); False where there is no glibc."""
     global _done
     if _done:
         return True
-    if platform.libc_ver()[0] != "glibc":
+    if not _glibc():
         return False
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")

@@ -657,12 +657,8 @@ class Session:
         inject = {"title": title.strip(), "text": text.strip(), "kind": "contingency",
                   "to": self._recipients(to) or ["all"]}
         if collision_by or collision_against:
-            if not (collision_by and collision_against):
+            if not (collision_by and collision_against):  # the rest is checked where every inject is compiled
                 raise SessionError("a collision needs the side blamed and the side struck", "collision_by")
-            self._actor(collision_by)
-            self._actor(collision_against)
-            if collision_by == collision_against:
-                raise SessionError("a collision is between two sides: the side blamed struck another", "collision_by")
             inject["effects"] = {"collision": {"by": collision_by, "against": collision_against}}
         taken = {i.id for i in self.state.spec.scenario.injects} | {r["id"] for r in self.state.released}
         n = 1 + sum(1 for r in self.state.released if r.get("written"))

@@ -23,7 +23,7 @@ from sim.workshop.access import FILE as ACCESS_FILE
 from sim.workshop.documents import export_all
 from sim.workshop.render import projector_html
 from sim.workshop.session import Session
-from sim.workshop.views import msel_status, reasons_in_words, scheduled_when
+from sim.workshop.views import collision_note, msel_status, reasons_in_words, scheduled_when
 
 
 class Console(cmd.Cmd):
@@ -179,7 +179,7 @@ class Console(cmd.Cmd):
         by, _, against = blame[-1].removeprefix("collision=").partition(":") if blame else ("", "", "")
         iid = self.s.write_inject(title, text, to.split(","), collision_by=by or None,
                                   collision_against=against or None)
-        self._say(f"  released {iid} to {to}" + (f" (a collision blamed on {by}, against {against})" if blame else ""))
+        self._say(f"  released {iid} to {to}" + (f" ({collision_note([by, against])})" if blame else ""))
 
     def do_hold(self, arg: str) -> None:
         """hold ID: hold an inject (it stays held until released, unheld or skipped)."""

@@ -180,9 +180,13 @@ def msel_rows(session: Session) -> list[dict]:
             rows.append({"id": r["id"], "title": r["title"], "text": r["text"], "to": r["to"], "status": "released",
                          "when": "written", "released": f"move {r['move']}, {r['t'][11:16]}", "edited": False,
                          "expected": "", "objective": "", "written": True,
-                         "note": "a collision blamed on {}, against {}".format(*r["collision"]) if r.get("collision")
-                         else ""})
+                         "note": collision_note(r["collision"]) if r.get("collision") else ""})
     return rows
+
+
+def collision_note(pair: list[str]) -> str:
+    """What a written inject's collision says, in the MSEL and the terminal: (blamed, struck)."""
+    return "a collision blamed on {}, against {}".format(*pair)
 
 
 def recipients_label(session: Session, to: list[str]) -> str:
