@@ -422,6 +422,7 @@ def _play(server, fac, proj, obs, teams, pages, started) -> None:
     expect(teams["US"].page.get_by_text("PRIVATE-US-TITLE").first).to_be_visible(timeout=30_000)
     expect(f.get_by_text("a collision blamed on PRC, against JPN").first).to_be_visible(timeout=30_000)
     fac.shoot("console_msel_collision")
+    expect(new.get_by_label("Title").last).to_have_value("", timeout=10_000)  # the form is cleared for the next
     click("Pause")
     expect(proj.page.get_by_text("PAUSED").first).to_be_visible(timeout=30_000)
     expect(teams["TWN"].page.get_by_text("PAUSED").first).to_be_visible(timeout=30_000)

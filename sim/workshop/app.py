@@ -448,34 +448,35 @@ def Injects(token: str, say: Say, v: int = 0) -> None:
     editing, set_editing = solara.use_state("")
     actors = list(S.spec.actor_ids)
     with solara.Card("MSEL (facilitator only)"):
-        for r in rows:
-            status = r["status"]
-            with solara.Column(style="gap:0;border-bottom:1px solid #ddd;padding:2px 0"):
-                with solara.Row(style="align-items:center;flex-wrap:wrap;gap:4px"):
-                    solara.Text(f"{r['id']} [{status.upper() if status == 'due' else status}] {r['title']} "
-                                f"\u2192 {views.recipients_label(s, r['to'])}"
-                                + (f" \u00b7 {r['released']}" if r["released"] else "")
-                                + (" \u00b7 edited" if r["edited"] else "")
-                                + (" \u00b7 written" if r["written"] else ""),
-                                style="font-weight:600" if status == "due" else "")
-                    if status in ("due", "pending", "held") and S.move and not S.ended:
-                        solara.Button("Release", on_click=lambda i=r["id"]: run(say, token, "release", inject_id=i),
-                                      size="small", color="primary" if status == "due" else None)
-                        solara.Button("Edit", on_click=lambda i=r["id"]: set_editing(i), size="small", text=True)
-                        if status == "held":
-                            solara.Button("Unhold", on_click=lambda i=r["id"]: run(say, token, "unhold", inject_id=i),
+        with solara.Column(style="gap:0"):  # one child, so that a new row does not remount the form below
+            for r in rows:
+                status = r["status"]
+                with solara.Column(style="gap:0;border-bottom:1px solid #ddd;padding:2px 0"):
+                    with solara.Row(style="align-items:center;flex-wrap:wrap;gap:4px"):
+                        solara.Text(f"{r['id']} [{status.upper() if status == 'due' else status}] {r['title']} "
+                                    f"\u2192 {views.recipients_label(s, r['to'])}"
+                                    + (f" \u00b7 {r['released']}" if r["released"] else "")
+                                    + (" \u00b7 edited" if r["edited"] else "")
+                                    + (" \u00b7 written" if r["written"] else ""),
+                                    style="font-weight:600" if status == "due" else "")
+                        if status in ("due", "pending", "held") and S.move and not S.ended:
+                            solara.Button("Release", on_click=lambda i=r["id"]: run(say, token, "release", inject_id=i),
+                                          size="small", color="primary" if status == "due" else None)
+                            solara.Button("Edit", on_click=lambda i=r["id"]: set_editing(i), size="small", text=True)
+                            if status == "held":
+                                solara.Button("Unhold", size="small", text=True,
+                                              on_click=lambda i=r["id"]: run(say, token, "unhold", inject_id=i))
+                            else:
+                                solara.Button("Hold", on_click=lambda i=r["id"]: run(say, token, "hold", inject_id=i),
+                                              size="small", text=True)
+                            solara.Button("Skip", on_click=lambda i=r["id"]: run(say, token, "skip", inject_id=i),
                                           size="small", text=True)
-                        else:
-                            solara.Button("Hold", on_click=lambda i=r["id"]: run(say, token, "hold", inject_id=i),
-                                          size="small", text=True)
-                        solara.Button("Skip", on_click=lambda i=r["id"]: run(say, token, "skip", inject_id=i),
-                                      size="small", text=True)
-                if r["note"] or r["expected"]:
-                    solara.Text(f"{r['id']} controller note: {r['note'] or '-'} \u00b7 "
-                                f"expected: {r['expected'] or '-'}", style="color:#666;font-size:13px")
-                if editing == r["id"]:
-                    EditInject(token, say, r, actors, lambda: set_editing(""), v=v)
-        WriteInject(token, say, actors)
+                    if r["note"] or r["expected"]:
+                        solara.Text(f"{r['id']} controller note: {r['note'] or '-'} \u00b7 "
+                                    f"expected: {r['expected'] or '-'}", style="color:#666;font-size:13px")
+                    if editing == r["id"]:
+                        EditInject(token, say, r, actors, lambda: set_editing(""), v=v)
+        WriteInject(token, say, actors).key("write-inject")
 
 
 NO_COLLISION = "no collision"  # the new-inject form's collision fields when the inject reports none
