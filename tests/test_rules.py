@@ -247,12 +247,47 @@ def test_an_encounter_collision_is_a_blow_even_when_the_responsible_side_made_no
     lines = (np.array([0]), np.array([1]), np.array([7]), np.array([4], np.uint64))  # actor 0 owes option 2
     red_lines = np.zeros((A, A, 8))
     last_hostile, last_hostile_turn = -np.ones((R, A, A), np.int16), np.zeros((R, A, A), np.int16)
-    rk.encounters(act, realised, mid, viol, incident, accident, u, np.array([0]), np.array([1]), np.array([1]),
+    struck = np.zeros((R, A), bool)
+    rk.encounters(act, realised, mid, viol, incident, accident, struck, u, np.array([0]), np.array([1]), np.array([1]),
                   np.ones((1, 3)), np.ones(1), np.ones(1), np.ones(1), np.zeros(1), np.zeros(1, np.int64),
                   (3, force), (0.0, 0.1, 0.1, 0.5, 0.5), H, clarity, np.zeros(R, np.int16), np.zeros(R, np.int16),
                   4, (np.float32(1.0), np.float32(8.0)), 7, red_lines,
                   (wronged, wronged_until, owed, owed_until, last_hostile, last_hostile_turn), lines)
     assert accident[0, 1] and not accident[0, 0]
+    assert struck[0, 0] and not struck[0, 1]  # the victim is struck, the responsible side is not
     assert wronged[0, 0, 1] == force and wronged_until[0, 0, 1] == 8.0
     assert owed[0, 0, 1] == 4 and owed_until[0, 0, 1] == 8.0
     assert last_hostile[0, 0, 1] == 7 and last_hostile_turn[0, 0, 1] == 4  # the answer is logged as to the collision
+
+
+def test_a_collision_strikes_its_victim_not_whoever_the_responsible_sides_move_was_aimed_at():
+    """A collision blamed on the PRC raises the PRC's level to the use of force (the crisis reached it, by
+    accident), but the PRC's move that turn, a show of force at Taiwan, stays what it was: Taiwan reads
+    the show, is not attacked and remembers no blow at the use of force; Japan, rammed, is attacked.
+    Fails if the move's target reads the collision's rung (the bystander effect) or the victim is not struck."""
+    from sim.engine import resolution, rules
+    from sim.engine.rng import run_keys
+    from sim.engine.state import State
+    from sim.inputs.compile import compile_scenario
+    from sim.inputs.library import SCENARIOS_DIR
+    from sim.names import TargetKind
+
+    spec = compile_scenario(SCENARIOS_DIR / "taiwan_strait.yaml")
+    twn, prc, jpn = (spec.actor_ids.index(x) for x in ("TWN", "PRC", "JPN"))
+    force = spec.catalogue.threshold("force")
+    st = State.initial(spec, run_keys(3, np.arange(8)), np.arange(8))
+    dec = rules.decide(spec, st, reasons=False)
+    rung = spec.actions.rung[spec.options.action[prc]]
+    show = np.flatnonzero((spec.options.target_kind[prc] == TargetKind.ADVERSARY) & spec.options.valid[prc]
+                          & (rung > spec.catalogue.threshold("baseline")) & (rung < force))[0]
+    assert spec.dyads.adversary[prc, twn]
+    dec.opt[:, prc], dec.target[:, prc] = show, twn
+    mv = resolution.realise(spec, st, dec)
+    moved = mv.moved[:, prc].copy()
+    assert (moved < force).all()
+    mv.realised[:, prc], mv.struck[:, jpn] = force, True  # what resolve_kernel.encounters does on a collision
+    resolution.perceive(spec, st, mv)
+    resolution.hostility(spec, st, mv)
+    assert not st.attacked[:, twn].any() and st.attacked[:, jpn].all()
+    assert (st.wronged[:, twn, prc] < force).all()
+    assert (mv.perceived[:, prc] <= moved + 1).all()  # Taiwan read the show (one rung off at most, in fog)

@@ -47,6 +47,9 @@ class Move:
     viol: np.ndarray
     incident: np.ndarray
     answered: np.ndarray
+    moved: np.ndarray  # (R, A) the move's own rung (friction included), before a collision raised the responsible
+    # side's level: what the move's target and the observers read, so a third party aimed at is not hit by it
+    struck: np.ndarray  # (R, A) the victim of a collision this turn (attacked, though no move was aimed at it)
     perceived: np.ndarray | None = None
 
     @property
@@ -83,14 +86,17 @@ def realise(spec: Spec, st: State, dec: Decision) -> Move:
         spec.actions.mid, spec.ladder.min_mid, spec.actions.viol, len(spec.ladder.esc) - 1)
     return Move(opt=dec.opt, act=act, target=dec.target, forced=dec.forced, slip=up, accident=np.zeros((R, A), bool),
                 intended=intended, realised=realised, mid=mid, viol=viol,
-                incident=np.zeros((R, A), bool), answered=-np.ones((R, A), np.int8))
+                incident=np.zeros((R, A), bool), answered=-np.ones((R, A), np.int8), moved=realised.copy(),
+                struck=np.zeros((R, A), bool))
 
 
 def encounters(spec: Spec, st: State, mv: Move) -> None:
     """Routine contact between units, more frequent when either side is active in the domain, can turn
     unsafe (less so under the encounter rules) and into a collision the responsible side is blamed for:
     a use of force by the responsible side, which the victim reads as deliberate unless a channel has
-    clarified intent (``resolve_kernel.encounters``)."""
+    clarified intent (``resolve_kernel.encounters``). It raises the responsible side's level (the crisis
+    reached the use of force, by accident), not its move: whoever the move was aimed at reads the move,
+    and only the victim is struck (``Move.moved``, ``Move.struck``)."""
     enc, E = spec.encounters, len(spec.encounters.rate)
     if not E:
         return
@@ -101,7 +107,7 @@ def encounters(spec: Spec, st: State, mv: Move) -> None:
     occur = np.ascontiguousarray(1.0 - (1.0 - daily) ** spec.dt)
     rules = 1.0 - spec.scenario.parameters.encounter_rules * enc.covered.astype(float)
     resolve_kernel.encounters(
-        mv.act, mv.realised, mv.mid, mv.viol, mv.incident, mv.accident, u, enc.p, enc.q, enc.domain, occur,
+        mv.act, mv.realised, mv.mid, mv.viol, mv.incident, mv.accident, mv.struck, u, enc.p, enc.q, enc.domain, occur,
         enc.unsafe.astype(float), rules, enc.collision.astype(float), enc.casualties.astype(float),
         spec.actions.encounter, (spec.catalogue.threshold(Threshold.GREY), spec.catalogue.threshold(Threshold.FORCE)),
         (float(k.unsafe_pressure), float(k.incident_shock), float(k.deliberate_read), float(k.responder_share),
@@ -159,7 +165,7 @@ def perceive(spec: Spec, st: State, mv: Move) -> None:
     u1 = rng.draw(st.keys, st.turn, Stream.PERCEIVE, A * A).reshape(R, A, A)
     u2 = rng.draw(st.keys, st.turn, Stream.PERCEIVE_DIR, A * A).reshape(R, A, A)
     st.perc, mv.perceived = resolve_kernel.perceive(
-        mv.realised, np.ascontiguousarray(mv.target, np.int64), u1, u2, float(spec.scenario.parameters.fog),
+        mv.moved, np.ascontiguousarray(mv.target, np.int64), u1, u2, float(spec.scenario.parameters.fog),
         float(spec.constants.misread_up), len(spec.ladder.esc) - 1, st.clarity)
 
 
@@ -172,12 +178,12 @@ def hostility(spec: Spec, st: State, mv: Move) -> None:
     st.attacked = np.zeros((len(st.keys), spec.n_actors), bool)
     day = st.day(spec)
     resolve_kernel.hostility(
-        mv.act, mv.target, mv.realised, st.perc, st.level, st.turn, np.float32(day), day + k.response_days,
+        mv.act, mv.target, mv.moved, st.perc, st.level, st.turn, np.float32(day), day + k.response_days,
         (float(k.decay), float(k.hostility_gain), float(k.ally_spillover)),
         (cat.threshold(Threshold.BASELINE), cat.threshold(Threshold.FORCE)),
         spec.ladder.esc, acts.target_kind, acts.relief, acts.provocation, acts.relation, acts.detain,
         spec.dyads.commitment, spec.behaviour.red_lines, spec.dyads.adversary, st.H, st.rel, st.attacked,
-        st.wronged,
+        mv.struck, st.wronged,
         st.wronged_until, st.last_hostile, st.last_hostile_turn, st.captive, st.owed, st.owed_until,
         rt.actor, rt.by, rt.action, rt.bits)
 

@@ -101,7 +101,7 @@ def scripted_collision(rows, victim, resp, force, turn, day32, until, collision,
 
 @njit(cache=True, nogil=True)
 def hostility(act, target, realised, perc, level, turn, day32, until, k, th, esc, a_kind, a_relief, a_provocation,
-              a_relation, a_detain, commitment, red_lines, adversary, H, rel, attacked, wronged, wronged_until,
+              a_relation, a_detain, commitment, red_lines, adversary, H, rel, attacked, struck, wronged, wronged_until,
               last_hostile, last_hostile_turn, captive, owed, owed_until, rt_actor, rt_by, rt_action, rt_bits) -> None:
     """``resolution.hostility`` (see there) for every run: threat decays, then each actor's move in turn
     raises its target's threat (and its target's allies'), trips red lines, is remembered as a blow,
@@ -116,7 +116,7 @@ def hostility(act, target, realised, perc, level, turn, day32, until, k, th, esc
         for i in range(A):
             for j in range(A):
                 H[r, i, j] *= keep
-            attacked[r, i] = False
+            attacked[r, i] = struck[r, i]  # a collision's victim is attacked, whoever the move was aimed at
         for a in range(A):
             n, has = act[r, a], target[r, a] >= 0
             b = target[r, a] if has else 0
@@ -235,7 +235,7 @@ def realise(opt, u, action, a_rung, friction, a_mid, min_mid, a_viol, top) -> tu
 
 
 @njit(cache=True, nogil=True)
-def encounters(act, realised, mid, viol, incident, accident, u, p, q, domain, occur, unsafe, rules, collision,
+def encounters(act, realised, mid, viol, incident, accident, struck, u, p, q, domain, occur, unsafe, rules, collision,
                casualty, a_encounter, th, k, H, clarity, incidents, casualties, turn, when, blamed, red_lines,
                blows, lines) -> None:
     """``resolution.encounters`` and ``_collision`` (see there) for every run, encounter by encounter.
@@ -261,7 +261,7 @@ def encounters(act, realised, mid, viol, incident, accident, u, p, q, domain, oc
             victim = qe if resp == pe else pe
             incidents[r] += 1
             casualties[r] += 1 if cas else 0
-            incident[r, resp], accident[r, resp] = True, True
+            incident[r, resp], accident[r, resp], struck[r, victim] = True, True, True
             realised[r, resp] = max(realised[r, resp], force)
             mid[r, resp] = max(mid[r, resp], MID_USE_OF_FORCE)
             if cas:
