@@ -40,7 +40,8 @@ EVENT_COLUMNS: dict[str, EventColumn] = {
     "rung_intended_index": EventColumn("Int8", "its ladder position"),
     "rung_realised": EventColumn("category", "rung after friction, incidents and accidents (ordered)"),
     "rung_realised_index": EventColumn("Int8", "its ladder position"),
-    "rung_perceived": EventColumn("category", "rung as the target read it (null without a target)", nullable=True),
+    "rung_perceived": EventColumn("category", "rung the target read the move at, a collision aside (null without a "
+                                              "target)", nullable=True),
     "rung_perceived_index": EventColumn("Int8", "its ladder position", nullable=True),
     "mid_hostility": EventColumn("int8", "COW MID hostility level of the realised move"),
     "incident": EventColumn("bool", "the actor was responsible for a collision"),
