@@ -83,6 +83,9 @@ def test_calibrate_writes_outputs_and_resumes(tmp_path, capsys):
     written = yaml.safe_load(ps.read_text())
     assert written["set"][0]["path"] == "parameters.temperature_scale"
     assert written["provenance"]["commit"] and written["provenance"]["command"][1] == "calibrate"
+    verdict = "The default:" if written["default"] else "Not the default:"  # the set says why, from its own fit
+    inside = f"{diag['patterns_inside_90']} of {diag['patterns']} observed patterns"
+    assert verdict in written["description"] and inside in " ".join(written["description"].split())
 
 
 def test_calibrate_refuses_case_scenarios_and_bad_priors(tmp_path, capsys):

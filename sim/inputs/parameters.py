@@ -59,6 +59,16 @@ def entry(choice: str | Path | None) -> dict[str, Any]:
                                                             "created", "credible") if k in ps.provenance}}
 
 
+def _verdict(d: dict) -> str:
+    """Why the set is (not) the default, in the words of the calibration's own diagnostics, so that nobody
+    has to edit the written file to say it (MODEL.md 6.3 gives the mechanisms of the misses)."""
+    fit, dist = f"{d['patterns_inside_90']} of {d['patterns']} observed patterns", d["distance"]
+    if d["credible"]:
+        return f"The default: {fit} lie inside their 90% posterior-predictive intervals."
+    return (f"Not the default: {fit} lie inside their 90% posterior-predictive intervals, and the distance is "
+            f"{dist['calibrated']:.0f} against the baseline's {dist['baseline']:.0f} (MODEL.md 6.3).")
+
+
 def write_parameter_set(res: Calibration, path: str | Path) -> Path:
     """The calibrated set from a finished calibration (posterior medians), with its provenance; default
     only when the calibration was credible."""
@@ -76,7 +86,7 @@ def write_parameter_set(res: Calibration, path: str | Path) -> Path:
     data = {
         "schema_version": 1, "name": "calibrated",
         "description": "Posterior medians of the ABC-SMC calibration to ICB/MID patterns "
-                       "(validation/calibration.yaml). Regenerate after behaviour changes: "
+                       f"(validation/calibration.yaml). {_verdict(d)} Regenerate after behaviour changes: "
                        "python run_sim.py calibrate --write-set actors/parameters/calibrated.yaml",
         "default": bool(res.credible),
         "set": [{"id": k, "path": paths[k], "value": round(float(v), 4)} for k, v in d["point"].items()],
